@@ -1,0 +1,142 @@
+//! The one error type of the sdk.
+//!
+//! Every fallible public function returns [`Result<T>`]. Variants are grouped by domain and carry
+//! the facts a user needs to act (path, key, expected vs found). The enum is `#[non_exhaustive]`:
+//! later domains (label packs, frames) add variants without breaking callers.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the sdk.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in pelabel.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    // ----- files ---------------------------------------------------------------------------
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    // ----- model configuration -------------------------------------------------------------
+    /// A model `config.json` (or preset) is malformed or describes an unsupported model.
+    #[error("model config {}: {reason}", path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "<inline>".into()))]
+    Config {
+        /// The config file, when the config came from a file.
+        path: Option<PathBuf>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No preset has this name.
+    #[error("unknown model preset {name:?}; known presets: {known}")]
+    UnknownPreset {
+        /// The name asked for.
+        name: String,
+        /// Comma-separated list of known preset names.
+        known: String,
+    },
+    /// A model directory or file could not be interpreted (no weights, no config, ...).
+    #[error("model {path}: {reason}")]
+    ModelSource {
+        /// The path given as the model.
+        path: PathBuf,
+        /// What is missing or ambiguous.
+        reason: String,
+    },
+
+    // ----- checkpoints ---------------------------------------------------------------------
+    /// A checkpoint file could not be parsed as safetensors or as a PyTorch pickle.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A tensor the model needs is absent from the checkpoint.
+    #[error("checkpoint is missing tensor {key:?} (expected shape {expected:?})")]
+    MissingTensor {
+        /// Official key name.
+        key: String,
+        /// Shape the config implies.
+        expected: Vec<usize>,
+    },
+    /// The checkpoint holds a tensor the model does not use (usually a config mismatch).
+    #[error("checkpoint has unexpected tensor {key:?} with shape {found:?}")]
+    UnexpectedTensor {
+        /// Key name as found in the checkpoint.
+        key: String,
+        /// Its shape.
+        found: Vec<usize>,
+    },
+    /// A tensor has another shape than the config implies.
+    #[error("tensor {key:?} has shape {found:?}, expected {expected:?}")]
+    ShapeMismatch {
+        /// Official key name.
+        key: String,
+        /// Shape the config implies.
+        expected: Vec<usize>,
+        /// Shape found in the checkpoint.
+        found: Vec<usize>,
+    },
+    /// A tensor is stored in a dtype the loader cannot use (only f32, f16 and bf16 are).
+    #[error("tensor {key:?} has unsupported dtype {dtype}")]
+    UnsupportedDtype {
+        /// Key name.
+        key: String,
+        /// The dtype found.
+        dtype: String,
+    },
+    /// The requested tower is not part of the loaded weights (e.g. a text tower from an
+    /// image-only split).
+    #[error("the {tower} tower is not available: {reason}")]
+    TowerUnavailable {
+        /// `"image"` or `"text"`.
+        tower: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    // ----- text ----------------------------------------------------------------------------
+    /// The tokenizer could not be built or failed on an input.
+    #[error("tokenizer: {reason}")]
+    Tokenizer {
+        /// What went wrong.
+        reason: String,
+    },
+
+    // ----- images --------------------------------------------------------------------------
+    /// An encoded image could not be decoded.
+    #[error("cannot decode image {source_name}: {reason}")]
+    ImageDecode {
+        /// File path or another description of where the bytes came from.
+        source_name: String,
+        /// Decoder message.
+        reason: String,
+    },
+    /// Image or pixel data is inconsistent (zero size, wrong buffer length, ...).
+    #[error("invalid image: {reason}")]
+    InvalidImage {
+        /// What does not add up.
+        reason: String,
+    },
+
+    // ----- numerics ------------------------------------------------------------------------
+    /// An error from the tensor library. Seeing it means a bug in pelabel or an exhausted
+    /// resource, never a bad input: inputs are validated before they reach tensors.
+    #[error("tensor computation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
+}
+
+impl Error {
+    /// Shorthand for [`Error::Io`].
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,1 @@
+//! PE Core model (being written).
