@@ -1,1 +1,588 @@
-fn main(){}
+//! `pelabel`: the command-line tool of pelabel.
+//!
+//! Exit codes: 0 success, 1 a runtime failure (bad model, unreadable image, ...), 2 a usage error
+//! (clap's convention). Results go to stdout (JSON lines where machines read them), progress and
+//! errors to stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use pelabel::{
+    compile_label_set, read_signing_key, read_verifying_key, write_signing_key, generate_signing_key, CompileOptions,
+    EmbeddingDType, IndexOptions, LabelPack, LabelSet, PackLoadOptions, PackWriteOptions, TextCache,
+    decode_image_file, l2_normalize, preprocess_image, split_checkpoint, zero_shot_scores, ModelFiles, PeCore,
+    PreprocessConfig, StorageDType, Towers,
+};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "pelabel", version, about = "Zero-shot image labeling with PE Core CLIP models")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Split a checkpoint into image-tower / text-tower safetensors, config.json and tokenizer.json.
+    Split {
+        /// Checkpoint file or directory (official or open_clip layout, .safetensors or .pt).
+        checkpoint: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// On-disk dtype of the halves.
+        #[arg(long, default_value = "f16", value_parser = parse_dtype)]
+        dtype: StorageDType,
+        /// Preset to use when there is no config.json beside the weights (e.g. PE-Core-T16-384).
+        #[arg(long)]
+        preset: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print image embeddings as JSON lines: {"input": PATH, "embedding": [...]}.
+    EmbedImage {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// L2-normalise the embeddings.
+        #[arg(long)]
+        normalize: bool,
+        /// Image files (PNG, JPEG, WebP).
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
+    /// Print text embeddings as JSON lines: {"input": TEXT, "embedding": [...]}.
+    EmbedText {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// L2-normalise the embeddings.
+        #[arg(long)]
+        normalize: bool,
+        /// Prompts.
+        #[arg(required = true)]
+        texts: Vec<String>,
+    },
+    /// Zero-shot classify images against prompts: softmax over exp(logit_scale) · cosine.
+    Classify {
+        #[command(flatten)]
+        model: ModelArgs,
+        /// A candidate label prompt (repeat the flag, at least two).
+        #[arg(long = "text", short = 't', required = true)]
+        texts: Vec<String>,
+        /// How many labels to print per image.
+        #[arg(long, default_value_t = 3)]
+        top_k: usize,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Image files.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+    },
+    /// Compile a label set (TOML) into a label pack with the model's text tower.
+    Compile {
+        /// Label-set file (see label-sets/README.md).
+        labelset: PathBuf,
+        #[command(flatten)]
+        model: ModelArgs,
+        /// Output pack file.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// On-disk dtype of the embeddings.
+        #[arg(long, default_value = "f16")]
+        dtype: EmbeddingDType,
+        /// Sign the pack with this Ed25519 key (from `pelabel keygen`).
+        #[arg(long, value_name = "KEY")]
+        sign: Option<PathBuf>,
+        /// Text-embedding cache database (default: $PELABEL_CACHE_DIR, $XDG_CACHE_HOME/pelabel or ~/.cache/pelabel).
+        #[arg(long, conflicts_with = "no_cache")]
+        cache: Option<PathBuf>,
+        /// Embed every prompt, neither reading nor writing the cache.
+        #[arg(long)]
+        no_cache: bool,
+        /// Prompts per text-tower call.
+        #[arg(long, default_value_t = 64)]
+        batch_size: usize,
+        /// Build an HNSW graph from this many labels on (smaller packs are searched exactly).
+        #[arg(long, default_value_t = pelabel::HNSW_MIN_LABELS)]
+        hnsw_min_labels: usize,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a label pack: header, sizes, integrity, labels.
+    Inspect {
+        /// Pack file.
+        pack: PathBuf,
+        /// Require a valid signature by this public key (KEY.pub from `pelabel keygen`).
+        #[arg(long, value_name = "KEY_PUB")]
+        public_key: Option<PathBuf>,
+        /// List every label (the default lists the first 20).
+        #[arg(long)]
+        all: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare two label packs: labels added, removed, renamed, re-embedded.
+    Diff {
+        /// The pack in production.
+        old: PathBuf,
+        /// The candidate update.
+        new: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an Ed25519 signing key (KEY) and its public key (KEY.pub) for signed packs.
+    Keygen {
+        /// Where to write the private key; the public key goes to KEY.pub.
+        key: PathBuf,
+    },
+    /// Inspect or clear the persistent text-embedding cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Entries per model and size on disk.
+    Stats {
+        /// Cache database (default: $PELABEL_CACHE_DIR, $XDG_CACHE_HOME/pelabel or ~/.cache/pelabel).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the entries of one model, or all.
+    Clear {
+        /// Cache database (default as for `stats`).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+        /// Remove only this model's entries (a model path, as for --model).
+        #[arg(long, conflicts_with = "fingerprint")]
+        model: Option<PathBuf>,
+        /// Remove only the entries of this model fingerprint.
+        #[arg(long)]
+        fingerprint: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ModelArgs {
+    /// Model: a `pelabel split` output, a checkpoint directory with config.json, or a weights file.
+    #[arg(long)]
+    model: PathBuf,
+    /// Preset to use when there is no config.json beside the weights.
+    #[arg(long)]
+    preset: Option<String>,
+}
+
+fn parse_dtype(s: &str) -> std::result::Result<StorageDType, String> {
+    s.parse()
+}
+
+impl ModelArgs {
+    fn load(&self, towers: Towers) -> Result<PeCore> {
+        let files = ModelFiles::discover(&self.model, self.preset.as_deref())
+            .with_context(|| format!("cannot use model {}", self.model.display()))?;
+        PeCore::load(files, towers, &candle_core::Device::Cpu)
+            .with_context(|| format!("cannot load model {}", self.model.display()))
+    }
+}
+
+#[derive(Serialize)]
+struct EmbeddingLine<'a> {
+    input: &'a str,
+    embedding: Vec<f32>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Split { checkpoint, out, dtype, preset, json } => {
+            let files = ModelFiles::discover(&checkpoint, preset.as_deref())
+                .with_context(|| format!("cannot use checkpoint {}", checkpoint.display()))?;
+            let report = split_checkpoint(&files, &out, dtype)?;
+            if json {
+                let files: Vec<_> =
+                    report.files.iter().map(|(p, n)| serde_json::json!({"path": p, "bytes": n})).collect();
+                println!("{}", serde_json::json!({"fingerprint": report.fingerprint, "files": files}));
+            } else {
+                for (p, n) in &report.files {
+                    println!("{:>12}  {}", human_bytes(*n), p.display());
+                }
+                println!("fingerprint {}", report.fingerprint);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EmbedImage { model, normalize, images } => {
+            let model = model.load(Towers::Image)?;
+            let mut failed = 0usize;
+            let mut out = std::io::stdout().lock();
+            for path in &images {
+                match embed_image(&model, path, normalize) {
+                    Ok(embedding) => {
+                        let line = EmbeddingLine { input: &path.to_string_lossy(), embedding };
+                        writeln!(out, "{}", serde_json::to_string(&line)?)?;
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("error: {}: {e:#}", path.display());
+                    }
+                }
+            }
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::EmbedText { model, normalize, texts } => {
+            let model = model.load(Towers::Text)?;
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut emb = model.encode_text(&refs)?;
+            if normalize {
+                emb = l2_normalize(&emb)?;
+            }
+            let rows = emb.to_vec2::<f32>()?;
+            let mut out = std::io::stdout().lock();
+            for (text, embedding) in texts.iter().zip(rows) {
+                writeln!(out, "{}", serde_json::to_string(&EmbeddingLine { input: text, embedding })?)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Classify { model, texts, top_k, json, images } => {
+            if texts.len() < 2 {
+                bail!("give at least two --text prompts to choose between");
+            }
+            let model = model.load(Towers::Available)?;
+            let Some(scale) = model.logit_scale() else {
+                bail!("the checkpoint has no logit_scale; cannot compute probabilities");
+            };
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let text_emb = model.encode_text(&refs)?;
+            let mut failed = 0usize;
+            let mut out = std::io::stdout().lock();
+            for path in &images {
+                let img = match embed_image(&model, path, true) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("error: {}: {e:#}", path.display());
+                        continue;
+                    }
+                };
+                let img = candle_core::Tensor::from_vec(img, (1, text_emb.dim(1)?), model.device())?;
+                let (_, probs) = zero_shot_scores(&img, &text_emb, scale)?;
+                let probs = probs.flatten_all()?.to_vec1::<f32>()?;
+                let mut ranked: Vec<(usize, f32)> = probs.into_iter().enumerate().collect();
+                ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+                ranked.truncate(top_k.max(1));
+                if json {
+                    let labels: Vec<_> =
+                        ranked.iter().map(|(i, p)| serde_json::json!({"text": texts[*i], "probability": p})).collect();
+                    writeln!(out, "{}", serde_json::json!({"input": path, "labels": labels}))?;
+                } else {
+                    writeln!(out, "{}", path.display())?;
+                    for (i, p) in ranked {
+                        writeln!(out, "  {:>6.2}%  {}", p * 100.0, texts[i])?;
+                    }
+                }
+            }
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Compile {
+            labelset,
+            model,
+            output,
+            dtype,
+            sign,
+            cache,
+            no_cache,
+            batch_size,
+            hnsw_min_labels,
+            json,
+        } => {
+            run_compile(
+                &labelset,
+                &model,
+                &output,
+                dtype,
+                sign.as_deref(),
+                cache,
+                no_cache,
+                batch_size,
+                hnsw_min_labels,
+                json,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect { pack, public_key, all, json } => {
+            run_inspect(&pack, public_key.as_deref(), all, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { old, new, json } => {
+            run_diff(&old, &new, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keygen { key } => {
+            let public = write_signing_key(&generate_signing_key()?, &key)?;
+            println!("wrote private key {} (keep it secret) and public key {}", key.display(), public.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cache { command } => {
+            run_cache(command)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn cache_path(cache: Option<PathBuf>) -> PathBuf {
+    cache.unwrap_or_else(TextCache::default_path)
+}
+
+fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} prompts ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("embedding");
+    Some(bar)
+}
+
+fn run_compile(
+    labelset: &Path,
+    model: &ModelArgs,
+    output: &Path,
+    dtype: EmbeddingDType,
+    sign: Option<&Path>,
+    cache: Option<PathBuf>,
+    no_cache: bool,
+    batch_size: usize,
+    hnsw_min_labels: usize,
+    json: bool,
+) -> Result<()> {
+    let set = LabelSet::from_file(labelset)?;
+    let signing_key = sign.map(read_signing_key).transpose()?;
+    let model = model.load(Towers::Text)?;
+    let cache = if no_cache { None } else { Some(TextCache::open(&cache_path(cache))?) };
+    let bar = progress_bar(json);
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let started = std::time::Instant::now();
+    let options = CompileOptions {
+        batch_size,
+        embedding_dtype: dtype,
+        index: IndexOptions { hnsw_min_labels, ..IndexOptions::default() },
+        cache: cache.as_ref(),
+        progress: Some(&progress),
+    };
+    let (pack, report) = compile_label_set(&set, &model, &options)?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let signed = signing_key.is_some();
+    let bytes = pack.write(output, &PackWriteOptions { embedding_dtype: dtype, signing_key })?;
+    let seconds = started.elapsed().as_secs_f64();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "pack": output, "bytes": bytes, "signed": signed, "index": pack.index_kind(),
+                "label_set": {"name": set.name, "version": set.version},
+                "model_fingerprint": pack.meta().model_fingerprint,
+                "report": report, "seconds": seconds,
+            })
+        );
+    } else {
+        println!(
+            "compiled {} v{}: {} labels, {} prompts ({} distinct): {} from cache, {} embedded in {} batches, {:.1} s",
+            set.name, set.version, report.labels, report.prompts, report.unique_prompts, report.cache_hits,
+            report.embedded, report.batches, seconds
+        );
+        println!(
+            "wrote {} ({}, {} search{})",
+            output.display(),
+            human_bytes(bytes),
+            pack.index_kind(),
+            if signed { ", signed" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+fn load_pack(path: &Path, public_key: Option<&Path>) -> Result<LabelPack> {
+    let public_key = public_key.map(read_verifying_key).transpose()?;
+    Ok(LabelPack::load(path, &PackLoadOptions { public_key })?)
+}
+
+fn run_inspect(path: &Path, public_key: Option<&Path>, all: bool, json: bool) -> Result<()> {
+    let pack = load_pack(path, public_key)?;
+    let m = pack.meta();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "pack": path, "bytes": pack.file_bytes(), "format_version": pelabel::PACK_FORMAT_VERSION,
+                "integrity": "ok", "signed": pack.is_signed(),
+                "signature": if public_key.is_some() { "verified" } else if pack.is_signed() { "not checked" } else { "none" },
+                "index": pack.index_kind(), "meta": m,
+            })
+        );
+        return Ok(());
+    }
+    println!("pack           {} ({})", path.display(), human_bytes(pack.file_bytes()));
+    println!("format         v{} · checksum ok", pelabel::PACK_FORMAT_VERSION);
+    println!(
+        "signature      {}",
+        match (pack.is_signed(), public_key.is_some()) {
+            (true, true) => "valid for the given public key",
+            (true, false) => "present (pass --public-key to verify)",
+            (false, _) => "none",
+        }
+    );
+    println!("label set      {} v{}", m.label_set.name, m.label_set.version);
+    if let Some(d) = &m.label_set.description {
+        println!("description    {d}");
+    }
+    println!("model          {}", m.model_fingerprint);
+    println!("created        {} by {}", m.created_unix_s, m.created_by);
+    println!("labels         {} × {} dims, {:?} on disk, {} search", m.labels.len(), m.dim, m.embedding_dtype, pack.index_kind());
+    let shown = if all { m.labels.len() } else { m.labels.len().min(20) };
+    println!();
+    println!("{:<28} {:<32} {:<20} {:>7}", "id", "name", "parent", "prompts");
+    for l in &m.labels[..shown] {
+        println!("{:<28} {:<32} {:<20} {:>7}", l.id, l.name, l.parent.as_deref().unwrap_or("-"), l.prompts.len());
+    }
+    if shown < m.labels.len() {
+        println!("… {} more (--all lists every label)", m.labels.len() - shown);
+    }
+    Ok(())
+}
+
+fn run_diff(old: &Path, new: &Path, json: bool) -> Result<()> {
+    let (a, b) = (load_pack(old, None)?, load_pack(new, None)?);
+    let d = a.diff(&b);
+    if json {
+        println!("{}", serde_json::to_string(&d)?);
+        return Ok(());
+    }
+    for (f, x, y) in &d.header {
+        println!("~ {f}: {x} -> {y}");
+    }
+    for id in &d.added {
+        println!("+ {id}");
+    }
+    for id in &d.removed {
+        println!("- {id}");
+    }
+    for (id, x, y) in &d.renamed {
+        println!("r {id}: {x:?} -> {y:?}");
+    }
+    for (id, fields) in &d.changed {
+        println!("m {id}: {}", fields.join(", "));
+    }
+    for (id, cos) in &d.reembedded {
+        println!("e {id}: re-embedded (cosine to old {cos:.4})");
+    }
+    println!(
+        "{} added, {} removed, {} renamed, {} changed, {} re-embedded",
+        d.added.len(),
+        d.removed.len(),
+        d.renamed.len(),
+        d.changed.len(),
+        d.reembedded.len()
+    );
+    Ok(())
+}
+
+fn run_cache(command: CacheCommand) -> Result<()> {
+    match command {
+        CacheCommand::Stats { cache, json } => {
+            let path = cache_path(cache);
+            let stats = TextCache::open(&path)?.stats()?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "cache": path, "entries": stats.entries, "models": stats.models,
+                        "bytes_on_disk": stats.bytes_on_disk, "per_model": stats.per_model,
+                    })
+                );
+            } else {
+                println!("cache     {}", path.display());
+                println!("entries   {} prompts of {} model(s), {} on disk", stats.entries, stats.models, human_bytes(stats.bytes_on_disk));
+                for (fp, n) in &stats.per_model {
+                    println!("  {fp}  {n}");
+                }
+            }
+        }
+        CacheCommand::Clear { cache, model, fingerprint, json } => {
+            let path = cache_path(cache);
+            let fingerprint = match (model, fingerprint) {
+                (Some(m), _) => Some(ModelFiles::discover(&m, None)?.fingerprint()?),
+                (None, f) => f,
+            };
+            let removed = TextCache::open(&path)?.clear(fingerprint.as_deref())?;
+            if json {
+                println!("{}", serde_json::json!({"cache": path, "removed": removed}));
+            } else {
+                println!("removed {removed} entries from {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn embed_image(model: &PeCore, path: &Path, normalize: bool) -> Result<Vec<f32>> {
+    let size = u32::try_from(model.config().vision.image_size).context("image size")?;
+    let img = decode_image_file(path)?;
+    let pixels = preprocess_image(&img, &PreprocessConfig::pe_core(size), model.device())?.unsqueeze(0)?;
+    let mut emb = model.encode_image(&pixels)?;
+    if normalize {
+        emb = l2_normalize(&emb)?;
+    }
+    Ok(emb.squeeze(0)?.to_vec1::<f32>()?)
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

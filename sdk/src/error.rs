@@ -127,6 +127,114 @@ pub enum Error {
         reason: String,
     },
 
+    // ----- label sets ----------------------------------------------------------------------
+    /// A label-set file is invalid. `line` and `column` are 1-based; 0 when not applicable.
+    #[error("{}:{line}:{column}: {reason}", path.display())]
+    LabelSet {
+        /// The label-set file.
+        path: PathBuf,
+        /// 1-based line of the offending item.
+        line: usize,
+        /// 1-based column of the offending item.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+
+    // ----- text-embedding cache ------------------------------------------------------------
+    /// The persistent text-embedding cache could not be opened, read or written.
+    #[error("text-embedding cache {}: {reason}", path.display())]
+    Cache {
+        /// The cache database file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
+    // ----- search index --------------------------------------------------------------------
+    /// A search index could not be built, or its serialised form is invalid.
+    #[error("search index: {reason}")]
+    Index {
+        /// What went wrong.
+        reason: String,
+    },
+    /// A query vector does not match the index dimension.
+    #[error("query has {found} dimensions, the index has {expected}")]
+    DimensionMismatch {
+        /// Dimension of the index.
+        expected: usize,
+        /// Dimension of the query.
+        found: usize,
+    },
+
+    // ----- label packs ---------------------------------------------------------------------
+    /// The bytes are not a label pack (wrong magic).
+    #[error("{source_name}: not a pelabel label pack (bad magic)")]
+    PackMagic {
+        /// File path, or `<bytes>`.
+        source_name: String,
+    },
+    /// The pack was written in a format version this build cannot read.
+    #[error("{source_name}: label-pack format version {found} is not supported (this build reads {supported})")]
+    PackVersion {
+        /// File path, or `<bytes>`.
+        source_name: String,
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// The pack is shorter than its own structure says (truncated download or write).
+    #[error("{source_name}: label pack is truncated ({reason})")]
+    PackTruncated {
+        /// File path, or `<bytes>`.
+        source_name: String,
+        /// Which part is cut off.
+        reason: String,
+    },
+    /// The checksum over the pack does not match its content (corruption or tampering).
+    #[error("{source_name}: label-pack checksum mismatch (file corrupted or modified)")]
+    PackChecksum {
+        /// File path, or `<bytes>`.
+        source_name: String,
+    },
+    /// The pack's structure is inconsistent (lengths, dimensions, metadata).
+    #[error("{source_name}: invalid label pack: {reason}")]
+    PackMalformed {
+        /// File path, or `<bytes>`.
+        source_name: String,
+        /// What does not add up.
+        reason: String,
+    },
+    /// A loader that requires signed packs got an unsigned one.
+    #[error("{source_name}: label pack is not signed, but a signature is required")]
+    PackUnsigned {
+        /// File path, or `<bytes>`.
+        source_name: String,
+    },
+    /// The pack's signature does not verify with the configured public key.
+    #[error("{source_name}: label-pack signature is invalid for the configured public key")]
+    PackSignature {
+        /// File path, or `<bytes>`.
+        source_name: String,
+    },
+    /// The pack was compiled for another model than the one it is used with.
+    #[error("label pack was made for model {pack} but the loaded model is {model}")]
+    ModelMismatch {
+        /// Fingerprint recorded in the pack.
+        pack: String,
+        /// Fingerprint of the loaded model.
+        model: String,
+    },
+    /// A signing or verifying key file is invalid.
+    #[error("key {}: {reason}", path.display())]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
     // ----- numerics ------------------------------------------------------------------------
     /// An error from the tensor library. Seeing it means a bug in pelabel or an exhausted
     /// resource, never a bad input: inputs are validated before they reach tensors.

@@ -1,9 +1,63 @@
-//! pelabel: zero-shot image labeling with PE Core CLIP models.
+//! pelabel: zero-shot image labeling on phones with Meta's Perception Encoder (PE Core) CLIP
+//! models, re-implemented on candle.
+//!
+//! Two flows share one embedding space:
+//!
+//! ```text
+//!  offline:   label set ──► ClipTokenizer ──► TextTower ──► text embeddings ──► label pack
+//!  on device: frame ──► preprocess ──► VisionTower ──► image embedding ──► index ──► labels
+//! ```
+//!
+//! The towers load independently ([`VisionTower::load`], [`TextTower::load`]) from a checkpoint
+//! in the official or open_clip layout, or from the halves written by [`split_checkpoint`].
+//! [`PeCore`] bundles both with the tokenizer and `logit_scale`.
+//!
+//! ```no_run
+//! use pelabel::{decode_image_file, preprocess_image, zero_shot_scores, PeCore, PreprocessConfig, Towers};
+//! # fn main() -> pelabel::Result<()> {
+//! let model = PeCore::open("models/my-model".as_ref(), Towers::Available)?;
+//! let size = model.config().vision.image_size as u32;
+//! let img = decode_image_file("cat.jpg".as_ref())?;
+//! let pixels = preprocess_image(&img, &PreprocessConfig::pe_core(size), model.device())?.unsqueeze(0)?;
+//! let image = model.encode_image(&pixels)?;
+//! let texts = model.encode_text(&["a photo of a cat.", "a photo of a dog."])?;
+//! let (_logits, probs) = zero_shot_scores(&image, &texts, model.logit_scale().unwrap_or(4.6052))?;
+//! println!("{probs}");
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
 
+mod compile;
 mod error;
-pub mod model;
+mod index;
+mod labelpack;
+mod labelset;
+mod model;
 mod preprocess;
+mod textcache;
 mod tokenizer;
 
+pub use compile::{compile_label_set, CompileOptions, CompileReport};
 pub use error::{Error, Result};
+pub use labelpack::{
+    generate_signing_key, public_key_path, read_signing_key, read_verifying_key, write_signing_key, EmbeddingDType,
+    LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta, PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,
+};
+/// Ed25519 keys used to sign and verify label packs.
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
+pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions, LabelIndex, HNSW_MIN_LABELS};
+pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
+pub use model::{
+    interpolate_pos_embed, l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles, PeCore,
+    PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles,
+    CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE,
+};
+pub use preprocess::{
+    decode_image_bytes, decode_image_file, preprocess_image, resize_squash, to_tensor, Image8, PixelLayout,
+    PreprocessConfig, RgbImage8,
+};
+pub use tokenizer::{ClipTokenizer, TokenizedText};
+pub use textcache::{CacheStats, TextCache};
+
+/// The tensor type of the public API (candle's), re-exported so callers need no direct dependency.
+pub use candle_core::{Device, Tensor};

@@ -66,13 +66,11 @@ pub fn load_expected(dir: &Path) -> HashMap<String, Array> {
         let shape = view.shape().to_vec();
         let raw = view.data();
         let (data, ints) = match view.dtype() {
-            safetensors::Dtype::F32 => (
-                raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
-                Vec::new(),
-            ),
+            safetensors::Dtype::F32 => {
+                (raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(), Vec::new())
+            }
             safetensors::Dtype::I64 => {
-                let ints: Vec<i64> =
-                    raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect();
+                let ints: Vec<i64> = raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect();
                 (ints.iter().map(|&v| v as f32).collect(), ints)
             }
             other => panic!("unexpected dtype {other:?} for {name}"),

@@ -1,1 +1,0 @@
-//! Image preprocessing (placeholder, being written).

@@ -1,0 +1,150 @@
+//! Decoding encoded images (PNG, JPEG, WebP) into [`Image8`], keeping what Pillow's mode rules
+//! need: alpha (resized premultiplied) and whether Pillow would see a palette or 1-bit image
+//! (resized with NEAREST).
+
+use std::io::Cursor;
+use std::path::Path;
+
+use image::{DynamicImage, ImageReader};
+
+use super::{Image8, PixelLayout};
+use crate::{Error, Result};
+
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+
+/// Reads and decodes an image file; see [`decode_image_bytes`] for what is kept.
+///
+/// Errors: [`Error::Io`] when the file cannot be read, [`Error::ImageDecode`] (with the path as
+/// `source_name`) when it is not a decodable PNG, JPEG or WebP image.
+pub fn decode_image_file(path: &Path) -> Result<Image8> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_image_bytes(&bytes, &path.display().to_string())
+}
+
+/// Decodes an encoded image (format guessed from its content: PNG, JPEG or WebP) into an
+/// [`Image8`], following what Pillow's `Image.open` gives the official pipeline:
+///
+/// - 8-bit gray, gray+alpha, RGB and RGBA are kept as they are (alpha is needed: Pillow resizes
+///   `LA`/`RGBA` premultiplied).
+/// - 16-bit channels keep their high byte (`v >> 8`), which is what Pillow does for 16-bit RGB,
+///   RGBA and gray+alpha PNGs (raw modes `RGB;16B`, `RGBA;16B`, `LA;16B`). Pillow opens 16-bit
+///   *gray* PNGs as mode `I;16` instead, and its later `convert("RGB")` clips the 16-bit values
+///   to 255, turning almost every pixel white; that is a Pillow artefact no model was trained on,
+///   so here 16-bit gray also keeps its high byte (parity is not defined for such files).
+/// - PNG palette images and 1-bit grayscale PNGs are flagged so that [`super::resize_squash`]
+///   uses NEAREST as Pillow does for its `P` and `1` modes; a palette's transparency is dropped
+///   (`P → RGB` ignores it).
+/// - A PNG `tRNS` colour key on a gray or RGB image is ignored (Pillow keeps such images as `L`
+///   / `RGB`, the key only in `info`), so they are not treated as having alpha.
+/// - Floating-point and other exotic layouts are converted to 8-bit RGB(A) by the `image` crate.
+/// - EXIF orientation is not applied (Pillow's `Image.open` does not apply it either).
+///
+/// JPEG and lossy WebP decoders differ between libraries by a few levels; pixel parity with
+/// the official pipeline is only defined for lossless inputs.
+///
+/// Errors: [`Error::ImageDecode`] with `source_name` (a path or any description of where the
+/// bytes came from) when the format is unknown or the data is corrupt; [`Error::InvalidImage`]
+/// for an image without pixels.
+pub fn decode_image_bytes(bytes: &[u8], source_name: &str) -> Result<Image8> {
+    let decode_err = |reason: String| Error::ImageDecode { source_name: source_name.to_string(), reason };
+    let reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(decode_err("unknown image format (PNG, JPEG and WebP are supported)".into()));
+    }
+    let img = reader.decode().map_err(|e| decode_err(e.to_string()))?;
+    let (width, height) = (img.width(), img.height());
+    let (mut layout, mut data) = match img {
+        DynamicImage::ImageLuma8(b) => (PixelLayout::Gray, b.into_raw()),
+        DynamicImage::ImageLumaA8(b) => (PixelLayout::GrayAlpha, b.into_raw()),
+        DynamicImage::ImageRgb8(b) => (PixelLayout::Rgb, b.into_raw()),
+        DynamicImage::ImageRgba8(b) => (PixelLayout::Rgba, b.into_raw()),
+        DynamicImage::ImageLuma16(b) => (PixelLayout::Gray, high_bytes(b.as_raw())),
+        DynamicImage::ImageLumaA16(b) => (PixelLayout::GrayAlpha, high_bytes(b.as_raw())),
+        DynamicImage::ImageRgb16(b) => (PixelLayout::Rgb, high_bytes(b.as_raw())),
+        DynamicImage::ImageRgba16(b) => (PixelLayout::Rgba, high_bytes(b.as_raw())),
+        other if other.color().has_alpha() => (PixelLayout::Rgba, other.to_rgba8().into_raw()),
+        other => (PixelLayout::Rgb, other.to_rgb8().into_raw()),
+    };
+    let mut nearest = false;
+    if let Some((bit_depth, colour_type)) = png_ihdr(bytes) {
+        // PNG colour types: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA.
+        let alpha_channel_in_file = colour_type == 4 || colour_type == 6;
+        if !alpha_channel_in_file && layout.has_alpha() {
+            // Alpha synthesised from tRNS: Pillow's L/RGB/P → RGB ignores it.
+            data = super::drop_alpha(&data, layout.channels());
+            layout = layout.without_alpha();
+        }
+        nearest = colour_type == 3 || (colour_type == 0 && bit_depth == 1);
+    }
+    let mut out = Image8::from_raw(width, height, layout, data)?;
+    out.nearest = nearest;
+    Ok(out)
+}
+
+/// Bit depth and colour type from a PNG's IHDR chunk (always the first chunk), or `None` when
+/// `bytes` is not a PNG.
+fn png_ihdr(bytes: &[u8]) -> Option<(u8, u8)> {
+    if bytes.len() >= 29 && bytes[..8] == PNG_SIGNATURE[..] && &bytes[12..16] == b"IHDR" {
+        Some((bytes[24], bytes[25]))
+    } else {
+        None
+    }
+}
+
+/// 16-bit samples → their high byte (Pillow's 16-bit PNG unpackers).
+fn high_bytes(v: &[u16]) -> Vec<u8> {
+    v.iter().map(|&x| (x >> 8) as u8).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode_png(img: DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn layouts_and_16_bit() {
+        let rgb16 = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(3, 2, |x, y| {
+            image::Rgb([x as u16 * 0x1234 + 0x00ff, y as u16 * 0x8000 + 0x80, 0xffff])
+        });
+        let img = decode_image_bytes(&encode_png(DynamicImage::ImageRgb16(rgb16)), "rgb16").unwrap();
+        assert_eq!((img.width(), img.height(), img.layout()), (3, 2, PixelLayout::Rgb));
+        assert_eq!(&img.as_raw()[..6], &[0x00, 0x00, 0xff, 0x13, 0x00, 0xff]);
+        assert!(!img.uses_nearest_resize());
+
+        let la = image::GrayAlphaImage::from_fn(2, 2, |x, _| image::LumaA([x as u8 * 10, 128]));
+        let img = decode_image_bytes(&encode_png(DynamicImage::ImageLumaA8(la)), "la").unwrap();
+        assert_eq!(img.layout(), PixelLayout::GrayAlpha);
+        assert_eq!(img.as_raw(), &[0, 128, 10, 128, 0, 128, 10, 128]);
+
+        let g16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(2, 1, |x, _| image::Luma([x as u16 * 0x7f80]));
+        let img = decode_image_bytes(&encode_png(DynamicImage::ImageLuma16(g16)), "g16").unwrap();
+        assert_eq!((img.layout(), img.as_raw()), (PixelLayout::Gray, &[0u8, 0x7f][..]));
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        assert!(matches!(decode_image_bytes(b"not an image", "x"), Err(Error::ImageDecode { .. })));
+        let mut png = encode_png(DynamicImage::ImageRgb8(image::RgbImage::new(4, 4)));
+        png.truncate(40);
+        let err = decode_image_bytes(&png, "cut.png").unwrap_err();
+        assert!(matches!(&err, Error::ImageDecode { source_name, .. } if source_name == "cut.png"), "{err}");
+        assert!(matches!(decode_image_bytes(&[], "empty"), Err(Error::ImageDecode { .. })));
+        assert!(matches!(
+            decode_image_file(Path::new("/nonexistent/pelabel/x.png")),
+            Err(Error::Io { .. })
+        ));
+    }
+
+    #[test]
+    fn png_header_is_parsed() {
+        let png = encode_png(DynamicImage::ImageLumaA8(image::GrayAlphaImage::new(1, 1)));
+        assert_eq!(png_ihdr(&png), Some((8, 4)));
+        assert_eq!(png_ihdr(b"\xff\xd8\xff"), None);
+    }
+}

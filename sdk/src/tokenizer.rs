@@ -1,1 +1,0 @@
-//! CLIP byte-level BPE tokenizer (placeholder, being written).
