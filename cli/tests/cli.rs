@@ -146,3 +146,86 @@ fn errors_exit_nonzero_with_a_message() {
     assert_eq!(pelabel(&["split", "x", "--out", "y", "--dtype", "f8"]).status.code(), Some(2));
     assert!(pelabel(&["--help"]).status.success());
 }
+
+#[test]
+fn compile_inspect_diff_and_signed_updates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let tiny = fixtures().join("tiny");
+    let tiny = tiny.to_str().unwrap();
+    let set_v1 = t("pets.toml");
+    std::fs::write(
+        &set_v1,
+        "name = \"pets\"\nversion = \"1.0.0\"\n[[labels]]\nid = \"cat\"\nname = \"cat\"\n[[labels]]\nid = \"dog\"\nname = \"dog\"\n",
+    )
+    .unwrap();
+    let set_v2 = t("pets2.toml");
+    std::fs::write(
+        &set_v2,
+        "name = \"pets\"\nversion = \"1.1.0\"\n[[labels]]\nid = \"cat\"\nname = \"house cat\"\n[[labels]]\nid = \"bird\"\nname = \"bird\"\n",
+    )
+    .unwrap();
+    let cache = t("cache.redb");
+
+    // keygen, then a signed compile.
+    let key = t("keys/release.key");
+    let out = pelabel(&["keygen", &key]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(Path::new(&format!("{key}.pub")).exists());
+    assert_eq!(pelabel(&["keygen", &key]).status.code(), Some(1), "refuses to overwrite");
+
+    let v1 = t("v1.pack");
+    let out = pelabel(&["compile", &set_v1, "--model", tiny, "-o", &v1, "--cache", &cache, "--sign", &key, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = &stdout_lines(&out)[0];
+    assert_eq!(summary["signed"], true);
+    assert_eq!(summary["report"]["embedded"], 2);
+    let out = pelabel(&["compile", &set_v2, "--model", tiny, "-o", &t("v2.pack"), "--cache", &cache, "--json"]);
+    let summary = &stdout_lines(&out)[0];
+    assert_eq!(summary["report"]["cache_hits"], 0, "house cat and bird are new prompts");
+    assert_eq!(summary["report"]["embedded"], 2);
+
+    // inspect: integrity and signature.
+    let public = format!("{key}.pub");
+    let out = pelabel(&["inspect", &v1, "--public-key", &public, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info = &stdout_lines(&out)[0];
+    assert_eq!(info["signature"], "verified");
+    assert_eq!(info["meta"]["labels"].as_array().unwrap().len(), 2);
+    let out = pelabel(&["inspect", &v1]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("checksum ok"));
+    // The unsigned v2 is refused by a key-configured loader.
+    let out = pelabel(&["inspect", &t("v2.pack"), "--public-key", &public]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not signed"));
+    // A tampered pack is refused.
+    let mut bytes = std::fs::read(&v1).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(t("tampered.pack"), bytes).unwrap();
+    let out = pelabel(&["inspect", &t("tampered.pack")]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // diff: renamed cat, removed dog, added bird, re-embedded cat.
+    let out = pelabel(&["diff", &v1, &t("v2.pack"), "--json"]);
+    assert!(out.status.success());
+    let d = &stdout_lines(&out)[0];
+    assert_eq!(d["added"], serde_json::json!(["bird"]));
+    assert_eq!(d["removed"], serde_json::json!(["dog"]));
+    assert_eq!(d["renamed"][0][0], "cat");
+    assert_eq!(d["reembedded"][0][0], "cat");
+
+    // cache stats and clear.
+    let out = pelabel(&["cache", "stats", "--cache", &cache, "--json"]);
+    assert_eq!(stdout_lines(&out)[0]["entries"], 4);
+    let out = pelabel(&["cache", "clear", "--cache", &cache, "--model", tiny, "--json"]);
+    assert_eq!(stdout_lines(&out)[0]["removed"], 4);
+
+    // A broken label set is reported with file, line and column.
+    std::fs::write(t("bad.toml"), "name = \"x\"\nversion = \"1.0.0\"\n[[labels]]\nid = \"a\"\nnmae = \"a\"\n").unwrap();
+    let out = pelabel(&["compile", &t("bad.toml"), "--model", tiny, "-o", &t("bad.pack"), "--no-cache"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:5:"), "{err}");
+    assert!(!Path::new(&t("bad.pack")).exists());
+}
