@@ -473,7 +473,7 @@ fn run_inspect(path: &Path, public_key: Option<&Path>, all: bool, json: bool) ->
         println!("description    {d}");
     }
     println!("model          {}", m.model_fingerprint);
-    println!("created        {} by {}", m.created_unix_s, m.created_by);
+    println!("created        {} by {}", utc_timestamp(m.created_unix_s), m.created_by);
     println!("labels         {} × {} dims, {:?} on disk, {} search", m.labels.len(), m.dim, m.embedding_dtype, pack.index_kind());
     let shown = if all { m.labels.len() } else { m.labels.len().min(20) };
     println!();
@@ -572,6 +572,22 @@ fn embed_image(model: &PeCore, path: &Path, normalize: bool) -> Result<Vec<f32>>
     Ok(emb.squeeze(0)?.to_vec1::<f32>()?)
 }
 
+/// `YYYY-MM-DD HH:MM:SS UTC` from Unix seconds (proleptic Gregorian, H. Hinnant's civil_from_days).
+fn utc_timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
     let mut v = n as f64;
@@ -584,5 +600,15 @@ fn human_bytes(n: u64) -> String {
         format!("{n} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_timestamps() {
+        assert_eq!(super::utc_timestamp(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(super::utc_timestamp(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(super::utc_timestamp(1_795_985_466), "2026-11-29 20:51:06 UTC");
     }
 }
