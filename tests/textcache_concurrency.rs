@@ -115,7 +115,8 @@ fn threads_share_one_handle_and_separate_handles() {
     assert_eq!(stats.entries, 2 * (THREADS * PER_THREAD) as u64);
     assert_eq!(stats.models, 2);
     assert_eq!(cache.invalid_entries_skipped(), 0);
-    eprintln!("threads: {} transactions in {:?}", 2 * THREADS * (PER_THREAD / BATCH + 2), t0.elapsed());
+    let (writes, reads) = (THREADS * (2 * PER_THREAD / BATCH + 2), 2 * THREADS);
+    eprintln!("threads: {writes} write and {reads} read operations in {:?}", t0.elapsed());
 }
 
 fn writer(path: &Path, fp: &str, batch: usize, start: usize, end_or_loop: &str, go: Option<&Path>) -> Child {
