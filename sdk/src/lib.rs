@@ -56,8 +56,8 @@ pub use preprocess::{
     decode_image_bytes, decode_image_file, preprocess_image, resize_squash, to_tensor, Image8, PixelLayout,
     PreprocessConfig, RgbImage8,
 };
-pub use tokenizer::{ClipTokenizer, TokenizedText};
 pub use textcache::{CacheStats, TextCache};
+pub use tokenizer::{ClipTokenizer, TokenizedText};
 
 /// The tensor type of the public API (candle's), re-exported so callers need no direct dependency.
 pub use candle_core::{Device, Tensor};

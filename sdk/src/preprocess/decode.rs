@@ -47,8 +47,7 @@ pub fn decode_image_file(path: &Path) -> Result<Image8> {
 /// for an image without pixels.
 pub fn decode_image_bytes(bytes: &[u8], source_name: &str) -> Result<Image8> {
     let decode_err = |reason: String| Error::ImageDecode { source_name: source_name.to_string(), reason };
-    let reader =
-        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
     if reader.format().is_none() {
         return Err(decode_err("unknown image format (PNG, JPEG and WebP are supported)".into()));
     }
@@ -135,10 +134,7 @@ mod tests {
         let err = decode_image_bytes(&png, "cut.png").unwrap_err();
         assert!(matches!(&err, Error::ImageDecode { source_name, .. } if source_name == "cut.png"), "{err}");
         assert!(matches!(decode_image_bytes(&[], "empty"), Err(Error::ImageDecode { .. })));
-        assert!(matches!(
-            decode_image_file(Path::new("/nonexistent/pelabel/x.png")),
-            Err(Error::Io { .. })
-        ));
+        assert!(matches!(decode_image_file(Path::new("/nonexistent/pelabel/x.png")), Err(Error::Io { .. })));
     }
 
     #[test]
