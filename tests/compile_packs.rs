@@ -42,11 +42,9 @@ min_score = 0.2
 fn ensembling_is_mean_of_normalised_prompt_embeddings() {
     let model = tiny();
     let s = set(SET_V1);
-    let (pack, report) = compile_label_set(&s, &model, &CompileOptions {
-        embedding_dtype: EmbeddingDType::F32,
-        ..Default::default()
-    })
-    .unwrap();
+    let (pack, report) =
+        compile_label_set(&s, &model, &CompileOptions { embedding_dtype: EmbeddingDType::F32, ..Default::default() })
+            .unwrap();
     assert_eq!(report.labels, 3);
     assert_eq!(report.prompts, 4 + 3 + 2);
     assert_eq!(report.embedded, report.unique_prompts);
@@ -100,7 +98,8 @@ fn cache_entries_of_another_model_are_never_used() {
     let fp = model.fingerprint().unwrap();
     // Poison the cache under another fingerprint with the exact prompts of the set.
     let s = set(SET_V1);
-    let prompts: Vec<String> = s.all_prompts().into_iter().flatten().map(|p| pelabel::ClipTokenizer::clean(&p)).collect();
+    let prompts: Vec<String> =
+        s.all_prompts().into_iter().flatten().map(|p| pelabel::ClipTokenizer::clean(&p)).collect();
     let junk = vec![1.0f32; model.config().embed_dim()];
     let entries: Vec<(&str, &[f32])> = prompts.iter().map(|p| (p.as_str(), junk.as_slice())).collect();
     let other = "0".repeat(64);
@@ -145,7 +144,11 @@ fn large_packs_get_a_graph_that_loads_back() {
     }
     let s = set(&text);
     let model = tiny();
-    let opts = CompileOptions { index: IndexOptions { hnsw_min_labels: 5000, ..Default::default() }, batch_size: 256, ..Default::default() };
+    let opts = CompileOptions {
+        index: IndexOptions { hnsw_min_labels: 5000, ..Default::default() },
+        batch_size: 256,
+        ..Default::default()
+    };
     let (pack, _) = compile_label_set(&s, &model, &opts).unwrap();
     assert_eq!(pack.index_kind(), "hnsw");
     let bytes = pack.to_bytes(&PackWriteOptions::default()).unwrap();

@@ -11,10 +11,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use pelabel::{
-    compile_label_set, read_signing_key, read_verifying_key, write_signing_key, generate_signing_key, CompileOptions,
-    EmbeddingDType, IndexOptions, LabelPack, LabelSet, PackLoadOptions, PackWriteOptions, TextCache,
-    decode_image_file, l2_normalize, preprocess_image, split_checkpoint, zero_shot_scores, ModelFiles, PeCore,
-    PreprocessConfig, StorageDType, Towers,
+    compile_label_set, decode_image_file, generate_signing_key, l2_normalize, preprocess_image, read_signing_key,
+    read_verifying_key, split_checkpoint, write_signing_key, zero_shot_scores, CompileOptions, EmbeddingDType,
+    IndexOptions, LabelPack, LabelSet, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, PreprocessConfig,
+    StorageDType, TextCache, Towers,
 };
 use serde::Serialize;
 
@@ -424,8 +424,15 @@ fn run_compile(
     } else {
         println!(
             "compiled {} v{}: {} labels, {} prompts ({} distinct): {} from cache, {} embedded in {} batches, {:.1} s",
-            set.name, set.version, report.labels, report.prompts, report.unique_prompts, report.cache_hits,
-            report.embedded, report.batches, seconds
+            set.name,
+            set.version,
+            report.labels,
+            report.prompts,
+            report.unique_prompts,
+            report.cache_hits,
+            report.embedded,
+            report.batches,
+            seconds
         );
         println!(
             "wrote {} ({}, {} search{})",
@@ -474,7 +481,13 @@ fn run_inspect(path: &Path, public_key: Option<&Path>, all: bool, json: bool) ->
     }
     println!("model          {}", m.model_fingerprint);
     println!("created        {} by {}", utc_timestamp(m.created_unix_s), m.created_by);
-    println!("labels         {} × {} dims, {:?} on disk, {} search", m.labels.len(), m.dim, m.embedding_dtype, pack.index_kind());
+    println!(
+        "labels         {} × {} dims, {:?} on disk, {} search",
+        m.labels.len(),
+        m.dim,
+        m.embedding_dtype,
+        pack.index_kind()
+    );
     let shown = if all { m.labels.len() } else { m.labels.len().min(20) };
     println!();
     println!("{:<28} {:<32} {:<20} {:>7}", "id", "name", "parent", "prompts");
@@ -538,7 +551,12 @@ fn run_cache(command: CacheCommand) -> Result<()> {
                 );
             } else {
                 println!("cache     {}", path.display());
-                println!("entries   {} prompts of {} model(s), {} on disk", stats.entries, stats.models, human_bytes(stats.bytes_on_disk));
+                println!(
+                    "entries   {} prompts of {} model(s), {} on disk",
+                    stats.entries,
+                    stats.models,
+                    human_bytes(stats.bytes_on_disk)
+                );
                 for (fp, n) in &stats.per_model {
                     println!("  {fp}  {n}");
                 }

@@ -70,7 +70,11 @@ pub struct CompileReport {
 /// Compiles `set` with the text tower of `model` into a label pack.
 ///
 /// The model must have its text tower loaded ([`crate::Towers::Text`] or `Available`).
-pub fn compile_label_set(set: &LabelSet, model: &PeCore, options: &CompileOptions) -> Result<(LabelPack, CompileReport)> {
+pub fn compile_label_set(
+    set: &LabelSet,
+    model: &PeCore,
+    options: &CompileOptions,
+) -> Result<(LabelPack, CompileReport)> {
     set.validate()?;
     let text = model.text()?;
     let tokenizer = model.tokenizer()?;
@@ -112,10 +116,8 @@ pub fn compile_label_set(set: &LabelSet, model: &PeCore, options: &CompileOption
 
     let mut batches = 0;
     for (done, chunk) in misses.chunks(batch_size).enumerate() {
-        let ids = chunk
-            .iter()
-            .map(|&i| tokenizer.encode(originals[i], ctx).map(|t| t.ids))
-            .collect::<Result<Vec<_>>>()?;
+        let ids =
+            chunk.iter().map(|&i| tokenizer.encode(originals[i], ctx).map(|t| t.ids)).collect::<Result<Vec<_>>>()?;
         let out = text.encode_ids(&ids)?.to_vec2::<f32>()?;
         batches += 1;
         let new: Vec<(usize, Vec<f32>)> = chunk.iter().copied().zip(out).collect();
@@ -137,7 +139,9 @@ pub fn compile_label_set(set: &LabelSet, model: &PeCore, options: &CompileOption
     for ks in &label_keys {
         let mut acc = vec![0f32; dim];
         for &k in ks {
-            let e = embeddings[k].as_ref().ok_or_else(|| Error::Index { reason: "internal: prompt without embedding".into() })?;
+            let e = embeddings[k]
+                .as_ref()
+                .ok_or_else(|| Error::Index { reason: "internal: prompt without embedding".into() })?;
             let n = e.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
             acc.iter_mut().zip(e).for_each(|(a, x)| *a += x / n);
         }

@@ -189,11 +189,9 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| {
-            Error::PackMalformed {
-                source_name: self.source.to_string(),
-                reason: format!("{what} ({n} bytes at offset {}) runs past the end of the body", self.pos),
-            }
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| Error::PackMalformed {
+            source_name: self.source.to_string(),
+            reason: format!("{what} ({n} bytes at offset {}) runs past the end of the body", self.pos),
         })?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
@@ -778,7 +776,12 @@ mod tests {
         let p = pack(3);
         let mut meta = p.meta().clone();
         meta.labels.pop();
-        let bad = LabelPack { meta, index: AnyIndex::build(p.index().vectors().to_vec(), 16, &IndexOptions::default()).unwrap(), signed: false, file_bytes: 0 };
+        let bad = LabelPack {
+            meta,
+            index: AnyIndex::build(p.index().vectors().to_vec(), 16, &IndexOptions::default()).unwrap(),
+            signed: false,
+            file_bytes: 0,
+        };
         let bytes = bad.to_bytes(&PackWriteOptions::default()).unwrap();
         let err = LabelPack::from_bytes(&bytes, &Default::default()).unwrap_err();
         assert!(matches!(err, Error::PackMalformed { .. }), "{err:?}");

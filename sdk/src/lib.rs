@@ -30,7 +30,9 @@
 mod compile;
 mod error;
 mod index;
+mod labeler;
 mod labelpack;
+mod live;
 mod labelset;
 mod model;
 mod preprocess;
@@ -39,6 +41,8 @@ mod tokenizer;
 
 pub use compile::{compile_label_set, CompileOptions, CompileReport};
 pub use error::{Error, Result};
+pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE};
+pub use live::{ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, ResultCallback, SmoothedLabel};
 pub use labelpack::{
     generate_signing_key, public_key_path, read_signing_key, read_verifying_key, write_signing_key, EmbeddingDType,
     LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta, PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,

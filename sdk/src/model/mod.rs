@@ -285,7 +285,7 @@ impl VisionTower {
     }
 }
 
-fn load_vision(files: &ModelFiles, device: &Device) -> Result<(VisionTower, Option<f32>)> {
+pub(crate) fn load_vision(files: &ModelFiles, device: &Device) -> Result<(VisionTower, Option<f32>)> {
     let ckpt = files.open_tower(Tower::Vision)?;
     ckpt.check_head_bias(device)?;
     let map = ckpt.load_towers(&[Tower::Vision], device)?;

@@ -1,0 +1,499 @@
+//! Live mode: label a camera stream on a worker thread, without ever blocking the camera thread,
+//! with temporal smoothing and hysteresis so labels neither flicker nor linger.
+//!
+//! The camera thread calls [`LiveLabeler::push`]: the frame goes into a one-slot mailbox (latest
+//! wins; a frame still waiting there is dropped and counted) with a lock-free swap, and the worker
+//! is woken with `Thread::unpark`, which never blocks. The worker preprocesses, runs the image
+//! tower, scores against one snapshot of the current pack, updates the smoother and hands a
+//! [`LiveResult`] to the callback.
+//!
+//! Smoothing: each label's cosine score is an exponential moving average over frame time with a
+//! half-life in milliseconds, `s ← s + α (x − s)` with `α = 1 − 2^(−Δt / half_life)`. A label
+//! enters the visible set when its smoothed score reaches `enter_score` (or its own `min_score`
+//! from the pack, whichever is higher) and leaves only when it falls below that threshold minus
+//! `exit_margin`: the gap is the hysteresis.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use serde::Serialize;
+
+use crate::labeler::{LabelRef, Labeler};
+use crate::preprocess::{preprocess_image, Image8};
+use crate::{Result, Tensor};
+
+/// What the camera hands over.
+#[derive(Debug)]
+pub enum LiveInput {
+    /// A decoded image in any size (preprocessed on the worker).
+    Image(Image8),
+    /// Preprocessed pixels `[3, S, S]`.
+    Pixels(Tensor),
+}
+
+/// Live-mode settings.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct LiveOptions {
+    /// Half-life of the score smoothing, in milliseconds of frame time (0 disables smoothing).
+    pub half_life_ms: f32,
+    /// Smoothed cosine score at which a label appears (a label's own `min_score` may raise it).
+    pub enter_score: f32,
+    /// A visible label disappears when its smoothed score drops below its enter threshold minus
+    /// this margin.
+    pub exit_margin: f32,
+    /// Labels reported per result, best first.
+    pub top_k: usize,
+    /// Raw candidates per frame that feed the smoother.
+    pub candidates: usize,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        Self { half_life_ms: 250.0, enter_score: 0.2, exit_margin: 0.02, top_k: 5, candidates: 20 }
+    }
+}
+
+/// One smoothed label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SmoothedLabel {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Smoothed cosine score.
+    pub score: f32,
+    /// Smoothed probability.
+    pub probability: f32,
+    /// Ancestors, nearest first.
+    pub parents: Vec<LabelRef>,
+}
+
+/// The result for one labelled frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LiveResult {
+    /// The frame's timestamp as pushed, in milliseconds.
+    pub timestamp_ms: u64,
+    /// Time from `push` to this result, in milliseconds.
+    pub latency_ms: f64,
+    /// Visible labels after smoothing and hysteresis, best first (empty: nothing recognised).
+    pub labels: Vec<SmoothedLabel>,
+    /// Name and version of the pack that labelled this frame.
+    pub pack: (String, String),
+}
+
+/// Counters of a live session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LiveStats {
+    /// Frames pushed.
+    pub frames_in: u64,
+    /// Frames labelled (results delivered).
+    pub labelled: u64,
+    /// Frames replaced in the mailbox by a newer one before the worker took them.
+    pub dropped: u64,
+    /// Frames that failed (bad frame, ...); the error went to the error callback.
+    pub failed: u64,
+    /// Median push-to-result latency over the last 256 results, ms.
+    pub latency_p50_ms: f64,
+    /// 95th percentile push-to-result latency over the last 256 results, ms.
+    pub latency_p95_ms: f64,
+}
+
+struct Pending {
+    input: LiveInput,
+    timestamp_ms: u64,
+    pushed: Instant,
+}
+
+/// Callback receiving each result on the worker thread.
+pub type ResultCallback = Box<dyn Fn(LiveResult) + Send + Sync>;
+/// Callback receiving each per-frame error on the worker thread.
+pub type ErrorCallback = Box<dyn Fn(u64, crate::Error) + Send + Sync>;
+
+struct Shared {
+    mailbox: ArcSwapOption<Mutex<Option<Pending>>>,
+    stop: AtomicBool,
+    frames_in: AtomicU64,
+    dropped: AtomicU64,
+    labelled: AtomicU64,
+    failed: AtomicU64,
+    latencies: Mutex<VecDeque<f64>>,
+}
+
+/// A running live session. Dropping it stops the worker (after the frame in progress).
+pub struct LiveLabeler {
+    labeler: Arc<Labeler>,
+    shared: Arc<Shared>,
+    worker: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for LiveLabeler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveLabeler").field("stats", &self.stats()).finish_non_exhaustive()
+    }
+}
+
+/// Per-label smoothing state.
+#[derive(Debug, Clone)]
+struct Track {
+    score: f32,
+    probability: f32,
+    visible: bool,
+}
+
+/// The smoother: EMA over frame time plus enter/exit hysteresis.
+#[derive(Debug, Default)]
+pub(crate) struct Smoother {
+    tracks: HashMap<String, Track>,
+    last_ms: Option<u64>,
+}
+
+impl Smoother {
+    /// Feeds one frame's candidates `(row, cosine, probability)` and returns visible labels.
+    pub(crate) fn update(
+        &mut self,
+        state: &crate::labeler::PackState,
+        candidates: &[(usize, f32, f32)],
+        timestamp_ms: u64,
+        options: &LiveOptions,
+    ) -> Vec<SmoothedLabel> {
+        let dt = self.last_ms.map(|t| timestamp_ms.saturating_sub(t)).unwrap_or(u64::MAX);
+        self.last_ms = Some(timestamp_ms);
+        let alpha = if options.half_life_ms <= 0.0 || dt == u64::MAX {
+            1.0
+        } else {
+            1.0 - 0.5f32.powf(dt as f32 / options.half_life_ms)
+        };
+        let labels = &state.pack.meta().labels;
+        // Labels outside this frame's candidates are not scored; treat them as at most the
+        // weakest candidate's score, so they decay instead of freezing.
+        let floor_score = candidates.iter().map(|c| c.1).fold(f32::INFINITY, f32::min);
+        let floor_score = if floor_score.is_finite() { floor_score } else { 0.0 };
+        let mut seen: HashMap<&str, (f32, f32)> = HashMap::new();
+        for &(row, score, p) in candidates {
+            if let Some(l) = labels.get(row) {
+                seen.insert(l.id.as_str(), (score, p));
+            }
+        }
+        let index: HashMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
+        // Forget labels the current pack no longer has (after a hot swap).
+        self.tracks.retain(|id, _| index.contains_key(id.as_str()));
+        for (id, t) in self.tracks.iter_mut() {
+            let (score, p) = seen.get(id.as_str()).copied().unwrap_or((floor_score.min(t.score), 0.0));
+            t.score += alpha * (score - t.score);
+            t.probability += alpha * (p - t.probability);
+        }
+        for (id, (score, p)) in &seen {
+            self.tracks.entry(id.to_string()).or_insert(Track { score: *score, probability: *p, visible: false });
+        }
+        let mut out = Vec::new();
+        for (id, t) in self.tracks.iter_mut() {
+            let Some(&row) = index.get(id.as_str()) else { continue };
+            let enter = options.enter_score.max(labels[row].min_score.unwrap_or(f32::NEG_INFINITY));
+            t.visible = if t.visible { t.score >= enter - options.exit_margin } else { t.score >= enter };
+            if t.visible {
+                out.push(SmoothedLabel {
+                    id: id.clone(),
+                    name: labels[row].name.clone(),
+                    score: t.score,
+                    probability: t.probability,
+                    parents: state.parents(row),
+                });
+            }
+        }
+        // Invisible labels that were not seen and have settled at the floor carry no information.
+        self.tracks.retain(|id, t| t.visible || seen.contains_key(id.as_str()) || t.score > floor_score + 1e-3);
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        out.truncate(options.top_k);
+        out
+    }
+}
+
+impl LiveLabeler {
+    /// Starts the worker. `on_result` and `on_error` run on the worker thread.
+    pub fn start(
+        labeler: Arc<Labeler>,
+        options: LiveOptions,
+        on_result: ResultCallback,
+        on_error: ErrorCallback,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            mailbox: ArcSwapOption::empty(),
+            stop: AtomicBool::new(false),
+            frames_in: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            labelled: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            latencies: Mutex::new(VecDeque::with_capacity(256)),
+        });
+        let worker = {
+            let (shared, labeler) = (shared.clone(), labeler.clone());
+            std::thread::Builder::new()
+                .name("pelabel-live".into())
+                .spawn(move || worker_loop(&labeler, &shared, &options, &on_result, &on_error))
+                .ok()
+        };
+        Self { labeler, shared, worker }
+    }
+
+    /// Hands a frame to the worker; never blocks. A frame still waiting is replaced (and
+    /// counted as dropped): the worker always labels the newest frame.
+    pub fn push(&self, input: LiveInput, timestamp_ms: u64) {
+        self.shared.frames_in.fetch_add(1, Ordering::Relaxed);
+        let pending = Pending { input, timestamp_ms, pushed: Instant::now() };
+        let previous = self.shared.mailbox.swap(Some(Arc::new(Mutex::new(Some(pending)))));
+        if previous.is_some() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(w) = &self.worker {
+            w.thread().unpark();
+        }
+    }
+
+    /// The labeler, e.g. to swap its pack while frames flow.
+    pub fn labeler(&self) -> &Arc<Labeler> {
+        &self.labeler
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> LiveStats {
+        let s = &self.shared;
+        let mut lat: Vec<f64> = s.latencies.lock().map(|l| l.iter().copied().collect()).unwrap_or_default();
+        lat.sort_by(f64::total_cmp);
+        let pct = |p: f64| if lat.is_empty() { 0.0 } else { lat[((lat.len() - 1) as f64 * p).round() as usize] };
+        LiveStats {
+            frames_in: s.frames_in.load(Ordering::Relaxed),
+            labelled: s.labelled.load(Ordering::Relaxed),
+            dropped: s.dropped.load(Ordering::Relaxed),
+            failed: s.failed.load(Ordering::Relaxed),
+            latency_p50_ms: pct(0.5),
+            latency_p95_ms: pct(0.95),
+        }
+    }
+
+    /// Waits until no frame is pending and the worker is idle, up to `timeout`; true when idle.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let s = self.stats();
+            if self.shared.mailbox.load().is_none() && s.labelled + s.failed + s.dropped >= s.frames_in {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        false
+    }
+
+    /// Stops the worker after the frame in progress and returns the final counters.
+    pub fn stop(mut self) -> LiveStats {
+        self.shutdown();
+        self.stats()
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        if let Some(w) = self.worker.take() {
+            w.thread().unpark();
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for LiveLabeler {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn worker_loop(
+    labeler: &Labeler,
+    shared: &Shared,
+    options: &LiveOptions,
+    on_result: &ResultCallback,
+    on_error: &ErrorCallback,
+) {
+    let mut smoother = Smoother::default();
+    while !shared.stop.load(Ordering::SeqCst) {
+        let Some(slot) = shared.mailbox.swap(None) else {
+            std::thread::park_timeout(Duration::from_millis(50));
+            continue;
+        };
+        let Some(pending) = slot.lock().ok().and_then(|mut p| p.take()) else { continue };
+        let ts = pending.timestamp_ms;
+        // A panic in a callback or in inference must not kill the session silently.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process(labeler, &mut smoother, pending, options)
+        }));
+        match outcome {
+            Ok(Ok(result)) => {
+                shared.labelled.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut l) = shared.latencies.lock() {
+                    if l.len() == 256 {
+                        l.pop_front();
+                    }
+                    l.push_back(result.latency_ms);
+                }
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_result(result)));
+            }
+            Ok(Err(e)) => {
+                shared.failed.fetch_add(1, Ordering::Relaxed);
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_error(ts, e)));
+            }
+            Err(_) => {
+                shared.failed.fetch_add(1, Ordering::Relaxed);
+                let e = crate::Error::InvalidImage { reason: "internal error while labeling this frame".into() };
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_error(ts, e)));
+            }
+        }
+    }
+}
+
+fn process(labeler: &Labeler, smoother: &mut Smoother, pending: Pending, options: &LiveOptions) -> Result<LiveResult> {
+    let cfg = labeler.preprocess_config();
+    let device = crate::Device::Cpu;
+    let pixels = match &pending.input {
+        LiveInput::Pixels(t) => t.clone(),
+        LiveInput::Image(img) => preprocess_image(img, cfg, &device)?,
+    };
+    // One pack snapshot for embedding, scoring and smoothing of this frame.
+    let state = labeler.pack_state();
+    let embedding = labeler.embed_pixels(&pixels)?;
+    let candidates =
+        state.candidates(&embedding, labeler.logit_scale_for(&state), options.candidates.max(options.top_k))?;
+    let labels = smoother.update(&state, &candidates, pending.timestamp_ms, options);
+    let meta = state.pack.meta();
+    Ok(LiveResult {
+        timestamp_ms: pending.timestamp_ms,
+        latency_ms: pending.pushed.elapsed().as_secs_f64() * 1e3,
+        labels,
+        pack: (meta.label_set.name.clone(), meta.label_set.version.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labeler::PackState;
+    use crate::{EmbeddingDType, IndexOptions, LabelPack, PackLabel, PackLabelSet, PackMeta};
+
+    fn state(ids: &[(&str, Option<&str>, Option<f32>)]) -> PackState {
+        let dim = 4;
+        let labels: Vec<PackLabel> = ids
+            .iter()
+            .map(|(id, parent, min)| PackLabel {
+                id: id.to_string(),
+                name: id.to_uppercase(),
+                parent: parent.map(str::to_string),
+                min_score: *min,
+                synonyms: vec![],
+                prompts: vec![],
+            })
+            .collect();
+        let mut v = vec![0f32; ids.len() * dim];
+        for i in 0..ids.len() {
+            v[i * dim + i % dim] = 1.0;
+        }
+        let meta = PackMeta {
+            model_fingerprint: "00".repeat(32),
+            label_set: PackLabelSet { name: "t".into(), version: "1.0.0".into(), description: None },
+            created_unix_s: 0,
+            created_by: "test".into(),
+            dim,
+            embedding_dtype: EmbeddingDType::F32,
+            logit_scale: None,
+            labels,
+        };
+        PackState::new(LabelPack::new(meta, v, &IndexOptions::default()).unwrap())
+    }
+
+    fn opts(half_life_ms: f32) -> LiveOptions {
+        LiveOptions { half_life_ms, enter_score: 0.5, exit_margin: 0.1, top_k: 5, candidates: 5 }
+    }
+
+    fn visible(out: &[SmoothedLabel]) -> Vec<&str> {
+        out.iter().map(|l| l.id.as_str()).collect()
+    }
+
+    #[test]
+    fn half_life_moves_halfway_per_half_life() {
+        let st = state(&[("a", None, None), ("b", None, None)]);
+        let mut s = Smoother::default();
+        let o = opts(100.0);
+        s.update(&st, &[(0, 0.8, 0.9), (1, 0.2, 0.1)], 0, &o);
+        let out = s.update(&st, &[(0, 0.4, 0.5), (1, 0.2, 0.5)], 100, &o);
+        assert!((out[0].score - 0.6).abs() < 1e-6, "{}", out[0].score);
+        assert!((out[0].probability - 0.7).abs() < 1e-6);
+        // Two half-lives: three quarters of the way.
+        let out = s.update(&st, &[(0, 0.8, 0.9), (1, 0.2, 0.1)], 300, &o);
+        assert!((out[0].score - (0.6 + 0.75 * 0.2)).abs() < 1e-6, "{}", out[0].score);
+    }
+
+    #[test]
+    fn hysteresis_neither_flickers_nor_lingers() {
+        let st = state(&[("a", None, None), ("b", None, None)]);
+        let mut s = Smoother::default();
+        let o = opts(0.0); // no smoothing: test hysteresis alone
+        assert!(visible(&s.update(&st, &[(0, 0.45, 0.5)], 0, &o)).is_empty(), "below enter");
+        assert_eq!(visible(&s.update(&st, &[(0, 0.52, 0.5)], 33, &o)), ["a"], "enters at 0.5");
+        // Noise around the enter threshold does not toggle it.
+        for (i, x) in [0.48, 0.51, 0.43, 0.49, 0.41].iter().enumerate() {
+            assert_eq!(visible(&s.update(&st, &[(0, *x, 0.5)], 66 + 33 * i as u64, &o)), ["a"], "x = {x}");
+        }
+        // Below enter − margin it leaves, and must climb back to enter to return.
+        assert!(visible(&s.update(&st, &[(0, 0.39, 0.5)], 300, &o)).is_empty());
+        assert!(visible(&s.update(&st, &[(0, 0.45, 0.5)], 333, &o)).is_empty());
+        assert_eq!(visible(&s.update(&st, &[(0, 0.5, 0.5)], 366, &o)), ["a"]);
+    }
+
+    #[test]
+    fn smoothing_suppresses_a_one_frame_blip_and_decays_absent_labels() {
+        let st = state(&[("a", None, None), ("b", None, None)]);
+        let mut s = Smoother::default();
+        let o = opts(200.0);
+        for t in 0..10 {
+            s.update(&st, &[(0, 0.7, 0.9), (1, 0.1, 0.1)], t * 33, &o);
+        }
+        // One frame where b spikes: smoothed b stays below enter.
+        let out = s.update(&st, &[(1, 0.9, 0.9), (0, 0.3, 0.1)], 330, &o);
+        assert_eq!(visible(&out), ["a"]);
+        // a disappears from the candidates: it decays towards the floor and eventually leaves.
+        let mut t = 363;
+        let mut gone_at = None;
+        for _ in 0..60 {
+            let out = s.update(&st, &[(1, 0.1, 0.9)], t, &o);
+            if gone_at.is_none() && !visible(&out).contains(&"a") {
+                gone_at = Some(t);
+            }
+            t += 33;
+        }
+        let gone_at = gone_at.expect("a never left");
+        assert!(gone_at > 363 + 100, "left after {} ms: lingering too little", gone_at - 363);
+        assert!(gone_at < 363 + 1500, "left after {} ms: lingering too long", gone_at - 363);
+    }
+
+    #[test]
+    fn per_label_min_score_raises_the_enter_threshold_and_parents_are_reported() {
+        let st = state(&[("animal", None, None), ("dog", Some("animal"), Some(0.8))]);
+        let mut s = Smoother::default();
+        let o = opts(0.0);
+        assert!(visible(&s.update(&st, &[(1, 0.7, 0.9)], 0, &o)).is_empty(), "dog needs 0.8");
+        let out = s.update(&st, &[(1, 0.85, 0.9)], 33, &o);
+        assert_eq!(visible(&out), ["dog"]);
+        assert_eq!(out[0].parents[0].id, "animal");
+        assert_eq!(out[0].name, "DOG");
+    }
+
+    #[test]
+    fn tracks_of_labels_gone_after_a_swap_are_forgotten() {
+        let a = state(&[("a", None, None), ("b", None, None)]);
+        let b = state(&[("c", None, None)]);
+        let mut s = Smoother::default();
+        let o = opts(0.0);
+        assert_eq!(visible(&s.update(&a, &[(0, 0.9, 0.9)], 0, &o)), ["a"]);
+        assert_eq!(visible(&s.update(&b, &[(0, 0.9, 0.9)], 33, &o)), ["c"]);
+        assert!(!s.tracks.contains_key("a"));
+    }
+}

@@ -1,0 +1,219 @@
+//! The on-device side: `Labeler` (thresholds, probabilities, parents, model check, hot swap under
+//! load) and `LiveLabeler` (latest-wins mailbox, results with timestamps, swap while running).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pelabel::{
+    compile_label_set, decode_image_file, CompileOptions, Error, Image8, LabelOptions, LabelOutcome, LabelPack,
+    LabelSet, Labeler, LabelerOptions, LiveInput, LiveLabeler, LiveOptions, ModelFiles, PackLabelSet, PackMeta, PeCore,
+    Towers,
+};
+use pelabel_tests::fixtures_dir;
+
+fn tiny_files() -> ModelFiles {
+    ModelFiles::discover(&fixtures_dir().join("tiny"), None).unwrap()
+}
+
+fn pack(name: &str, ids: &[&str]) -> LabelPack {
+    let mut text = format!("name = \"{name}\"\nversion = \"1.0.0\"\n");
+    for (i, id) in ids.iter().enumerate() {
+        let parent = if i > 0 { format!("parent = \"{}\"\n", ids[0]) } else { String::new() };
+        text.push_str(&format!("[[labels]]\nid = \"{id}\"\nname = \"{id} thing\"\n{parent}"));
+    }
+    let set = LabelSet::from_toml_str(&text, &PathBuf::from("t.toml")).unwrap();
+    let model = PeCore::open(&fixtures_dir().join("tiny"), Towers::Text).unwrap();
+    compile_label_set(&set, &model, &CompileOptions::default()).unwrap().0
+}
+
+fn image(i: usize) -> Image8 {
+    let names = [
+        "img0_gradient_shapes_500x375.png",
+        "img1_noise_300x300.png",
+        "img2_stripes_64x200.png",
+        "img3_gray_checker_120x90.png",
+    ];
+    decode_image_file(&fixtures_dir().join("images").join(names[i % 4])).unwrap()
+}
+
+#[test]
+fn labels_with_probabilities_thresholds_and_parents() {
+    let ids = ["animal", "cat", "dog", "car", "tree", "cup"];
+    let labeler = Labeler::new(&tiny_files(), pack("a", &ids), &LabelerOptions::default()).unwrap();
+    let img = image(0);
+    let all = labeler.label_image(&img, &LabelOptions { top_k: 10, ..Default::default() }).unwrap();
+    let labels = all.labels();
+    assert_eq!(labels.len(), ids.len());
+    let total: f32 = labels.iter().map(|l| l.probability).sum();
+    assert!((total - 1.0).abs() < 1e-4, "probabilities sum to {total}");
+    assert!(labels.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+    for l in labels {
+        assert!((-1.0..=1.0).contains(&l.score));
+        if l.id != "animal" {
+            assert_eq!(l.parents[0].id, "animal");
+        }
+    }
+    // top_k.
+    let top2 = labeler.label_image(&img, &LabelOptions { top_k: 2, ..Default::default() }).unwrap();
+    assert_eq!(top2.labels(), &labels[..2]);
+    // A global threshold above every score: explicitly nothing recognised, with the best anyway.
+    let none = labeler.label_image(&img, &LabelOptions { min_score: Some(1.01), ..Default::default() }).unwrap();
+    match none {
+        LabelOutcome::NothingRecognised { best: Some(best) } => assert_eq!(best, labels[0]),
+        other => panic!("{other:?}"),
+    }
+    // A threshold between the best two scores keeps only the best.
+    let mid = (labels[0].score + labels[1].score) / 2.0;
+    let one = labeler.label_image(&img, &LabelOptions { min_score: Some(mid), ..Default::default() }).unwrap();
+    assert_eq!(one.labels().len(), 1);
+    // Same numbers as the model run directly.
+    let model = PeCore::open(&fixtures_dir().join("tiny"), Towers::Image).unwrap();
+    let px = pelabel::preprocess_image(&img, labeler.preprocess_config(), model.device()).unwrap();
+    let e = pelabel::l2_normalize(&model.encode_image(&px.unsqueeze(0).unwrap()).unwrap()).unwrap();
+    let e = e.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let direct = labeler.label_embedding(&e, &LabelOptions { top_k: 10, ..Default::default() }).unwrap();
+    assert_eq!(direct, all);
+}
+
+#[test]
+fn per_label_thresholds_apply() {
+    let p = pack("a", &["x", "y", "z"]);
+    let mut meta: PackMeta = p.meta().clone();
+    let labeler = Labeler::new(&tiny_files(), p, &LabelerOptions { threads: Some(1) }).unwrap();
+    let img = image(1);
+    let all = labeler.label_image(&img, &LabelOptions::default()).unwrap();
+    let best = all.labels()[0].clone();
+    // Raise the best label's own threshold above its score: it is skipped, the next one stays.
+    for l in &mut meta.labels {
+        if l.id == best.id {
+            l.min_score = Some(best.score + 0.01);
+        }
+    }
+    let vectors = labeler.pack().index().vectors().to_vec();
+    let p2 = LabelPack::new(meta, vectors, &Default::default()).unwrap();
+    labeler.swap_pack(p2).unwrap();
+    let out = labeler.label_image(&img, &LabelOptions::default()).unwrap();
+    assert!(out.labels().iter().all(|l| l.id != best.id));
+    assert_eq!(out.labels().len(), 2);
+}
+
+#[test]
+fn packs_for_another_model_are_refused() {
+    let p = pack("a", &["x", "y"]);
+    let mut meta = p.meta().clone();
+    meta.model_fingerprint = "f".repeat(64);
+    meta.label_set = PackLabelSet { name: "other".into(), version: "1.0.0".into(), description: None };
+    let foreign = LabelPack::new(meta, p.index().vectors().to_vec(), &Default::default()).unwrap();
+    let err = Labeler::new(&tiny_files(), foreign, &LabelerOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::ModelMismatch { .. }), "{err:?}");
+    // And a swap to it is refused, keeping the old pack.
+    let labeler = Labeler::new(&tiny_files(), p, &LabelerOptions::default()).unwrap();
+    let mut meta = labeler.pack().meta().clone();
+    meta.model_fingerprint = "e".repeat(64);
+    let foreign = LabelPack::new(meta, labeler.pack().index().vectors().to_vec(), &Default::default()).unwrap();
+    assert!(matches!(labeler.swap_pack(foreign), Err(Error::ModelMismatch { .. })));
+    assert_eq!(labeler.pack().meta().label_set.name, "a");
+}
+
+#[test]
+fn hot_swap_under_load_never_mixes_packs() {
+    let a = pack("a", &["a1", "a2", "a3"]);
+    let b = pack("b", &["b1", "b2", "b3", "b4"]);
+    let labeler = Arc::new(Labeler::new(&tiny_files(), a, &LabelerOptions::default()).unwrap());
+    let (a_bytes, b_bytes) =
+        (labeler.pack().to_bytes(&Default::default()).unwrap(), b.to_bytes(&Default::default()).unwrap());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for t in 0..3 {
+        let (labeler, stop) = (labeler.clone(), stop.clone());
+        workers.push(std::thread::spawn(move || {
+            let img = image(t);
+            let mut seen = [0usize; 2];
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 5 {
+                let out = labeler.label_image(&img, &LabelOptions { top_k: 10, ..Default::default() }).unwrap();
+                let ids: Vec<&str> = out.labels().iter().map(|l| l.id.as_str()).collect();
+                let first = ids[0].as_bytes()[0];
+                assert!(ids.iter().all(|id| id.as_bytes()[0] == first), "mixed packs: {ids:?}");
+                assert_eq!(ids.len(), if first == b'a' { 3 } else { 4 }, "whole pack: {ids:?}");
+                seen[usize::from(first == b'b')] += 1;
+                n += 1;
+            }
+            seen
+        }));
+    }
+    for i in 0..40 {
+        let bytes = if i % 2 == 0 { &b_bytes } else { &a_bytes };
+        labeler.swap_pack(LabelPack::from_bytes(bytes, &Default::default()).unwrap()).unwrap();
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = [0usize; 2];
+    for w in workers {
+        let s = w.join().expect("a labeling thread failed");
+        total[0] += s[0];
+        total[1] += s[1];
+    }
+    assert!(total[0] + total[1] >= 15);
+}
+
+#[test]
+fn live_mode_keeps_the_newest_frame_and_reports_timestamps() {
+    let labeler =
+        Arc::new(Labeler::new(&tiny_files(), pack("a", &["x", "y", "z"]), &LabelerOptions::default()).unwrap());
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let live = {
+        let (r, e) = (results.clone(), errors.clone());
+        LiveLabeler::start(
+            labeler.clone(),
+            LiveOptions { enter_score: -1.0, ..Default::default() },
+            Box::new(move |res| r.lock().unwrap().push(res)),
+            Box::new(move |ts, err| e.lock().unwrap().push((ts, err.to_string()))),
+        )
+    };
+    // A burst far faster than the worker: most frames are dropped, never queued.
+    let frames: Vec<Image8> = (0..4).map(image).collect();
+    for i in 0..200u64 {
+        live.push(LiveInput::Image(frames[(i % 4) as usize].clone()), i * 33);
+    }
+    assert!(live.wait_idle(Duration::from_secs(60)));
+    let stats = live.stats();
+    assert_eq!(stats.frames_in, 200);
+    assert_eq!(stats.labelled + stats.dropped + stats.failed, 200);
+    assert!(stats.dropped > 100, "{stats:?}");
+    assert_eq!(stats.failed, 0);
+    {
+        let r = results.lock().unwrap();
+        assert_eq!(r.len() as u64, stats.labelled);
+        assert_eq!(r.last().unwrap().timestamp_ms, 199 * 33, "the newest frame is always labelled");
+        assert!(r.windows(2).all(|w| w[0].timestamp_ms < w[1].timestamp_ms));
+        assert!(r.iter().all(|x| x.latency_ms >= 0.0 && !x.labels.is_empty()));
+        assert!(stats.latency_p95_ms >= stats.latency_p50_ms && stats.latency_p50_ms > 0.0);
+    }
+
+    // A bad frame reports an error and the session continues.
+    live.push(
+        LiveInput::Pixels(pelabel::Tensor::zeros((3, 2, 2), candle_core::DType::F32, &pelabel::Device::Cpu).unwrap()),
+        10_000,
+    );
+    assert!(live.wait_idle(Duration::from_secs(30)));
+    assert_eq!(errors.lock().unwrap().len(), 1);
+    assert_eq!(errors.lock().unwrap()[0].0, 10_000);
+
+    // Hot swap while running: later results come from the new pack.
+    labeler.swap_pack(pack("b", &["p", "q"])).unwrap();
+    for i in 0..5u64 {
+        live.push(LiveInput::Image(frames[0].clone()), 20_000 + i * 33);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(live.wait_idle(Duration::from_secs(30)));
+    let r = results.lock().unwrap();
+    let last = r.last().unwrap();
+    assert_eq!(last.pack.0, "b");
+    assert!(last.labels.iter().all(|l| l.id == "p" || l.id == "q"));
+    drop(r);
+    let final_stats = live.stop();
+    assert_eq!(final_stats.failed, 1);
+}
