@@ -13,8 +13,9 @@ use clap::{Parser, Subcommand};
 use pelabel::{
     compile_label_set, decode_image_file, generate_signing_key, l2_normalize, preprocess_image, read_signing_key,
     read_verifying_key, split_checkpoint, write_signing_key, zero_shot_scores, CompileOptions, EmbeddingDType,
-    IndexOptions, LabelPack, LabelSet, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, PreprocessConfig,
-    StorageDType, TextCache, Towers,
+    IndexOptions, LabelOptions, LabelOutcome, LabelPack, LabelSet, Labeler, LabelerOptions, LiveInput, LiveLabeler,
+    LiveOptions, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, PreprocessConfig, StorageDType, TextCache,
+    Towers,
 };
 use serde::Serialize;
 
@@ -143,6 +144,39 @@ enum Command {
         /// Where to write the private key; the public key goes to KEY.pub.
         key: PathBuf,
     },
+    /// Label images (files or directories of images) against a label pack.
+    Label {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Images or directories of images (PNG, JPEG, WebP).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+    /// Replay a directory of video frames through live mode (smoothing, hysteresis, dropping).
+    Live {
+        #[command(flatten)]
+        session: SessionArgs,
+        /// Frames per second of the replay; frames are pushed at this pace (0: as fast as possible).
+        #[arg(long, default_value_t = 30.0)]
+        fps: f64,
+        /// Smoothing half-life in milliseconds.
+        #[arg(long, default_value_t = 250.0)]
+        half_life_ms: f32,
+        /// Smoothed cosine score at which a label appears.
+        #[arg(long, default_value_t = 0.2)]
+        enter_score: f32,
+        /// Hysteresis: a label leaves below its enter score minus this.
+        #[arg(long, default_value_t = 0.02)]
+        exit_margin: f32,
+        /// Print JSON lines (one per result, then the statistics).
+        #[arg(long)]
+        json: bool,
+        /// Directory of frames, replayed in file-name order.
+        frames: PathBuf,
+    },
     /// Inspect or clear the persistent text-embedding cache.
     Cache {
         #[command(subcommand)]
@@ -179,6 +213,69 @@ enum CacheCommand {
 }
 
 #[derive(clap::Args)]
+struct SessionArgs {
+    /// Model: a `pelabel split` output (only the image tower is loaded) or any model path.
+    #[arg(long)]
+    model: PathBuf,
+    /// Preset to use when there is no config.json beside the weights.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Label pack made for this model by `pelabel compile`.
+    #[arg(long)]
+    pack: PathBuf,
+    /// Require packs signed by this public key.
+    #[arg(long, value_name = "KEY_PUB")]
+    public_key: Option<PathBuf>,
+    /// Labels per image.
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+    /// Global minimum cosine score.
+    #[arg(long)]
+    min_score: Option<f32>,
+    /// Threads for the image tower (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+impl SessionArgs {
+    fn open(&self) -> Result<Labeler> {
+        let files = ModelFiles::discover(&self.model, self.preset.as_deref())
+            .with_context(|| format!("cannot use model {}", self.model.display()))?;
+        let pack = load_pack(&self.pack, self.public_key.as_deref())?;
+        Ok(Labeler::new(&files, pack, &LabelerOptions { threads: self.threads })?)
+    }
+
+    fn label_options(&self) -> LabelOptions {
+        LabelOptions { top_k: self.top_k, min_score: self.min_score, min_probability: None }
+    }
+}
+
+/// Image files given directly, or found (sorted, non-recursive) in given directories.
+fn image_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot read {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && matches!(
+                            f.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+                            Some("png" | "jpg" | "jpeg" | "webp")
+                        )
+                })
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+#[derive(clap::Args)]
 struct ModelArgs {
     /// Model: a `pelabel split` output, a checkpoint directory with config.json, or a weights file.
     #[arg(long)]
@@ -211,6 +308,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A closed stdout (`pelabel ... | head`) is the reader's choice, not a failure.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -347,6 +452,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("wrote private key {} (keep it secret) and public key {}", key.display(), public.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Label { session, json, inputs } => run_label(&session, &inputs, json),
+        Command::Live { session, fps, half_life_ms, enter_score, exit_margin, json, frames } => {
+            run_live(&session, &frames, fps, half_life_ms, enter_score, exit_margin, json)
+        }
         Command::Cache { command } => {
             run_cache(command)?;
             Ok(ExitCode::SUCCESS)
@@ -443,6 +552,129 @@ fn run_compile(
         );
     }
     Ok(())
+}
+
+fn run_label(session: &SessionArgs, inputs: &[PathBuf], json: bool) -> Result<ExitCode> {
+    let labeler = session.open()?;
+    let options = session.label_options();
+    let files = image_inputs(inputs)?;
+    if files.is_empty() {
+        bail!("no images found in the given paths");
+    }
+    let mut failed = 0usize;
+    let mut out = std::io::stdout().lock();
+    for path in &files {
+        let outcome = decode_image_file(path).and_then(|img| labeler.label_image(&img, &options));
+        match outcome {
+            Ok(outcome) => {
+                if json {
+                    writeln!(out, "{}", serde_json::json!({"input": path, "result": outcome}))?;
+                } else {
+                    writeln!(out, "{}", path.display())?;
+                    match &outcome {
+                        LabelOutcome::Recognised { labels } => {
+                            for l in labels {
+                                let parents: Vec<&str> = l.parents.iter().map(|p| p.name.as_str()).collect();
+                                let parents = if parents.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!("  ({})", parents.join(" › "))
+                                };
+                                writeln!(
+                                    out,
+                                    "  {:>6.2}%  {:.3}  {}{}",
+                                    l.probability * 100.0,
+                                    l.score,
+                                    l.name,
+                                    parents
+                                )?;
+                            }
+                        }
+                        LabelOutcome::NothingRecognised { best } => {
+                            let best = best.as_ref().map(|b| format!(" (best: {} at {:.3})", b.name, b.score));
+                            writeln!(out, "  nothing recognised{}", best.unwrap_or_default())?;
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {}: {e}", path.display());
+            }
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_live(
+    session: &SessionArgs,
+    frames_dir: &Path,
+    fps: f64,
+    half_life_ms: f32,
+    enter_score: f32,
+    exit_margin: f32,
+    json: bool,
+) -> Result<ExitCode> {
+    let labeler = std::sync::Arc::new(session.open()?);
+    let frames = image_inputs(&[frames_dir.to_path_buf()])?;
+    if frames.is_empty() {
+        bail!("no frames (PNG, JPEG, WebP) in {}", frames_dir.display());
+    }
+    let options = LiveOptions {
+        half_life_ms,
+        enter_score,
+        exit_margin,
+        top_k: session.top_k,
+        candidates: (session.top_k * 4).max(20),
+    };
+    let live = LiveLabeler::start(
+        labeler,
+        options,
+        Box::new(move |r| {
+            let line = if json {
+                serde_json::json!({"timestamp_ms": r.timestamp_ms, "latency_ms": r.latency_ms, "labels": r.labels})
+                    .to_string()
+            } else {
+                let labels: Vec<String> = r.labels.iter().map(|l| format!("{} {:.3}", l.name, l.score)).collect();
+                format!(
+                    "{:>8} ms  {:>7.1} ms  {}",
+                    r.timestamp_ms,
+                    r.latency_ms,
+                    if labels.is_empty() { "-".to_string() } else { labels.join(", ") }
+                )
+            };
+            println!("{line}");
+        }),
+        Box::new(|ts, e| eprintln!("error: frame at {ts} ms: {e}")),
+    );
+    let frame_ms = if fps > 0.0 { 1000.0 / fps } else { 0.0 };
+    let start = std::time::Instant::now();
+    for (i, path) in frames.iter().enumerate() {
+        let ts = (i as f64 * if frame_ms > 0.0 { frame_ms } else { 1000.0 / 30.0 }) as u64;
+        // Decoding stands in for the camera delivering the buffer: it is not the session's work.
+        match decode_image_file(path) {
+            Ok(img) => live.push(LiveInput::Image(img), ts),
+            Err(e) => eprintln!("error: {}: {e}", path.display()),
+        }
+        if frame_ms > 0.0 {
+            let due = start + std::time::Duration::from_secs_f64((i + 1) as f64 * frame_ms / 1000.0);
+            if let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+    live.wait_idle(std::time::Duration::from_secs(600));
+    let stats = live.stop();
+    if json {
+        println!("{}", serde_json::json!({"stats": stats}));
+    } else {
+        eprintln!(
+            "frames in {}, labelled {}, dropped {}, failed {}, latency p50 {:.1} ms, p95 {:.1} ms",
+            stats.frames_in, stats.labelled, stats.dropped, stats.failed, stats.latency_p50_ms, stats.latency_p95_ms
+        );
+    }
+    Ok(if stats.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn load_pack(path: &Path, public_key: Option<&Path>) -> Result<LabelPack> {

@@ -229,3 +229,88 @@ fn compile_inspect_diff_and_signed_updates() {
     assert!(err.contains("bad.toml:5:"), "{err}");
     assert!(!Path::new(&t("bad.pack")).exists());
 }
+
+#[test]
+fn label_and_live_replay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let tiny = fixtures().join("tiny");
+    let tiny = tiny.to_str().unwrap();
+    let pack = t("coco.pack");
+    let out = pelabel(&["compile", "label-sets/coco-80.toml", "--model", tiny, "-o", &pack, "--no-cache"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let images = fixtures().join("images");
+
+    // label: a directory, JSON lines, one per image, top-k labels best first.
+    let out = pelabel(&["label", "--model", tiny, "--pack", &pack, "--top-k", "3", "--json", images.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = stdout_lines(&out);
+    assert_eq!(lines.len(), 4);
+    for line in &lines {
+        assert_eq!(line["result"]["outcome"], "recognised");
+        let labels = line["result"]["labels"].as_array().unwrap();
+        assert_eq!(labels.len(), 3);
+        assert!(labels[0]["score"].as_f64() >= labels[1]["score"].as_f64());
+    }
+    // The table form, and a threshold nothing passes.
+    let out = pelabel(&["label", "--model", tiny, "--pack", &pack, "--min-score", "0.99", images.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing recognised"));
+    // A pack for another model is refused.
+    let other = t("other.pack");
+    let split_dir = t("split");
+    pelabel(&["split", tiny, "--out", &split_dir, "--dtype", "f16"]);
+    let out = pelabel(&["label", "--model", &split_dir, "--pack", &pack, images.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "a split of the same checkpoint keeps the fingerprint: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&other, b"not a pack").unwrap();
+    let out = pelabel(&["label", "--model", tiny, "--pack", &other, images.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad magic"));
+
+    // live: replay a frame directory as fast as possible; results and statistics as JSON.
+    let frames = tmp.path().join("frames");
+    std::fs::create_dir(&frames).unwrap();
+    for i in 0..12 {
+        let src = std::fs::read_dir(&images)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "png"))
+            .nth(i % 4)
+            .unwrap();
+        std::fs::copy(src, frames.join(format!("frame{i:03}.png"))).unwrap();
+    }
+    let out = pelabel(&[
+        "live",
+        "--model",
+        tiny,
+        "--pack",
+        &pack,
+        "--fps",
+        "0",
+        "--enter-score=-1",
+        "--json",
+        frames.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = stdout_lines(&out);
+    let stats = &lines.last().unwrap()["stats"];
+    assert_eq!(stats["frames_in"], 12);
+    assert_eq!(stats["labelled"].as_u64().unwrap() + stats["dropped"].as_u64().unwrap(), 12, "{stats}");
+    let results = &lines[..lines.len() - 1];
+    assert_eq!(results.len() as u64, stats["labelled"].as_u64().unwrap());
+    assert_eq!(
+        results.last().unwrap()["timestamp_ms"],
+        (11.0f64 * 1000.0 / 30.0) as u64,
+        "the last frame is always labelled"
+    );
+    assert!(results.iter().all(|r| !r["labels"].as_array().unwrap().is_empty()));
+    // An empty frame directory is an error.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = pelabel(&["live", "--model", tiny, "--pack", &pack, empty.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -53,12 +53,13 @@ pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions,
 pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use model::{
     interpolate_pos_embed, l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles, PeCore,
-    PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles,
+    PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles, write_random_checkpoint,
     CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE,
 };
 pub use preprocess::{
-    decode_image_bytes, decode_image_file, preprocess_image, resize_squash, to_tensor, Image8, PixelLayout,
-    PreprocessConfig, RgbImage8,
+    decode_image_bytes, decode_image_file, frame_to_rgb, preprocess_frame, preprocess_image, resize_squash, to_tensor,
+    Frame, FramePreprocessor, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
+    YuvRange,
 };
 pub use textcache::{CacheStats, TextCache};
 pub use tokenizer::{ClipTokenizer, TokenizedText};
