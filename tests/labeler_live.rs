@@ -217,3 +217,50 @@ fn live_mode_keeps_the_newest_frame_and_reports_timestamps() {
     let final_stats = live.stop();
     assert_eq!(final_stats.failed, 1);
 }
+
+#[test]
+fn live_mode_takes_raw_camera_frames() {
+    use pelabel::{Orientation, OwnedFrame, PixelFormat, YuvMatrix, YuvRange};
+    let labeler = Arc::new(Labeler::new(&tiny_files(), pack("a", &["x", "y", "z"]), &LabelerOptions::default()).unwrap());
+    // The same picture as an RGB image and as a padded BGRA buffer: the same labels.
+    let img = image(0);
+    let (w, h) = (img.width(), img.height());
+    let stride = w as usize * 4 + 64;
+    let mut bgra = vec![0u8; stride * h as usize];
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            let s = &img.as_raw()[(y * w as usize + x) * 3..][..3];
+            bgra[y * stride + x * 4..][..4].copy_from_slice(&[s[2], s[1], s[0], 255]);
+        }
+    }
+    let want = labeler.label_image(&img, &LabelOptions { top_k: 3, ..Default::default() }).unwrap();
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let live = {
+        let r = results.clone();
+        LiveLabeler::start(
+            labeler.clone(),
+            LiveOptions { enter_score: -1.0, half_life_ms: 0.0, top_k: 3, ..Default::default() },
+            Box::new(move |res| r.lock().unwrap().push(res)),
+            Box::new(|_, e| panic!("{e}")),
+        )
+    };
+    let frame = OwnedFrame::packed(PixelFormat::Bgra8, bgra.clone(), w, h, stride).unwrap();
+    live.push(LiveInput::Frame(frame), 0);
+    assert!(live.wait_idle(Duration::from_secs(30)));
+    let got: Vec<String> = results.lock().unwrap()[0].labels.iter().map(|l| l.id.clone()).collect();
+    let want: Vec<String> = want.labels().iter().map(|l| l.id.clone()).collect();
+    assert_eq!(got, want);
+    // Rotated and NV12 frames are accepted too.
+    let rotated = OwnedFrame::packed(PixelFormat::Bgra8, bgra, w, h, stride).unwrap().with_orientation(Orientation::Right, true);
+    live.push(LiveInput::Frame(rotated), 33);
+    let (yw, yh) = (64u32, 48u32);
+    let nv12 = OwnedFrame::nv12(vec![128; 64 * 48], 64, vec![128; 64 * 24], 64, yw, yh, YuvRange::Full, YuvMatrix::Bt601).unwrap();
+    live.push(LiveInput::Frame(nv12), 66);
+    assert!(live.wait_idle(Duration::from_secs(30)));
+    assert_eq!(live.stats().failed, 0);
+    // Buffers that do not add up are refused when the frame is built, before the worker sees them.
+    assert!(OwnedFrame::packed(PixelFormat::Bgra8, vec![0; 100], 10, 10, 40).is_err());
+    assert!(OwnedFrame::packed(PixelFormat::Bgra8, vec![0; 400], 10, 10, 39).is_err());
+    assert!(OwnedFrame::nv12(vec![0; 64 * 48], 64, vec![0; 10], 64, 64, 48, YuvRange::Video, YuvMatrix::Bt709).is_err());
+    assert!(OwnedFrame::packed(PixelFormat::Bgra8, vec![0; 400], 10, 10, 40).unwrap().with_roi(pelabel::Roi::new(5, 5, 6, 1)).is_err());
+}

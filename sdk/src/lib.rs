@@ -42,7 +42,7 @@ mod tokenizer;
 pub use compile::{compile_label_set, CompileOptions, CompileReport};
 pub use error::{Error, Result};
 pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE};
-pub use live::{ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, ResultCallback, SmoothedLabel};
+pub use live::{ErrorCallback, LiveInput, OwnedFrame, LiveLabeler, LiveOptions, LiveResult, LiveStats, ResultCallback, SmoothedLabel};
 pub use labelpack::{
     generate_signing_key, public_key_path, read_signing_key, read_verifying_key, write_signing_key, EmbeddingDType,
     LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta, PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,

@@ -23,7 +23,7 @@ use arc_swap::ArcSwapOption;
 use serde::Serialize;
 
 use crate::labeler::{LabelRef, Labeler};
-use crate::preprocess::{preprocess_image, Image8};
+use crate::preprocess::{preprocess_image, Frame, FramePreprocessor, Image8, Orientation, PixelFormat, Roi, YuvMatrix, YuvRange};
 use crate::{Result, Tensor};
 
 /// What the camera hands over.
@@ -33,6 +33,111 @@ pub enum LiveInput {
     Image(Image8),
     /// Preprocessed pixels `[3, S, S]`.
     Pixels(Tensor),
+    /// A raw camera frame (converted, oriented and resized on the worker).
+    Frame(OwnedFrame),
+}
+
+#[derive(Debug, Clone)]
+enum OwnedPlanes {
+    Packed { data: Vec<u8>, bytes_per_row: usize },
+    Nv12 { y: Vec<u8>, y_bytes_per_row: usize, uv: Vec<u8>, uv_bytes_per_row: usize },
+}
+
+/// A camera frame whose bytes the session owns: the camera's buffer is copied once, so the camera
+/// can recycle it at once. Built like [`Frame`] and validated the same way on construction.
+#[derive(Debug, Clone)]
+pub struct OwnedFrame {
+    format: PixelFormat,
+    width: u32,
+    height: u32,
+    planes: OwnedPlanes,
+    orientation: Orientation,
+    mirrored: bool,
+    roi: Option<Roi>,
+}
+
+impl OwnedFrame {
+    /// A packed 4-byte (BGRA8 / RGBA8) or 3-byte (RGB8) frame; see [`Frame::bgra`].
+    pub fn packed(format: PixelFormat, data: Vec<u8>, width: u32, height: u32, bytes_per_row: usize) -> Result<Self> {
+        let owned = Self {
+            format,
+            width,
+            height,
+            planes: OwnedPlanes::Packed { data, bytes_per_row },
+            orientation: Orientation::Up,
+            mirrored: false,
+            roi: None,
+        };
+        owned.as_frame()?;
+        Ok(owned)
+    }
+
+    /// An NV12 frame; see [`Frame::nv12`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn nv12(
+        y: Vec<u8>,
+        y_bytes_per_row: usize,
+        uv: Vec<u8>,
+        uv_bytes_per_row: usize,
+        width: u32,
+        height: u32,
+        range: YuvRange,
+        matrix: YuvMatrix,
+    ) -> Result<Self> {
+        let owned = Self {
+            format: PixelFormat::Nv12 { range, matrix },
+            width,
+            height,
+            planes: OwnedPlanes::Nv12 { y, y_bytes_per_row, uv, uv_bytes_per_row },
+            orientation: Orientation::Up,
+            mirrored: false,
+            roi: None,
+        };
+        owned.as_frame()?;
+        Ok(owned)
+    }
+
+    /// See [`Frame::with_orientation`].
+    pub fn with_orientation(mut self, orientation: Orientation, mirrored: bool) -> Self {
+        self.orientation = orientation;
+        self.mirrored = mirrored;
+        self
+    }
+
+    /// See [`Frame::with_roi`] (buffer coordinates).
+    pub fn with_roi(mut self, roi: Roi) -> Result<Self> {
+        self.roi = Some(roi);
+        self.as_frame()?;
+        Ok(self)
+    }
+
+    /// The borrowed view the preprocessing works on.
+    pub fn as_frame(&self) -> Result<Frame<'_>> {
+        let frame = match (&self.planes, self.format) {
+            (OwnedPlanes::Packed { data, bytes_per_row }, PixelFormat::Bgra8) => {
+                Frame::bgra(data, self.width, self.height, *bytes_per_row)?
+            }
+            (OwnedPlanes::Packed { data, bytes_per_row }, PixelFormat::Rgba8) => {
+                Frame::rgba(data, self.width, self.height, *bytes_per_row)?
+            }
+            (OwnedPlanes::Packed { data, bytes_per_row }, PixelFormat::Rgb8) => {
+                Frame::rgb(data, self.width, self.height, *bytes_per_row)?
+            }
+            (OwnedPlanes::Nv12 { y, y_bytes_per_row, uv, uv_bytes_per_row }, PixelFormat::Nv12 { range, matrix }) => {
+                Frame::nv12(y, *y_bytes_per_row, uv, *uv_bytes_per_row, self.width, self.height, range, matrix)?
+            }
+            (_, format) => {
+                return Err(crate::Error::InvalidImage {
+                    reason: format!("pixel format {format:?} does not match the planes given"),
+                })
+            }
+        };
+        let frame = frame.with_orientation(self.orientation, self.mirrored);
+        match self.roi {
+            Some(roi) => frame.with_roi(roi),
+            None => Ok(frame),
+        }
+    }
 }
 
 /// Live-mode settings.
@@ -316,6 +421,14 @@ fn worker_loop(
     on_error: &ErrorCallback,
 ) {
     let mut smoother = Smoother::default();
+    // Resize plans and scratch buffers live across frames: no per-frame setup.
+    let mut frames = match FramePreprocessor::new(labeler.preprocess_config().clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            on_error(0, e);
+            return;
+        }
+    };
     while !shared.stop.load(Ordering::SeqCst) {
         let Some(slot) = shared.mailbox.swap(None) else {
             std::thread::park_timeout(Duration::from_millis(50));
@@ -325,7 +438,7 @@ fn worker_loop(
         let ts = pending.timestamp_ms;
         // A panic in a callback or in inference must not kill the session silently.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            process(labeler, &mut smoother, pending, options)
+            process(labeler, &mut smoother, &mut frames, pending, options)
         }));
         match outcome {
             Ok(Ok(result)) => {
@@ -351,12 +464,19 @@ fn worker_loop(
     }
 }
 
-fn process(labeler: &Labeler, smoother: &mut Smoother, pending: Pending, options: &LiveOptions) -> Result<LiveResult> {
+fn process(
+    labeler: &Labeler,
+    smoother: &mut Smoother,
+    frames: &mut FramePreprocessor,
+    pending: Pending,
+    options: &LiveOptions,
+) -> Result<LiveResult> {
     let cfg = labeler.preprocess_config();
     let device = crate::Device::Cpu;
     let pixels = match &pending.input {
         LiveInput::Pixels(t) => t.clone(),
         LiveInput::Image(img) => preprocess_image(img, cfg, &device)?,
+        LiveInput::Frame(f) => frames.preprocess(&f.as_frame()?, &device)?,
     };
     // One pack snapshot for embedding, scoring and smoothing of this frame.
     let state = labeler.pack_state();

@@ -37,6 +37,7 @@
 //! exact passes are plain integer loops that can be vectorised later without changing results.
 
 mod decode;
+mod frame;
 mod resize;
 
 use std::borrow::Cow;
@@ -47,6 +48,9 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 pub use decode::{decode_image_bytes, decode_image_file};
+pub use frame::{
+    frame_to_rgb, preprocess_frame, Frame, FramePreprocessor, Orientation, PixelFormat, Roi, YuvMatrix, YuvRange,
+};
 pub(crate) use resize::BilinearPlan;
 
 /// How the interleaved 8-bit channels of an [`Image8`] are laid out.
@@ -266,13 +270,7 @@ pub fn to_tensor(img: &RgbImage8, cfg: &PreprocessConfig, device: &Device) -> Re
             ),
         });
     }
-    // One lookup table per channel; the same f32 operations as torchvision, per level.
-    let mut lut = [[0f32; 256]; 3];
-    for (c, table) in lut.iter_mut().enumerate() {
-        for (u, v) in table.iter_mut().enumerate() {
-            *v = (u as f32 / 255.0 - cfg.mean[c]) / cfg.std[c];
-        }
-    }
+    let lut = normalisation_lut(cfg);
     let plane = img.data.len() / 3;
     let mut out = vec![0f32; 3 * plane];
     let (r, gb) = out.split_at_mut(plane);
@@ -291,6 +289,18 @@ pub fn preprocess_image(img: &Image8, cfg: &PreprocessConfig, device: &Device) -
     cfg.validate()?;
     let (h, w) = cfg.image_size_px;
     to_tensor(&resize_squash(img, w, h)?, cfg, device)
+}
+
+/// One lookup table per channel: level `u` → `(u/255 − mean[c]) / std[c]`, the same f32
+/// operations as torchvision's `ToTensor` + `Normalize`, per level.
+fn normalisation_lut(cfg: &PreprocessConfig) -> [[f32; 256]; 3] {
+    let mut lut = [[0f32; 256]; 3];
+    for (c, table) in lut.iter_mut().enumerate() {
+        for (u, v) in table.iter_mut().enumerate() {
+            *v = (u as f32 / 255.0 - cfg.mean[c]) / cfg.std[c];
+        }
+    }
+    lut
 }
 
 /// `width × height × channels` must be exactly `len` bytes, with both sides > 0.

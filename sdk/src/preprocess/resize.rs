@@ -33,6 +33,7 @@ fn clip8(acc: i32) -> u8 {
 /// fixed-point weights (`2^22` = 1.0).
 #[derive(Debug, Clone)]
 pub(crate) struct AxisCoeffs {
+    in_size: usize,
     out_size: usize,
     /// Maximum taps per output (`ceil(support)·2 + 1`); row stride of `weights`.
     ksize: usize,
@@ -96,20 +97,52 @@ impl AxisCoeffs {
             }
             bounds.push((xmin.min(in_i) as usize, taps));
         }
-        Ok(Self { out_size: out, ksize, bounds, weights })
+        Ok(Self { in_size: in_size as usize, out_size: out, ksize, bounds, weights })
+    }
+
+    /// The identity resampling of `size` samples: one tap of weight 1.0 per output, so a pass
+    /// with it reproduces its input exactly (`(v·2^22 + HALF) >> 22 = v`), as Pillow's skipped
+    /// pass does.
+    pub(crate) fn identity(size: u32) -> Self {
+        let n = size as usize;
+        Self { in_size: n, out_size: n, ksize: 1, bounds: (0..n).map(|o| (o, 1)).collect(), weights: vec![1 << PRECISION_BITS; n] }
+    }
+
+    /// The same resampling applied to the mirrored input axis: output `o` reads input
+    /// `in_size − 1 − i` wherever `self` reads input `i`, with the same weight. Resampling a
+    /// reversed axis with the flipped coefficients therefore gives exactly the outputs of
+    /// resampling the unreversed axis (integer sums do not depend on the order of their terms),
+    /// in the same output order.
+    pub(crate) fn flipped(&self) -> Self {
+        let mut weights = vec![0i32; self.weights.len()];
+        let mut bounds = Vec::with_capacity(self.bounds.len());
+        for (o, &(start, n)) in self.bounds.iter().enumerate() {
+            let row = o * self.ksize;
+            for (dst, src) in weights[row..row + n].iter_mut().zip(self.weights[row..row + n].iter().rev()) {
+                *dst = *src;
+            }
+            bounds.push((self.in_size.saturating_sub(start + n), n));
+        }
+        Self { in_size: self.in_size, out_size: self.out_size, ksize: self.ksize, bounds, weights }
+    }
+
+    /// Most taps any output uses.
+    pub(crate) fn max_taps(&self) -> usize {
+        self.bounds.iter().map(|b| b.1).max().unwrap_or(0)
     }
 
     /// First input index and weights of output index `o`.
     #[inline(always)]
-    fn taps(&self, o: usize) -> (usize, &[i32]) {
+    pub(crate) fn taps(&self, o: usize) -> (usize, &[i32]) {
         let (start, n) = self.bounds[o];
         (start, &self.weights[o * self.ksize..o * self.ksize + n])
     }
 
-    /// First and one-past-last input index used by any output.
-    fn used_range(&self) -> (usize, usize) {
-        let first = self.bounds.first().map_or(0, |b| b.0);
-        let last = self.bounds.last().map_or(0, |b| b.0 + b.1);
+    /// First and one-past-last input index used by any output (also for [`Self::flipped`]
+    /// coefficients, whose windows move backwards).
+    pub(crate) fn used_range(&self) -> (usize, usize) {
+        let first = self.bounds.iter().map(|b| b.0).min().unwrap_or(0);
+        let last = self.bounds.iter().map(|b| b.0 + b.1).max().unwrap_or(0);
         (first, last.max(first))
     }
 
@@ -288,6 +321,60 @@ fn vertical_pass(src: &[u8], stride: usize, coeffs: &AxisCoeffs, row_offset: usi
         for (d, &a) in dst_row.iter_mut().zip(&acc) {
             *d = clip8(a);
         }
+    }
+}
+
+/// One row of a horizontal pass over 4-byte pixels (the kernel of camera frames, see
+/// `frame.rs`): `dst` (`coeffs.out_size()` pixels) from `src` (`coeffs.in_size()` pixels).
+/// Same arithmetic as [`horizontal_pass`], so the same results. Errors when a slice is too short.
+pub(crate) fn horizontal_row4(src: &[u8], coeffs: &AxisCoeffs, dst: &mut [u8]) -> Result<()> {
+    if src.len() < coeffs.in_size * 4 || dst.len() < coeffs.out_size * 4 {
+        return Err(Error::InvalidImage {
+            reason: format!(
+                "internal: horizontal row of {} → {} bytes for {} → {} pixels",
+                src.len(),
+                dst.len(),
+                coeffs.in_size,
+                coeffs.out_size
+            ),
+        });
+    }
+    for (xx, out_px) in dst.chunks_exact_mut(4).take(coeffs.out_size).enumerate() {
+        let (start, weights) = coeffs.taps(xx);
+        let window = &src[start * 4..(start + weights.len()) * 4];
+        let mut acc = [HALF; 4];
+        for (px, &w) in window.chunks_exact(4).zip(weights) {
+            acc[0] += i32::from(px[0]) * w;
+            acc[1] += i32::from(px[1]) * w;
+            acc[2] += i32::from(px[2]) * w;
+            acc[3] += i32::from(px[3]) * w;
+        }
+        for (o, a) in out_px.iter_mut().zip(acc) {
+            *o = clip8(a);
+        }
+    }
+    Ok(())
+}
+
+/// Starts the accumulators of one output row of a vertical pass (the rounding offset).
+#[inline]
+pub(crate) fn vertical_start(acc: &mut [i32]) {
+    acc.fill(HALF);
+}
+
+/// Adds `weight · row` to the accumulators of a vertical pass (channel-agnostic).
+#[inline]
+pub(crate) fn vertical_add(acc: &mut [i32], row: &[u8], weight: i32) {
+    for (a, &p) in acc.iter_mut().zip(row) {
+        *a += i32::from(p) * weight;
+    }
+}
+
+/// Writes the accumulators of a vertical pass as 8-bit values (Pillow's `clip8`).
+#[inline]
+pub(crate) fn vertical_finish(acc: &[i32], dst: &mut [u8]) {
+    for (d, &a) in dst.iter_mut().zip(acc) {
+        *d = clip8(a);
     }
 }
 
