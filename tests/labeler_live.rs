@@ -221,7 +221,8 @@ fn live_mode_keeps_the_newest_frame_and_reports_timestamps() {
 #[test]
 fn live_mode_takes_raw_camera_frames() {
     use pelabel::{Orientation, OwnedFrame, PixelFormat, YuvMatrix, YuvRange};
-    let labeler = Arc::new(Labeler::new(&tiny_files(), pack("a", &["x", "y", "z"]), &LabelerOptions::default()).unwrap());
+    let labeler =
+        Arc::new(Labeler::new(&tiny_files(), pack("a", &["x", "y", "z"]), &LabelerOptions::default()).unwrap());
     // The same picture as an RGB image and as a padded BGRA buffer: the same labels.
     let img = image(0);
     let (w, h) = (img.width(), img.height());
@@ -251,10 +252,13 @@ fn live_mode_takes_raw_camera_frames() {
     let want: Vec<String> = want.labels().iter().map(|l| l.id.clone()).collect();
     assert_eq!(got, want);
     // Rotated and NV12 frames are accepted too.
-    let rotated = OwnedFrame::packed(PixelFormat::Bgra8, bgra, w, h, stride).unwrap().with_orientation(Orientation::Right, true);
+    let rotated =
+        OwnedFrame::packed(PixelFormat::Bgra8, bgra, w, h, stride).unwrap().with_orientation(Orientation::Right, true);
     live.push(LiveInput::Frame(rotated), 33);
     let (yw, yh) = (64u32, 48u32);
-    let nv12 = OwnedFrame::nv12(vec![128; 64 * 48], 64, vec![128; 64 * 24], 64, yw, yh, YuvRange::Full, YuvMatrix::Bt601).unwrap();
+    let nv12 =
+        OwnedFrame::nv12(vec![128; 64 * 48], 64, vec![128; 64 * 24], 64, yw, yh, YuvRange::Full, YuvMatrix::Bt601)
+            .unwrap();
     live.push(LiveInput::Frame(nv12), 66);
     assert!(live.wait_idle(Duration::from_secs(30)));
     assert_eq!(live.stats().failed, 0);
@@ -262,5 +266,41 @@ fn live_mode_takes_raw_camera_frames() {
     assert!(OwnedFrame::packed(PixelFormat::Bgra8, vec![0; 100], 10, 10, 40).is_err());
     assert!(OwnedFrame::packed(PixelFormat::Bgra8, vec![0; 400], 10, 10, 39).is_err());
     assert!(OwnedFrame::nv12(vec![0; 64 * 48], 64, vec![0; 10], 64, 64, 48, YuvRange::Video, YuvMatrix::Bt709).is_err());
-    assert!(OwnedFrame::packed(PixelFormat::Bgra8, vec![0; 400], 10, 10, 40).unwrap().with_roi(pelabel::Roi::new(5, 5, 6, 1)).is_err());
+    assert!(OwnedFrame::packed(PixelFormat::Bgra8, vec![0; 400], 10, 10, 40)
+        .unwrap()
+        .with_roi(pelabel::Roi::new(5, 5, 6, 1))
+        .is_err());
+}
+
+#[test]
+fn label_frame_matches_label_image() {
+    use pelabel::{Frame, Orientation, Roi};
+    let labeler = Labeler::new(&tiny_files(), pack("a", &["x", "y", "z", "w"]), &LabelerOptions::default()).unwrap();
+    let img = image(1);
+    let (w, h) = (img.width(), img.height());
+    let stride = w as usize * 4 + 16;
+    let mut rgba = vec![7u8; stride * h as usize];
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            let s = &img.as_raw()[(y * w as usize + x) * 3..][..3];
+            rgba[y * stride + x * 4..][..4].copy_from_slice(&[s[0], s[1], s[2], 255]);
+        }
+    }
+    let opts = LabelOptions { top_k: 4, ..Default::default() };
+    let want = labeler.label_image(&img, &opts).unwrap();
+    let frame = Frame::rgba(&rgba, w, h, stride).unwrap();
+    let got = labeler.label_frame(&frame, &opts).unwrap();
+    let ids = |o: &LabelOutcome| o.labels().iter().map(|l| l.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&got), ids(&want));
+    for (a, b) in got.labels().iter().zip(want.labels()) {
+        assert!((a.score - b.score).abs() < 0.02, "{} vs {}", a.score, b.score);
+    }
+    // Twice (reused plans) gives the same result; an ROI and a rotation run without error.
+    assert_eq!(labeler.label_frame(&frame, &opts).unwrap(), got);
+    let cropped = Frame::rgba(&rgba, w, h, stride)
+        .unwrap()
+        .with_orientation(Orientation::Left, false)
+        .with_roi(Roi::new(10, 20, 100, 150))
+        .unwrap();
+    assert_eq!(labeler.label_frame(&cropped, &opts).unwrap().labels().len(), 4);
 }

@@ -12,8 +12,8 @@
 use std::time::Instant;
 
 use pelabel::{
-    write_random_checkpoint, Frame, FramePreprocessor, IndexOptions, LabelOptions, LabelPack, Labeler,
-    LabelerOptions, ModelFiles, PackLabel, PackLabelSet, PackMeta, PeCoreConfig,
+    write_random_checkpoint, Frame, FramePreprocessor, IndexOptions, LabelOptions, LabelPack, Labeler, LabelerOptions,
+    ModelFiles, PackLabel, PackLabelSet, PackMeta, PeCoreConfig,
 };
 
 /// `VmRSS` / `VmHWM` of this process in MiB (Linux; 0 elsewhere).

@@ -15,7 +15,7 @@ use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::index::{AnyIndex, LabelIndex};
-use crate::preprocess::{preprocess_image, Image8, PreprocessConfig};
+use crate::preprocess::{preprocess_frame, preprocess_image, Frame, FramePreprocessor, Image8, PreprocessConfig};
 use crate::{Device, Error, LabelPack, ModelFiles, Result, Tensor, VisionTower};
 
 /// The `logit_scale` used when neither model nor pack records one: ln(100), the fixed scale of
@@ -202,6 +202,7 @@ pub struct Labeler {
     preprocess: PreprocessConfig,
     pack: ArcSwap<PackState>,
     pool: Option<rayon::ThreadPool>,
+    frames: std::sync::Mutex<Option<FramePreprocessor>>,
     device: Device,
 }
 
@@ -240,6 +241,7 @@ impl Labeler {
             preprocess: PreprocessConfig::pe_core(size),
             pack: ArcSwap::from_pointee(PackState::new(pack)),
             pool,
+            frames: std::sync::Mutex::new(None),
             device,
         })
     }
@@ -304,6 +306,23 @@ impl Labeler {
         let state = self.pack.load_full();
         let embedding = self.embed_pixels(pixels)?;
         state.score(&embedding, self.logit_scale_for(&state), options)
+    }
+
+    /// Labels a raw camera frame (BGRA, RGBA, NV12 with strides, orientation and ROI).
+    pub fn label_frame(&self, frame: &Frame, options: &LabelOptions) -> Result<LabelOutcome> {
+        // Reuse the resize plans of the previous frame when no other thread holds them; a
+        // concurrent caller builds its own instead of waiting.
+        let pixels = match self.frames.try_lock() {
+            Ok(mut guard) => {
+                let pre = match guard.as_mut() {
+                    Some(p) => p,
+                    None => guard.insert(FramePreprocessor::new(self.preprocess.clone())?),
+                };
+                pre.preprocess(frame, &self.device)?
+            }
+            Err(_) => preprocess_frame(frame, &self.preprocess, &self.device)?,
+        };
+        self.label_pixels(&pixels, options)
     }
 
     /// Labels a decoded image (see [`crate::decode_image_file`]).

@@ -23,7 +23,9 @@ use arc_swap::ArcSwapOption;
 use serde::Serialize;
 
 use crate::labeler::{LabelRef, Labeler};
-use crate::preprocess::{preprocess_image, Frame, FramePreprocessor, Image8, Orientation, PixelFormat, Roi, YuvMatrix, YuvRange};
+use crate::preprocess::{
+    preprocess_image, Frame, FramePreprocessor, Image8, Orientation, PixelFormat, Roi, YuvMatrix, YuvRange,
+};
 use crate::{Result, Tensor};
 
 /// What the camera hands over.
