@@ -66,3 +66,8 @@ pub use tokenizer::{ClipTokenizer, TokenizedText};
 
 /// The tensor type of the public API (candle's), re-exported so callers need no direct dependency.
 pub use candle_core::{Device, Tensor};
+
+/// The README's Rust examples, compiled by `cargo test` so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
