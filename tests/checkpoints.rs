@@ -303,3 +303,73 @@ fn t16_split_in_f16_is_lossless() {
         values(&whole.encode_text(&["a photo of a cat."]).unwrap())
     );
 }
+
+#[test]
+fn splitting_a_vision_only_model_into_a_used_directory_removes_the_old_text_half() {
+    let tmp = tempfile::tempdir().unwrap();
+    split_checkpoint(&ModelFiles::discover(&tiny_dir(), None).unwrap(), tmp.path(), StorageDType::F16).unwrap();
+    assert!(tmp.path().join(TEXT_TOWER_FILE).exists());
+    let nocls = ModelFiles::discover(&fixtures_dir().join("tiny-nocls"), None).unwrap();
+    split_checkpoint(&nocls, tmp.path(), StorageDType::F16).unwrap();
+    assert!(!tmp.path().join(TEXT_TOWER_FILE).exists());
+    assert!(!tmp.path().join("tokenizer.json").exists());
+    let files = ModelFiles::discover(tmp.path(), None).unwrap();
+    assert_eq!(files.fingerprint().unwrap(), nocls.fingerprint().unwrap());
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2, "no temporary files left");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(tmp.path().join(IMAGE_TOWER_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o644, 0o644, "readable by others: {mode:o}");
+    }
+}
+
+#[test]
+fn a_config_with_mlp_ratio_and_its_resolved_twin_share_a_fingerprint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = ModelFiles::discover(&tiny_dir(), None).unwrap().config;
+    let a = tmp.path().join("a");
+    let b = tmp.path().join("b");
+    for (dir, ratio) in [(&a, true), (&b, false)] {
+        std::fs::create_dir(dir).unwrap();
+        std::fs::copy(tiny_dir().join("model.safetensors"), dir.join("model.safetensors")).unwrap();
+        if ratio {
+            cfg.vision.mlp_width = None;
+            cfg.vision.mlp_ratio = Some(3.0);
+            cfg.vision.attn_pooler_mlp_width = None;
+        } else {
+            cfg.vision.mlp_width = Some(192);
+            cfg.vision.mlp_ratio = None;
+            cfg.vision.attn_pooler_mlp_width = Some(256);
+        }
+        std::fs::write(dir.join("config.json"), cfg.to_json_string()).unwrap();
+    }
+    let fa = ModelFiles::discover(&a, None).unwrap().fingerprint().unwrap();
+    let fb = ModelFiles::discover(&b, None).unwrap().fingerprint().unwrap();
+    assert_eq!(fa, fb);
+}
+
+#[test]
+fn open_clip_head_bias_must_be_zero_and_well_shaped() {
+    let dir = fixtures_dir().parent().unwrap().join("openclip-tiny");
+    let src = dir.join("open_clip_model.safetensors");
+    let map = candle_core::safetensors::load(&src, &candle_core::Device::Cpu).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, bias) in [
+        ("nonzero", Tensor::ones(32, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap()),
+        ("misshapen", Tensor::zeros(33, candle_core::DType::F32, &candle_core::Device::Cpu).unwrap()),
+    ] {
+        let mut list: Vec<(String, Tensor)> = map.clone().into_iter().collect();
+        for (k, t) in list.iter_mut() {
+            if k == "visual.trunk.head.bias" {
+                *t = bias.clone();
+            }
+        }
+        let path = tmp.path().join(format!("{name}.safetensors"));
+        safetensors::serialize_to_file(list.iter().map(|(k, t)| (k.as_str(), t)), None, &path).unwrap();
+        let mut files = ModelFiles::discover(&dir, None).unwrap();
+        files.weights = WeightFiles::Checkpoint(path);
+        let err = PeCore::load(files, Towers::Image, &pelabel::Device::Cpu).unwrap_err();
+        assert!(err.to_string().contains("head.bias"), "{name}: {err}");
+    }
+}

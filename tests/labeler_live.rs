@@ -172,6 +172,7 @@ fn live_mode_keeps_the_newest_frame_and_reports_timestamps() {
             Box::new(move |res| r.lock().unwrap().push(res)),
             Box::new(move |ts, err| e.lock().unwrap().push((ts, err.to_string()))),
         )
+        .unwrap()
     };
     // A burst far faster than the worker: most frames are dropped, never queued.
     let frames: Vec<Image8> = (0..4).map(image).collect();
@@ -244,6 +245,7 @@ fn live_mode_takes_raw_camera_frames() {
             Box::new(move |res| r.lock().unwrap().push(res)),
             Box::new(|_, e| panic!("{e}")),
         )
+        .unwrap()
     };
     let frame = OwnedFrame::packed(PixelFormat::Bgra8, bgra.clone(), w, h, stride).unwrap();
     live.push(LiveInput::Frame(frame), 0);

@@ -305,6 +305,13 @@ struct EmbeddingLine<'a> {
 }
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools when stdout closes early (`pelabel inspect --all | head`):
+    // end quietly on SIGPIPE instead of panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: resetting a signal disposition at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -647,15 +654,19 @@ fn run_live(
             println!("{line}");
         }),
         Box::new(|ts, e| eprintln!("error: frame at {ts} ms: {e}")),
-    );
+    )?;
     let frame_ms = if fps > 0.0 { 1000.0 / fps } else { 0.0 };
     let start = std::time::Instant::now();
+    let mut unreadable = 0usize;
     for (i, path) in frames.iter().enumerate() {
         let ts = (i as f64 * if frame_ms > 0.0 { frame_ms } else { 1000.0 / 30.0 }) as u64;
         // Decoding stands in for the camera delivering the buffer: it is not the session's work.
         match decode_image_file(path) {
             Ok(img) => live.push(LiveInput::Image(img), ts),
-            Err(e) => eprintln!("error: {}: {e}", path.display()),
+            Err(e) => {
+                unreadable += 1;
+                eprintln!("error: {}: {e}", path.display());
+            }
         }
         if frame_ms > 0.0 {
             let due = start + std::time::Duration::from_secs_f64((i + 1) as f64 * frame_ms / 1000.0);
@@ -674,7 +685,7 @@ fn run_live(
             stats.frames_in, stats.labelled, stats.dropped, stats.failed, stats.latency_p50_ms, stats.latency_p95_ms
         );
     }
-    Ok(if stats.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if stats.failed == 0 && unreadable == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn load_pack(path: &Path, public_key: Option<&Path>) -> Result<LabelPack> {

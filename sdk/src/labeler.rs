@@ -22,9 +22,13 @@ use crate::{Device, Error, LabelPack, ModelFiles, Result, Tensor, VisionTower};
 /// the CLIP papers' zero-shot evaluation (reference §7).
 pub const DEFAULT_LOGIT_SCALE: f32 = 4.605_170_2;
 
-/// Candidates scored for probabilities when the pack is searched with a graph; the softmax
-/// denominator over the rest of a large pack is negligible at CLIP's temperature.
+/// Candidates taken from the graph of a large pack; their softmax terms are exact.
 const HNSW_PROBABILITY_CANDIDATES: usize = 256;
+/// Rows of a large pack sampled (evenly, fixed at load) to estimate the softmax mass of the
+/// labels outside the candidates, so probabilities stay a softmax over the whole pack.
+const TAIL_SAMPLE_ROWS: usize = 1024;
+/// Deepest parent chain reported; deeper chains in a pack from outside are cut.
+const MAX_PARENT_DEPTH: usize = 32;
 
 /// Per-call labeling settings.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -97,8 +101,12 @@ impl LabelOutcome {
 #[derive(Debug)]
 pub(crate) struct PackState {
     pub(crate) pack: Arc<LabelPack>,
-    /// Ancestors of each label as row indices, nearest first.
+    /// Ancestors of each label as row indices, nearest first (at most `MAX_PARENT_DEPTH`).
     ancestors: Vec<Vec<usize>>,
+    /// Row of each label id.
+    pub(crate) rows: HashMap<String, usize>,
+    /// Evenly spaced rows for the softmax tail estimate (empty for exactly searched packs).
+    tail_sample: Vec<usize>,
 }
 
 impl PackState {
@@ -109,9 +117,9 @@ impl PackState {
             .map(|i| {
                 let mut chain = Vec::new();
                 let mut cur = labels[i].parent.as_deref();
-                // Bounded walk: a pack from outside may carry a cycle.
+                // Bounded walk: a pack from outside may carry a cycle or an absurdly deep chain.
                 while let Some(p) = cur.and_then(|id| index.get(id).copied()) {
-                    if chain.contains(&p) || p == i || chain.len() >= labels.len() {
+                    if p == i || chain.contains(&p) || chain.len() >= MAX_PARENT_DEPTH {
                         break;
                     }
                     chain.push(p);
@@ -120,7 +128,16 @@ impl PackState {
                 chain
             })
             .collect();
-        Self { pack: Arc::new(pack), ancestors }
+        let rows = labels.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
+        let n = labels.len();
+        let tail_sample = match pack.index() {
+            AnyIndex::Hnsw(_) if n > HNSW_PROBABILITY_CANDIDATES => {
+                let step = (n / TAIL_SAMPLE_ROWS).max(1);
+                (0..n).step_by(step).take(TAIL_SAMPLE_ROWS).collect()
+            }
+            _ => Vec::new(),
+        };
+        Self { pack: Arc::new(pack), ancestors, rows, tail_sample }
     }
 
     /// Ancestors of row `i`, nearest first.
@@ -129,22 +146,38 @@ impl PackState {
     }
 
     /// The `k` best rows for an L2-normalised embedding: `(row, cosine, probability)`, best
-    /// first. Probabilities are the softmax over the whole pack for exact packs, and over the
-    /// best candidates for graph-searched packs.
+    /// first. Probabilities are the softmax of `exp(logit_scale) · cosine` over the whole pack:
+    /// exact for exactly searched packs; for graph-searched packs the terms of the best 256
+    /// labels are exact and the rest of the pack's mass is estimated from a fixed, evenly spaced
+    /// sample of rows.
     pub(crate) fn candidates(&self, embedding: &[f32], logit_scale: f32, k: usize) -> Result<Vec<(usize, f32, f32)>> {
         let n = self.pack.len();
         let pool = match self.pack.index() {
             AnyIndex::Exact(_) => n,
             AnyIndex::Hnsw(_) => HNSW_PROBABILITY_CANDIDATES.max(k).min(n),
         };
-        let hits = self.pack.index().search(embedding, pool)?;
-        let scale = logit_scale.exp();
-        let max_logit = hits.iter().map(|h| h.score * scale).fold(f32::NEG_INFINITY, f32::max);
-        let denom: f64 = hits.iter().map(|h| f64::from(h.score * scale - max_logit).exp()).sum();
-        Ok(hits
-            .iter()
-            .map(|h| (h.index, h.score, (f64::from(h.score * scale - max_logit).exp() / denom) as f32))
-            .collect())
+        let mut hits = self.pack.index().search(embedding, pool)?;
+        let scale = f64::from(logit_scale).exp();
+        let max_logit = hits.iter().map(|h| f64::from(h.score) * scale).fold(f64::NEG_INFINITY, f64::max);
+        let term = |score: f32| (f64::from(score) * scale - max_logit).exp();
+        let mut denom: f64 = hits.iter().map(|h| term(h.score)).sum();
+        if !self.tail_sample.is_empty() && hits.len() < n {
+            let in_hits: std::collections::HashSet<usize> = hits.iter().map(|h| h.index).collect();
+            let d = self.pack.dim();
+            let vectors = self.pack.index().vectors();
+            let (mut sum, mut count) = (0f64, 0usize);
+            for &row in self.tail_sample.iter().filter(|r| !in_hits.contains(r)) {
+                if let Some(v) = vectors.get(row * d..(row + 1) * d) {
+                    sum += term(crate::index::dot(v, embedding));
+                    count += 1;
+                }
+            }
+            if count > 0 {
+                denom += sum / count as f64 * (n - hits.len()) as f64;
+            }
+        }
+        hits.truncate(k.max(1).min(hits.len()));
+        Ok(hits.iter().map(|h| (h.index, h.score, (term(h.score) / denom) as f32)).collect())
     }
 
     fn label_ref(&self, i: usize) -> LabelRef {
@@ -159,7 +192,9 @@ impl PackState {
         let labels = &self.pack.meta().labels;
         let mut best = None;
         let mut out = Vec::new();
-        for (row, score, probability) in self.candidates(embedding, logit_scale, options.top_k)? {
+        // Thresholds may skip some of the best labels, so look further than top_k.
+        let wanted = options.top_k.saturating_mul(4).max(32);
+        for (row, score, probability) in self.candidates(embedding, logit_scale, wanted)? {
             let l = &labels[row];
             let scored = || ScoredLabel {
                 id: l.id.clone(),
@@ -185,6 +220,13 @@ impl PackState {
             LabelOutcome::Recognised { labels: out }
         })
     }
+}
+
+fn check_dim(pack: &LabelPack, dim: usize) -> Result<()> {
+    if pack.dim() != dim {
+        return Err(Error::DimensionMismatch { expected: dim, found: pack.dim() });
+    }
+    Ok(())
 }
 
 /// Session settings of a [`Labeler`].
@@ -219,6 +261,7 @@ impl Labeler {
         let device = Device::Cpu;
         let fingerprint = model.fingerprint()?;
         pack.check_model(&fingerprint)?;
+        check_dim(&pack, model.config.embed_dim())?;
         let (vision, logit_scale) = crate::model::load_vision(model, &device)?;
         let size = u32::try_from(model.config.vision.image_size).map_err(|_| Error::Config {
             path: model.config_path.clone(),
@@ -265,6 +308,7 @@ impl Labeler {
     /// next call sees the new one. Fails (keeping the old pack) when the pack is for another model.
     pub fn swap_pack(&self, pack: LabelPack) -> Result<()> {
         pack.check_model(&self.fingerprint)?;
+        check_dim(&pack, self.vision.config().output_dim)?;
         self.pack.store(Arc::new(PackState::new(pack)));
         Ok(())
     }
@@ -329,5 +373,88 @@ impl Labeler {
     pub fn label_image(&self, image: &Image8, options: &LabelOptions) -> Result<LabelOutcome> {
         let pixels = preprocess_image(image, &self.preprocess, &self.device)?;
         self.label_pixels(&pixels, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::HnswOptions;
+    use crate::{EmbeddingDType, IndexOptions, PackLabel, PackLabelSet, PackMeta};
+
+    fn pack(n: usize, dim: usize, hnsw_min_labels: usize, parent_chain: bool) -> LabelPack {
+        let mut seed = 42u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        // Clustered like label embeddings: a shared direction plus noise.
+        let common: Vec<f32> = (0..dim).map(|_| next()).collect();
+        let v: Vec<f32> = (0..n * dim).map(|i| common[i % dim] * 2.0 + next()).collect();
+        let meta = PackMeta {
+            model_fingerprint: "00".repeat(32),
+            label_set: PackLabelSet { name: "t".into(), version: "1.0.0".into(), description: None },
+            created_unix_s: 0,
+            created_by: "test".into(),
+            dim,
+            embedding_dtype: EmbeddingDType::F32,
+            logit_scale: None,
+            labels: (0..n)
+                .map(|i| PackLabel {
+                    id: format!("l{i}"),
+                    name: format!("l{i}"),
+                    parent: (parent_chain && i > 0).then(|| format!("l{}", i - 1)),
+                    min_score: None,
+                    synonyms: vec![],
+                    prompts: vec![],
+                })
+                .collect(),
+        };
+        let opts = IndexOptions { hnsw_min_labels, hnsw: HnswOptions::default() };
+        LabelPack::new(meta, v, &opts).unwrap()
+    }
+
+    fn exact_probabilities(p: &LabelPack, q: &[f32], scale: f32) -> Vec<f64> {
+        let d = p.dim();
+        let logits: Vec<f64> = p
+            .index()
+            .vectors()
+            .chunks(d)
+            .map(|r| f64::from(r.iter().zip(q).map(|(a, b)| a * b).sum::<f32>()) * f64::from(scale).exp())
+            .collect();
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+        logits.iter().map(|l| (l - max).exp() / sum).collect()
+    }
+
+    #[test]
+    fn probabilities_are_a_softmax_over_the_whole_pack() {
+        let scale = DEFAULT_LOGIT_SCALE;
+        for (hnsw_min, kind) in [(usize::MAX, "exact"), (1000, "hnsw")] {
+            let p = pack(4000, 32, hnsw_min, false);
+            assert_eq!(p.index_kind(), kind);
+            let state = PackState::new(p);
+            for row in [3usize, 1234, 3999] {
+                let q = state.pack.embedding(row).unwrap().to_vec();
+                let exact = exact_probabilities(&state.pack, &q, scale);
+                let got = state.candidates(&q, scale, 5).unwrap();
+                assert_eq!(got.len(), 5);
+                for (i, s, prob) in got {
+                    let rel = (f64::from(prob) - exact[i]).abs() / exact[i];
+                    let tol = if kind == "exact" { 1e-4 } else { 0.1 };
+                    assert!(rel < tol, "{kind} row {row}: label {i} (cos {s}) p {prob} vs {}", exact[i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deep_parent_chains_are_bounded() {
+        let state = PackState::new(pack(3000, 8, usize::MAX, true));
+        assert_eq!(state.parents(2999).len(), MAX_PARENT_DEPTH);
+        assert_eq!(state.parents(2999)[0].id, "l2998");
+        assert!(state.parents(0).is_empty());
     }
 }

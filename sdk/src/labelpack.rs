@@ -273,7 +273,8 @@ impl LabelPack {
     /// Row `i` of the normalised embedding matrix.
     pub fn embedding(&self, i: usize) -> Option<&[f32]> {
         let d = self.meta.dim;
-        self.index.vectors().get(i * d..(i + 1) * d)
+        let start = i.checked_mul(d)?;
+        self.index.vectors().get(start..start.checked_add(d)?)
     }
 
     /// Fails with [`Error::ModelMismatch`] unless the pack was made for `model_fingerprint`.
@@ -295,6 +296,15 @@ impl LabelPack {
             source_name: "<new>".into(),
             reason: format!("metadata does not serialise: {e}"),
         })?;
+        if meta_json.len() > MAX_META_LEN {
+            return Err(Error::PackMalformed {
+                source_name: "<new>".into(),
+                reason: format!(
+                    "label metadata takes {} bytes, more than the {MAX_META_LEN} a pack may hold (fewer or shorter prompts?)",
+                    meta_json.len()
+                ),
+            });
+        }
         let vectors = self.index.vectors();
         let emb: Vec<u8> = match options.embedding_dtype {
             EmbeddingDType::F16 => vectors.iter().flat_map(|&x| f16::from_f32(x).to_le_bytes()).collect(),
@@ -329,6 +339,15 @@ impl LabelPack {
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
         use std::io::Write;
         tmp.write_all(&bytes).map_err(|e| Error::io(tmp.path(), e))?;
+        // Temporary files are created owner-only; a pack is meant to be shipped and read by
+        // other users and build steps.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(|e| Error::io(tmp.path(), e))?;
+        }
         tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
         tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
         Ok(bytes.len() as u64)

@@ -52,13 +52,13 @@ pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions, LabelIndex, HNSW_MIN_LABELS};
 pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use model::{
-    interpolate_pos_embed, l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles, PeCore,
+    l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles, PeCore,
     PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles, write_random_checkpoint,
     CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE,
 };
 pub use preprocess::{
     decode_image_bytes, decode_image_file, frame_to_rgb, preprocess_frame, preprocess_image, resize_squash, to_tensor,
-    Frame, FramePreprocessor, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
+    Frame, FramePreprocessor, FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
     YuvRange,
 };
 pub use textcache::{CacheStats, TextCache};

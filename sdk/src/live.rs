@@ -256,6 +256,7 @@ struct Track {
 pub(crate) struct Smoother {
     tracks: HashMap<String, Track>,
     last_ms: Option<u64>,
+    last_floor: Option<f32>,
 }
 
 impl Smoother {
@@ -279,22 +280,26 @@ impl Smoother {
         // weakest candidate's score, so they decay instead of freezing.
         let floor_score = candidates.iter().map(|c| c.1).fold(f32::INFINITY, f32::min);
         let floor_score = if floor_score.is_finite() { floor_score } else { 0.0 };
+        // A label seen for the first time starts from the previous frame's floor, so a one-frame
+        // spike is smoothed like any other change (on the very first frame, alpha is 1).
+        let start = self.last_floor.unwrap_or(floor_score);
+        self.last_floor = Some(floor_score);
         let mut seen: HashMap<&str, (f32, f32)> = HashMap::new();
         for &(row, score, p) in candidates {
             if let Some(l) = labels.get(row) {
                 seen.insert(l.id.as_str(), (score, p));
             }
         }
-        let index: HashMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
+        let index = &state.rows;
         // Forget labels the current pack no longer has (after a hot swap).
         self.tracks.retain(|id, _| index.contains_key(id.as_str()));
+        for id in seen.keys() {
+            self.tracks.entry(id.to_string()).or_insert(Track { score: start, probability: 0.0, visible: false });
+        }
         for (id, t) in self.tracks.iter_mut() {
             let (score, p) = seen.get(id.as_str()).copied().unwrap_or((floor_score.min(t.score), 0.0));
             t.score += alpha * (score - t.score);
             t.probability += alpha * (p - t.probability);
-        }
-        for (id, (score, p)) in &seen {
-            self.tracks.entry(id.to_string()).or_insert(Track { score: *score, probability: *p, visible: false });
         }
         let mut out = Vec::new();
         for (id, t) in self.tracks.iter_mut() {
@@ -321,12 +326,17 @@ impl Smoother {
 
 impl LiveLabeler {
     /// Starts the worker. `on_result` and `on_error` run on the worker thread.
+    ///
+    /// Errors: the worker thread or its frame preprocessing could not be set up.
     pub fn start(
         labeler: Arc<Labeler>,
         options: LiveOptions,
         on_result: ResultCallback,
         on_error: ErrorCallback,
-    ) -> Self {
+    ) -> Result<Self> {
+        // Set up everything that can fail before the thread exists; resize plans and scratch
+        // buffers then live across frames.
+        let frames = FramePreprocessor::new(labeler.preprocess_config().clone())?;
         let shared = Arc::new(Shared {
             mailbox: ArcSwapOption::empty(),
             stop: AtomicBool::new(false),
@@ -340,10 +350,13 @@ impl LiveLabeler {
             let (shared, labeler) = (shared.clone(), labeler.clone());
             std::thread::Builder::new()
                 .name("pelabel-live".into())
-                .spawn(move || worker_loop(&labeler, &shared, &options, &on_result, &on_error))
-                .ok()
+                .spawn(move || worker_loop(&labeler, &shared, &options, frames, &on_result, &on_error))
+                .map_err(|e| crate::Error::Config {
+                    path: None,
+                    reason: format!("cannot start the live worker: {e}"),
+                })?
         };
-        Self { labeler, shared, worker }
+        Ok(Self { labeler, shared, worker: Some(worker) })
     }
 
     /// Hands a frame to the worker; never blocks. A frame still waiting is replaced (and
@@ -385,6 +398,9 @@ impl LiveLabeler {
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
+            if self.worker.as_ref().is_none_or(|w| w.is_finished()) {
+                return self.shared.mailbox.load().is_none();
+            }
             let s = self.stats();
             if self.shared.mailbox.load().is_none() && s.labelled + s.failed + s.dropped >= s.frames_in {
                 return true;
@@ -406,6 +422,10 @@ impl LiveLabeler {
             w.thread().unpark();
             let _ = w.join();
         }
+        // A frame still waiting when the session stops is never labelled: count it as dropped.
+        if self.shared.mailbox.swap(None).is_some() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -419,18 +439,11 @@ fn worker_loop(
     labeler: &Labeler,
     shared: &Shared,
     options: &LiveOptions,
+    mut frames: FramePreprocessor,
     on_result: &ResultCallback,
     on_error: &ErrorCallback,
 ) {
     let mut smoother = Smoother::default();
-    // Resize plans and scratch buffers live across frames: no per-frame setup.
-    let mut frames = match FramePreprocessor::new(labeler.preprocess_config().clone()) {
-        Ok(f) => f,
-        Err(e) => {
-            on_error(0, e);
-            return;
-        }
-    };
     while !shared.stop.load(Ordering::SeqCst) {
         let Some(slot) = shared.mailbox.swap(None) else {
             std::thread::park_timeout(Duration::from_millis(50));
@@ -551,6 +564,24 @@ mod tests {
         // Two half-lives: three quarters of the way.
         let out = s.update(&st, &[(0, 0.8, 0.9), (1, 0.2, 0.1)], 300, &o);
         assert!((out[0].score - (0.6 + 0.75 * 0.2)).abs() < 1e-6, "{}", out[0].score);
+    }
+
+    #[test]
+    fn a_label_first_seen_in_a_spike_is_smoothed_too() {
+        let st = state(&[("a", None, None), ("b", None, None)]);
+        let mut s = Smoother::default();
+        let o = opts(200.0);
+        for t in 0..10 {
+            assert!(visible(&s.update(&st, &[(0, 0.3, 0.9)], t * 33, &o)).is_empty());
+        }
+        // b was never a candidate; one frame at 0.9 must not show it at once.
+        assert!(visible(&s.update(&st, &[(1, 0.9, 0.9), (0, 0.3, 0.1)], 330, &o)).is_empty());
+        // Sustained, it appears within a few half-lives.
+        let mut t = 363;
+        while !visible(&s.update(&st, &[(1, 0.9, 0.9), (0, 0.3, 0.1)], t, &o)).contains(&"b") {
+            t += 33;
+            assert!(t < 363 + 1000, "b never appeared");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 pub use config::{PeCoreConfig, TextConfig, VisionConfig};
 pub use layers::l2_normalize;
-pub use rope::{interpolate_pos_embed, rope_angles};
+pub use rope::rope_angles;
 pub use text::TextTower;
 pub use vision::VisionTower;
 use weights::{Checkpoint, Tower};
@@ -250,10 +250,19 @@ impl ModelFiles {
     }
 }
 
-/// The architecture part of a config (no display name), canonical JSON.
+/// The architecture part of a config, canonical JSON: no display name, and derived sizes resolved
+/// (`mlp_ratio` → `mlp_width`, default pooler width), so a preset and a `config.json` describing
+/// the same model give the same fingerprint.
 fn arch_json(cfg: &PeCoreConfig) -> String {
     let mut c = cfg.clone();
     c.name = None;
+    c.vision.mlp_width = Some(c.vision.mlp_width());
+    c.vision.mlp_ratio = None;
+    c.vision.attn_pooler_mlp_width = Some(c.vision.pooler_mlp_width());
+    if let Some(t) = c.text.as_mut() {
+        t.mlp_width = Some(t.mlp_width());
+        t.mlp_ratio = None;
+    }
     serde_json::to_string(&c).unwrap_or_default()
 }
 
@@ -491,18 +500,27 @@ pub struct SplitReport {
     pub fingerprint: String,
 }
 
-/// Writes `tensors` as safetensors atomically (temp file in the same directory, then rename).
+/// Writes `tensors` as safetensors atomically (a uniquely named temporary file in the same
+/// directory, synced, then renamed over `path`).
 fn write_safetensors_atomic(tensors: &[(String, Tensor)], meta: HashMap<String, String>, path: &Path) -> Result<()> {
-    let tmp = path.with_extension("safetensors.tmp");
-    safetensors::serialize_to_file(tensors.iter().map(|(k, t)| (k.as_str(), t)), Some(meta), &tmp)
-        .map_err(|e| Error::Checkpoint { path: tmp.clone(), reason: format!("writing: {e}") })?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    let bytes = safetensors::serialize(tensors.iter().map(|(k, t)| (k.as_str(), t)), Some(meta))
+        .map_err(|e| Error::Checkpoint { path: path.to_path_buf(), reason: format!("writing: {e}") })?;
+    write_file_atomic(&bytes, path)
 }
 
 fn write_file_atomic(bytes: &[u8], path: &Path) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(|e| Error::io(tmp.path(), e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
 }
 
 /// Splits a model into `image-tower.safetensors` (vision keys + `logit_scale`),
@@ -552,6 +570,15 @@ pub fn split_checkpoint(files: &ModelFiles, out_dir: &Path, dtype: StorageDType)
         let tok_path = out_dir.join(TOKENIZER_FILE);
         write_file_atomic(&files.load_tokenizer()?.to_json_bytes()?, &tok_path)?;
         written.push(tok_path);
+    } else {
+        // A text half left in a reused directory by an earlier split would pair with this image
+        // half and fail the fingerprint check later; remove it now.
+        for stale in [TEXT_TOWER_FILE, TOKENIZER_FILE] {
+            let p = out_dir.join(stale);
+            if p.is_file() {
+                std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+            }
+        }
     }
     let files = written
         .into_iter()

@@ -300,6 +300,17 @@ impl Checkpoint {
     /// no bias, so a non-zero one cannot be represented and would silently change embeddings.
     pub(crate) fn check_head_bias(&self, device: &Device) -> Result<()> {
         if let Some(name) = &self.head_bias {
+            // Check the declared shape before reading: a hostile file could declare a huge one.
+            let found = self.stored.get(name).map(|(s, _)| s.clone()).unwrap_or_default();
+            let expected =
+                self.entries.get("visual.proj").map(|r| self.official_shape(r)).and_then(|s| s.get(1).copied());
+            if expected.is_none_or(|d| found != [d]) {
+                return Err(Error::ShapeMismatch {
+                    key: name.clone(),
+                    expected: expected.into_iter().collect(),
+                    found,
+                });
+            }
             let b = self.read_stored(name, device)?.to_dtype(DType::F32)?;
             let max = b.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
             if max != 0.0 {
