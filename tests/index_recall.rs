@@ -1,6 +1,7 @@
 //! Recall of the HNSW index against exact search on a 100k-label synthetic pack at d = 512.
 //!
-//! The issue asks for recall@10 >= 0.99 with the default [`HnswOptions`]. The pack is drawn to
+//! The issue asks for recall@10 >= 0.99; the test checks it with the default search beam
+//! (`ef_search` 96) on a graph built with half the default build beam. The pack is drawn to
 //! look like CLIP text embeddings: a shared direction (unrelated labels have cosine ~0.25),
 //! 1000 topics, and within a topic a low-rank spread plus a little isotropic noise. Queries are
 //! labels perturbed like an image of them would be, and fresh draws from the same topics.
@@ -61,7 +62,12 @@ fn clustered(n: usize, q: usize, d: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
         let z: Vec<f32> = (0..RANK).map(|_| rng.gauss() / (RANK as f32).sqrt()).collect();
         let noise = rng.direction(d);
         let mut v: Vec<f32> = (0..d)
-            .map(|i| 0.5 * mu[i] + 0.7 * t[i] + 0.45 * basis.iter().zip(&z).map(|(b, z)| b[i] * z).sum::<f32>() + 0.25 * noise[i])
+            .map(|i| {
+                0.5 * mu[i]
+                    + 0.7 * t[i]
+                    + 0.45 * basis.iter().zip(&z).map(|(b, z)| b[i] * z).sum::<f32>()
+                    + 0.25 * noise[i]
+            })
             .collect();
         normalize(&mut v);
         v
@@ -119,7 +125,10 @@ fn hnsw_recall_at_10_on_100k_labels() {
     let exact = ExactIndex::new(labels.clone(), D).unwrap();
     let gen_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let opts = HnswOptions::default();
+    // The default graph is built with ef_construction 128; the test builds a cheaper one (half
+    // the build time in the unoptimised test profile) and checks that even it reaches the bar
+    // with the default search beam. A wider build beam only improves the graph.
+    let opts = HnswOptions { ef_construction: 64, ..HnswOptions::default() };
     let index = HnswIndex::build(labels, D, &opts).unwrap();
     let build_s = t.elapsed().as_secs_f64();
     let bytes = index.to_bytes();
@@ -161,6 +170,10 @@ fn random_unit_vectors_recall() {
         index.set_ef_search(ef);
         let t = Instant::now();
         let (a, b) = recall(&index, &truth, &queries);
-        eprintln!("random 100k x {D}: ef_search {ef}: recall@10 {:.4} ({:.1}s)", (a + b) / 2.0, t.elapsed().as_secs_f64());
+        eprintln!(
+            "random 100k x {D}: ef_search {ef}: recall@10 {:.4} ({:.1}s)",
+            (a + b) / 2.0,
+            t.elapsed().as_secs_f64()
+        );
     }
 }

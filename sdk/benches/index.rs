@@ -58,7 +58,12 @@ fn clustered(n: usize, q: usize, d: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
         let z: Vec<f32> = (0..RANK).map(|_| rng.gauss() / (RANK as f32).sqrt()).collect();
         let noise = rng.direction(d);
         let mut v: Vec<f32> = (0..d)
-            .map(|i| 0.5 * mu[i] + 0.7 * t[i] + 0.45 * basis.iter().zip(&z).map(|(b, z)| b[i] * z).sum::<f32>() + 0.25 * noise[i])
+            .map(|i| {
+                0.5 * mu[i]
+                    + 0.7 * t[i]
+                    + 0.45 * basis.iter().zip(&z).map(|(b, z)| b[i] * z).sum::<f32>()
+                    + 0.25 * noise[i]
+            })
             .collect();
         normalize(&mut v);
         v

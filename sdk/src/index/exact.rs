@@ -10,7 +10,7 @@ use crate::Result;
 const ROWS_PER_TASK: usize = 16_384;
 
 /// Exact search over an `[n, d]` row-major f32 matrix of label embeddings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ExactIndex {
     vectors: Vec<f32>,
     dim: usize,
@@ -36,6 +36,12 @@ impl ExactIndex {
     /// Give the embedding matrix back.
     pub fn into_vectors(self) -> Vec<f32> {
         self.vectors
+    }
+}
+
+impl std::fmt::Debug for ExactIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExactIndex").field("len", &self.len).field("dim", &self.dim).finish_non_exhaustive()
     }
 }
 
@@ -116,7 +122,10 @@ mod tests {
         let mut all: Vec<Hit> = vectors
             .chunks_exact(dim)
             .enumerate()
-            .map(|(index, r)| Hit { index, score: r.iter().zip(q).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>() as f32 })
+            .map(|(index, r)| Hit {
+                index,
+                score: r.iter().zip(q).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>() as f32,
+            })
             .collect();
         all.sort_by(hit_order);
         all

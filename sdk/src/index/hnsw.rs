@@ -83,7 +83,7 @@ impl HnswOptions {
 /// Approximate search over an `[n, d]` row-major f32 matrix with an HNSW graph.
 ///
 /// Searching is read-only and thread-safe; [`HnswIndex::set_ef_search`] trades speed for recall.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HnswIndex {
     pub(super) vectors: Vec<f32>,
     pub(super) dim: usize,
@@ -134,6 +134,17 @@ impl HnswIndex {
 
     fn row(&self, i: u32) -> &[f32] {
         row(&self.vectors, self.dim, i)
+    }
+}
+
+impl std::fmt::Debug for HnswIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HnswIndex")
+            .field("len", &self.graph.n)
+            .field("dim", &self.dim)
+            .field("options", &self.options)
+            .field("layers", &self.graph.layers.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -440,9 +451,9 @@ impl Builder<'_> {
                 }
             }
             // 4. A label above the current top layer becomes the entry point.
-            for j in start..end {
-                if levels[j] > top {
-                    top = levels[j];
+            for (j, &level) in levels.iter().enumerate().take(end).skip(start) {
+                if level > top {
+                    top = level;
                     entry = j as u32;
                 }
             }
@@ -493,13 +504,14 @@ impl Builder<'_> {
             eps = search_layer(links, self.vectors, self.dim, q, &eps, 1, layer, &mut visited);
         }
         for layer in (0..=level.min(top)).rev() {
-            let found = search_layer(links, self.vectors, self.dim, q, &eps, self.options.ef_construction, layer, &mut visited);
+            let found =
+                search_layer(links, self.vectors, self.dim, q, &eps, self.options.ef_construction, layer, &mut visited);
             cands[layer].clone_from(&found);
             eps = found;
         }
         // Earlier labels of the same batch are not in the graph yet: compare directly.
-        for k in batch_start..j {
-            let shared = level.min(levels[k]);
+        for (k, &level_k) in levels.iter().enumerate().take(j).skip(batch_start) {
+            let shared = level.min(level_k);
             let c = Cand { dist: -dot(q, self.row(k as u32)), id: k as u32 };
             for layer_cands in cands.iter_mut().take(shared + 1) {
                 layer_cands.push(c);
@@ -521,11 +533,8 @@ fn freeze(links: BuildLinks, levels: &[usize], entry: u32, top: usize) -> Graph 
     let n = levels.len();
     let mut layers = Vec::with_capacity(top + 1);
     for layer in 0..=top {
-        let nodes: Vec<u32> = if layer == 0 {
-            Vec::new()
-        } else {
-            (0..n as u32).filter(|&i| levels[i as usize] >= layer).collect()
-        };
+        let nodes: Vec<u32> =
+            if layer == 0 { Vec::new() } else { (0..n as u32).filter(|&i| levels[i as usize] >= layer).collect() };
         let mut offsets = vec![0usize];
         let mut flat = Vec::new();
         let mut push = |node: u32| {

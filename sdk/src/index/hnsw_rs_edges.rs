@@ -86,7 +86,10 @@ fn file_dump_needs_16_layers_and_writes_two_files() {
     let mut names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
-    assert!(names.contains(&"sixteen.hnsw.data".to_string()) && names.contains(&"sixteen.hnsw.graph".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"sixteen.hnsw.data".to_string()) && names.contains(&"sixteen.hnsw.graph".to_string()),
+        "{names:?}"
+    );
     let data_len = std::fs::metadata(dir.path().join("sixteen.hnsw.data")).unwrap().len() as usize;
     assert!(data_len >= n * d * 4, "the data file should hold every vector: {data_len} bytes");
 }
