@@ -1,0 +1,69 @@
+"""Zero-shot top-1 accuracy of a saved demo model (official layout) on a test set written by
+`synth.py testset`. PNGs are read from disk and preprocessed exactly as reference section 8
+(PIL bilinear squash, RGB, mean/std 0.5), so the figures are the PyTorch side of the
+Rust-vs-PyTorch accuracy comparison of issue [4].
+
+Usage:
+    /root/venv-pefix/bin/python models/demo/evaluate.py MODEL_DIR TESTSET_DIR [--predictions OUT.json]
+MODEL_DIR holds model.safetensors + config.json; TESTSET_DIR holds truth.json + PNGs.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from safetensors.torch import load_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from pe_model import PECore  # noqa: E402
+from train import Tokenizer, preprocess  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model_dir")
+    ap.add_argument("testset_dir")
+    ap.add_argument("--predictions")
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    cfg = json.load(open(os.path.join(a.model_dir, "config.json")))
+    model = PECore(cfg["vision"], cfg["text"]).eval()
+    model.load_state_dict(load_file(os.path.join(a.model_dir, "model.safetensors")), strict=True)
+    meta = json.load(open(os.path.join(a.testset_dir, "truth.json")))
+    labels = meta["labels"]
+    tmpl = meta["eval_template"]
+    tok = Tokenizer(cfg["text"]["context_length"])
+    prompts = [tmpl.format(colour=l.split(" ", 1)[0], shape=l.split(" ", 1)[1]) for l in labels]
+    S = cfg["vision"]["image_size"]
+    with torch.no_grad():
+        te = F.normalize(model.encode_text(tok(prompts)), dim=-1)
+        scale = model.logit_scale.exp()
+        rows, stats = [], {}
+        for e in meta["images"]:
+            if "label" not in e:
+                continue
+            x = torch.from_numpy(preprocess(Image.open(os.path.join(a.testset_dir, e["file"])), S))[None]
+            probs = (scale * F.normalize(model.encode_image(x), dim=-1) @ te.T).softmax(-1)[0]
+            p = int(probs.argmax())
+            ok = labels[p] == e["label"]
+            s = stats.setdefault(e["split"], [0, 0])
+            s[0] += ok
+            s[1] += 1
+            rows.append({"file": e["file"], "truth": e["label"], "pred": labels[p],
+                         "prob": round(float(probs[p]), 6), "split": e["split"], "correct": ok})
+    tot = [sum(v[0] for v in stats.values()), sum(v[1] for v in stats.values())]
+    res = {k: {"top1": round(100.0 * v[0] / v[1], 2), "n": v[1]} for k, v in sorted(stats.items())}
+    res["all"] = {"top1": round(100.0 * tot[0] / tot[1], 2), "n": tot[1]}
+    print(json.dumps(res))
+    if a.predictions:
+        with open(a.predictions, "w") as f:
+            json.dump({"summary": res, "predictions": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
