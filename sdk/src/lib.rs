@@ -58,8 +58,8 @@ pub use model::{
 };
 pub use preprocess::{
     decode_image_bytes, decode_image_file, frame_to_rgb, preprocess_frame, preprocess_image, resize_squash, to_tensor,
-    Frame, FramePreprocessor, FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
-    YuvRange,
+    Frame, FramePreprocessor, FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig,
+    RgbImage8, Roi, YuvMatrix, YuvRange,
 };
 pub use textcache::{CacheStats, TextCache};
 pub use tokenizer::{ClipTokenizer, TokenizedText};

@@ -5,8 +5,8 @@
 //!
 //! ## What the result is
 //!
-//! [`FramePreprocessor`] (and the one-shot [`frame_to_rgb`] / [`preprocess_frame`]) computes,
-//! bit for bit, the result of these steps on the full-resolution frame:
+//! [`FramePreprocessor`] (and the one-shot [`frame_to_rgb`] / [`preprocess_frame`]) computes
+//! the result of these steps on the full-resolution frame:
 //!
 //! 1. crop the [`Roi`] (given in buffer coordinates);
 //! 2. convert to 8-bit RGB: BGRA/RGBA drop alpha (camera alpha is meaningless, so it is never
@@ -14,38 +14,49 @@
 //!    each chroma sample covering its 2×2 block of luma (nearest chroma "upsampling", as iOS's
 //!    and libyuv's simple converters do);
 //! 3. orient: mirror left↔right if `mirrored`, then rotate clockwise by the [`Orientation`];
-//! 4. [`super::resize_squash`] (Pillow's bilinear squash) to the target size.
+//! 4. [`super::resize_squash`] (Pillow's bilinear squash) to the target size;
+//! 5. normalise as [`super::to_tensor`] does.
 //!
-//! The in-module tests and `tests/frame_parity.rs` compare against exactly those steps written
+//! [`FrameResampler::PillowExact`] gives exactly that, bit for bit;
+//! [`FrameResampler::Fast`] (the default) gives it within rounding: packed formats within
+//! 1–2 levels (15-bit instead of 22-bit filter weights), NV12 within half a level on average
+//! (its chroma is resampled before conversion, which differs where sharp, saturated edges make
+//! the per-pixel conversion clip). Either way, frames of the fixture images embed like the
+//! decoded RGB path with cosine ≥ 0.9998 (`tests/frame_parity.rs`, `tiny` and T16-384).
+//! The in-module tests and `tests/frame_parity.rs` compare both against those steps written
 //! naively, over every format, orientation, mirror flag, padding and ROI.
 //!
 //! ## How, without full-size copies
 //!
-//! Pillow's bilinear resize is separable: one pass along x, then one along y (or the other way
-//! round; see `BilinearPlan`), each a fixed-point weighted sum rounded to 8 bits. Rotating by a
-//! multiple of 90° and mirroring only relabel and reverse axes, so the upright resize can run
-//! on the buffer as it lies: each upright axis's coefficients are applied to the buffer axis it
-//! comes from, reversed (`AxisCoeffs::flipped`) where the orientation reverses it, and in the
-//! pass order Pillow would use on the upright image. Every output sample is then the same
-//! integer sum of the same terms as on the upright image, so the result is identical, and only
-//! the small output needs a transpose (for 90° and 270°). Nothing full-size is written:
+//! Rotating by a multiple of 90° and mirroring only relabel and reverse axes, so both
+//! resamplers resize the ROI in the buffer's orientation, to the target with its axes swapped
+//! for 90° / 270°, and orient only the small result, in the same pass that normalises it into
+//! the tensor (channel order included). Nothing full-size is written:
 //!
-//! - BGRA/RGBA are resampled in place from the caller's buffer, alpha and all (4-byte pixels
-//!   suit SIMD); the channel order is fixed when the small output is packed.
-//! - NV12 and RGB8 rows are converted to 4-byte RGBX one row at a time, right before the pass
-//!   that reads them (a ring of as many rows as the filter spans when the first pass is
-//!   vertical), so each source row is converted once and stays in cache.
-//! - The tensor is normalised straight from the small buffer, in the same pass as the
-//!   transpose and channel order.
+//! - `Fast`: `fast_image_resize` (SIMD: AVX2 / SSE4.1 on x86-64, NEON on ARM, picked at run
+//!   time) reads the ROI's rows straight from the caller's buffer, 4 bytes per pixel for
+//!   BGRA/RGBA, 3 for RGB8. For NV12 it resizes the luma plane and the CbCr plane (the
+//!   chroma samples under the ROI, cropped to it by half a sample at odd edges) separately to
+//!   the target, and only the target's pixels are converted to RGB.
+//! - `PillowExact`: Pillow's bilinear resize is separable, one fixed-point pass per axis with
+//!   an 8-bit intermediate (`BilinearPlan`). Each upright axis's coefficients are applied to
+//!   the buffer axis it comes from, reversed (`AxisCoeffs::flipped`) where the orientation
+//!   reverses it, in the pass order Pillow would use on the upright image: every output
+//!   sample is the same integer sum of the same terms as on the upright image, so the result
+//!   is identical. BGRA/RGBA are resampled in place; NV12 and RGB8 rows are converted to RGBX
+//!   one row at a time, right before the pass that reads them (a ring of as many rows as the
+//!   filter spans when the first pass is vertical), so each row is converted once.
 //!
-//! A [`FramePreprocessor`] keeps its resize plan (coefficient tables) and scratch buffers
-//! between frames of the same geometry, so a 30 fps stream allocates only its output.
-//!
-//! Why not `fast_image_resize`: it is not Pillow-exact (see the parent module), and the exact
-//! path already avoids the full-size copies its API would need for strided NV12 input; see
-//! `sdk/benches/frame.rs` for the measured costs.
+//! A [`FramePreprocessor`] keeps its plans and scratch buffers between frames, so a 30 fps
+//! stream allocates little beyond each result. Measured (`sdk/benches/frame.rs`, one core of
+//! the 2-core x86-64 dev machine, AVX2): 1920×1080 → `[3, 384, 384]` takes 1.4–1.5 ms (BGRA)
+//! and 1.8–2.1 ms (NV12) with `Fast`, 7.5 ms and 13.3 ms with `PillowExact`, upright or rotated.
 
 use candle_core::{Device, Tensor};
+use fast_image_resize as fir;
+use fir::images::{TypedImage, TypedImageRef};
+use fir::pixels::{InnerPixel, U8x2, U8x3, U8x4, U8};
+use fir::{FilterType, ImageView, ResizeAlg, ResizeOptions};
 
 use super::resize::{self, buffer_len, AxisCoeffs};
 use super::{PreprocessConfig, RgbImage8};
@@ -74,8 +85,8 @@ pub enum YuvRange {
 /// B = Y' + 2(1 − Kb)·Cb'
 /// ```
 ///
-/// evaluated in 16-bit fixed point (each constant, range scale included, rounded to a multiple
-/// of 2⁻¹⁶; results rounded half up and clamped to `0..=255`). This is within one level of the
+/// evaluated in fixed point (each constant, range scale included, rounded to a multiple of
+/// 2⁻¹³; results rounded half up and clamped to `0..=255`). This is within one level of the
 /// exact formula for every input and exact on gray levels and full-range black and white.
 ///
 /// There is no safe default: a camera buffer says which matrix it uses (iOS:
@@ -114,11 +125,12 @@ impl YuvMatrix {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PixelFormat {
-    /// 4 bytes per pixel: blue, green, red, alpha (iOS `kCVPixelFormatType_32BGRA`, Android
-    /// `ImageFormat.FLEX_RGBA_8888` read as little-endian ARGB). Alpha is ignored.
+    /// 4 bytes per pixel in memory order blue, green, red, alpha (iOS / macOS
+    /// `kCVPixelFormatType_32BGRA`). Alpha is ignored.
     Bgra8,
-    /// 4 bytes per pixel: red, green, blue, alpha (Android `Bitmap.Config.ARGB_8888` buffers,
-    /// `ImageFormat.RGBA_8888`). Alpha is ignored.
+    /// 4 bytes per pixel in memory order red, green, blue, alpha (Android `PixelFormat.RGBA_8888`
+    /// image planes, and `Bitmap.Config.ARGB_8888` pixel buffers, which hold R, G, B, A in
+    /// memory). Alpha is ignored.
     Rgba8,
     /// 3 bytes per pixel: red, green, blue (decoded images, video frames).
     Rgb8,
@@ -470,12 +482,9 @@ impl<'a> Frame<'a> {
             (Planes::Packed { data, bytes_per_row }, PixelFormat::Rgb8) => {
                 Source::Rgb { data, stride: bytes_per_row, x0, y0, width: w }
             }
-            (Planes::Packed { data, bytes_per_row }, _) => Source::Direct {
-                data,
-                stride: bytes_per_row,
-                offset: y0 * bytes_per_row + x0 * 4,
-                row_bytes: w * 4,
-            },
+            (Planes::Packed { data, bytes_per_row }, _) => {
+                Source::Direct { data, stride: bytes_per_row, offset: y0 * bytes_per_row + x0 * 4, row_bytes: w * 4 }
+            }
             // The constructors pair NV12 planes with the NV12 format only.
             (Planes::Nv12 { .. }, _) => Source::Invalid,
         }
@@ -531,7 +540,10 @@ struct YuvToRgb {
     b_cb: i32,
 }
 
-const YUV_BITS: u32 = 16;
+/// Fractional bits of the YUV constants: 13 keeps every constant and every `Y − offset`,
+/// `C − 128` within 16 bits, so each product is a 16 × 16-bit multiply (one SIMD instruction on
+/// x86 and ARM), and the result within 0.05 of a level of the exact formula before rounding.
+const YUV_BITS: u32 = 13;
 
 impl YuvToRgb {
     fn new(range: YuvRange, matrix: YuvMatrix) -> Self {
@@ -595,7 +607,16 @@ enum Source<'f> {
     /// RGB8, expanded to RGBX.
     Rgb { data: &'f [u8], stride: usize, x0: usize, y0: usize, width: usize },
     /// NV12, converted to RGBX.
-    Nv12 { y: &'f [u8], y_stride: usize, uv: &'f [u8], uv_stride: usize, x0: usize, y0: usize, width: usize, yuv: YuvToRgb },
+    Nv12 {
+        y: &'f [u8],
+        y_stride: usize,
+        uv: &'f [u8],
+        uv_stride: usize,
+        x0: usize,
+        y0: usize,
+        width: usize,
+        yuv: YuvToRgb,
+    },
     /// Unreachable through the public constructors.
     Invalid,
 }
@@ -663,6 +684,32 @@ fn nv12_row(luma: &[u8], chroma: &[u8], odd_start: bool, yuv: &YuvToRgb, dst: &m
     let dst = dst.get_mut(skip * 4..).unwrap_or_default();
     let luma = luma.get(skip..).unwrap_or_default();
     let chroma = chroma.get(skip * 2..).unwrap_or_default();
+    // Blocks of 16 pixels in fixed-size arrays, which the compiler vectorises; then pairs.
+    const N: usize = 16;
+    let blocks = dst.chunks_exact_mut(4 * N).zip(luma.chunks_exact(N)).zip(chroma.chunks_exact(N));
+    let done = blocks.len() * N;
+    for ((px, y), c) in blocks {
+        let (Ok(y), Ok(c)) = (<&[u8; N]>::try_from(y), <&[u8; N]>::try_from(c)) else { break };
+        // Lane-wise over fixed-size arrays: chroma expanded to one (Cb, Cr) per pixel first.
+        let mut cb = [0i32; N];
+        let mut cr = [0i32; N];
+        for k in 0..N {
+            cb[k] = i32::from(c[k & !1]) - 128;
+            cr[k] = i32::from(c[k | 1]) - 128;
+        }
+        let mut out = [0u32; N];
+        for k in 0..N {
+            let l = (i32::from(y[k]) - yuv.y_offset) * yuv.y_mul + (1 << (YUV_BITS - 1));
+            let r = (l + yuv.r_cr * cr[k]) >> YUV_BITS;
+            let g = (l - yuv.g_cb * cb[k] - yuv.g_cr * cr[k]) >> YUV_BITS;
+            let b = (l + yuv.b_cb * cb[k]) >> YUV_BITS;
+            out[k] = (r.clamp(0, 255) | g.clamp(0, 255) << 8 | b.clamp(0, 255) << 16) as u32;
+        }
+        for (d, o) in px.chunks_exact_mut(4).zip(out) {
+            d.copy_from_slice(&o.to_le_bytes());
+        }
+    }
+    let (dst, luma, chroma) = (&mut dst[done * 4..], &luma[done..], &chroma[done..]);
     let pairs = dst.chunks_exact_mut(8).zip(luma.chunks_exact(2)).zip(chroma.chunks_exact(2));
     for ((px, y), c) in pairs {
         let terms = yuv.chroma(c[0], c[1]);
@@ -672,7 +719,9 @@ fn nv12_row(luma: &[u8], chroma: &[u8], odd_start: bool, yuv: &YuvToRgb, dst: &m
     // A last pixel without its pair partner (odd count).
     let n = luma.len();
     if n % 2 == 1 {
-        if let (Some(px), Some(&y), Some(&[cb, cr])) = (dst.get_mut((n - 1) * 4..n * 4), luma.last(), chroma.get(n - 1..n + 1)) {
+        if let (Some(px), Some(&y), Some(&[cb, cr])) =
+            (dst.get_mut((n - 1) * 4..n * 4), luma.last(), chroma.get(n - 1..n + 1))
+        {
             YuvToRgb::put(px, yuv.luma(y), yuv.chroma(cb, cr));
         }
     }
@@ -699,7 +748,47 @@ impl RowRing {
     }
 }
 
-/// The geometry a plan depends on.
+/// How a [`FramePreprocessor`] resamples. Both compute the same picture (module docs); they
+/// differ in rounding and speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum FrameResampler {
+    /// SIMD bilinear resampling (`fast_image_resize`: Pillow-SIMD's algorithm with 15-bit
+    /// weights; AVX2 / SSE4.1 on x86-64, NEON on ARM, chosen at run time) straight from the
+    /// caller's buffer, then orientation on the small result. NV12 planes are resized
+    /// separately (luma; chroma pairs) and converted to RGB after resizing, so a full-size
+    /// frame is never converted. Within a few levels of [`FrameResampler::PillowExact`] per
+    /// value, and about five times faster. The default.
+    #[default]
+    Fast,
+    /// Bit-identical to the naive definition (crop, convert every pixel, orient, then
+    /// [`super::resize_squash`]): Pillow's integer bilinear resize applied in the buffer's
+    /// orientation with the upright coefficients. Plain Rust, vectorised by the compiler.
+    PillowExact,
+}
+
+/// How the buffer-oriented resize maps onto the upright output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Geometry {
+    /// 90° / 270°: the upright output is the transpose of the buffer-oriented one.
+    transposed: bool,
+    /// Whether buffer x / y run backwards in the upright picture.
+    rev_x: bool,
+    rev_y: bool,
+    /// Size of the buffer-oriented output: upright `(out_w, out_h)`, swapped when transposed.
+    out_bw: usize,
+    out_bh: usize,
+}
+
+impl Geometry {
+    fn new(frame: &Frame, (out_w, out_h): (u32, u32)) -> Self {
+        let transposed = frame.orientation.swaps_axes();
+        let (rev_x, rev_y) = frame.orientation.reversed_axes(frame.mirrored);
+        let (out_bw, out_bh) = if transposed { (out_h, out_w) } else { (out_w, out_h) };
+        Self { transposed, rev_x, rev_y, out_bw: out_bw as usize, out_bh: out_bh as usize }
+    }
+}
+
+/// The geometry an exact plan depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PlanKey {
     roi_w: u32,
@@ -710,7 +799,7 @@ struct PlanKey {
     mirrored: bool,
 }
 
-/// The upright resize mapped onto the buffer's axes.
+/// The upright Pillow resize mapped onto the buffer's axes ([`FrameResampler::PillowExact`]).
 #[derive(Debug, Clone)]
 struct FramePlan {
     key: PlanKey,
@@ -720,10 +809,6 @@ struct FramePlan {
     v: AxisCoeffs,
     /// Whether the first pass runs along buffer x.
     horizontal_first: bool,
-    /// 90° / 270°: the buffer-oriented output is the transpose of the upright one.
-    transposed: bool,
-    out_bw: usize,
-    out_bh: usize,
 }
 
 impl FramePlan {
@@ -744,27 +829,69 @@ impl FramePlan {
         let dh = i64::from(in_uh) - i64::from(key.out_h);
         let upright_horizontal_first = !(dh > 0 && dh > dw * 2);
         // Size checks of every buffer a frame of this geometry needs.
-        buffer_len(out_bw as usize, out_bh as usize, 4)?;
         buffer_len(key.roi_w as usize, h.max_taps().max(v.max_taps()), 4)?;
         let (first, last) = v.used_range();
         buffer_len(out_bw as usize, last - first, 4)?;
         buffer_len(key.roi_w as usize, out_bh as usize, 4)?;
-        Ok(Self {
-            key,
-            h,
-            v,
-            horizontal_first: upright_horizontal_first != transposed,
-            transposed,
-            out_bw: out_bw as usize,
-            out_bh: out_bh as usize,
-        })
+        Ok(Self { key, h, v, horizontal_first: upright_horizontal_first != transposed })
     }
 }
 
-/// Turns [`Frame`]s into model input at a fixed size, reusing its resize plan and scratch
-/// buffers from one frame to the next (rebuilt when the ROI size, orientation or mirror flag
-/// changes), so that a camera stream allocates only each result. Not shared between threads
-/// (`&mut self`); one per worker. See the module docs for what the result is.
+/// A frame plane as `fast_image_resize` reads it: `height` rows of exactly `width` pixels of
+/// type `P`, each a checked slice of the caller's buffer.
+struct PlaneView<'a, P> {
+    width: u32,
+    rows: Vec<TypedImageRef<'a, P>>,
+}
+
+impl<'a, P: InnerPixel> PlaneView<'a, P> {
+    /// Rows `y0..y0 + height` of `data` (`stride` bytes apart), columns `x0..x0 + width`;
+    /// errors when a row falls outside (never for a plane the [`Frame`] constructors accepted
+    /// and a ROI inside the frame).
+    fn new(data: &'a [u8], stride: usize, (x0, y0): (usize, usize), width: u32, height: u32) -> Result<Self> {
+        let px = P::size();
+        let row_bytes = (width as usize).checked_mul(px).ok_or_else(|| bad("internal: row size".into()))?;
+        let rows = (y0..y0 + height as usize)
+            .map(|r| {
+                let start = r.checked_mul(stride)?.checked_add(x0.checked_mul(px)?)?;
+                let bytes = data.get(start..start.checked_add(row_bytes)?)?;
+                TypedImageRef::<P>::from_buffer(width, 1, bytes).ok()
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad("internal: a plane row is outside its buffer".into()))?;
+        Ok(Self { width, rows })
+    }
+}
+
+// SAFETY: the trait's contract is that every row yielded holds at least `width()` pixels.
+// Every row is a `TypedImageRef` built by `PlaneView::new` from exactly `width` pixels
+// (`from_buffer(width, 1, ..)` checks it), and `height()` is the number of rows, so an
+// iterator from any start row yields only such rows.
+unsafe impl<P: InnerPixel> ImageView for PlaneView<'_, P> {
+    type Pixel = P;
+
+    fn width(&self) -> u32 {
+        self.width
+    }
+
+    fn height(&self) -> u32 {
+        self.rows.len() as u32
+    }
+
+    fn iter_rows(&self, start_row: u32) -> impl Iterator<Item = &[P]> {
+        self.rows.iter().skip(start_row as usize).map(|r| r.pixels())
+    }
+}
+
+/// `fast_image_resize` errors cannot come from a validated frame; reported, not unwrapped.
+fn resize_error(e: impl std::fmt::Display) -> Error {
+    bad(format!("internal: SIMD resize failed: {e}"))
+}
+
+/// Turns [`Frame`]s into model input at a fixed size, reusing its resize plans and scratch
+/// buffers from one frame to the next (so a camera stream allocates little more than each
+/// result). Not shared between threads (`&mut self`); keep one per worker. See the module docs
+/// for what the result is, and [`FrameResampler`] for the two ways to compute it.
 ///
 /// ```
 /// use pelabel::{Device, Frame, FramePreprocessor, Orientation, PreprocessConfig};
@@ -780,32 +907,51 @@ impl FramePlan {
 #[derive(Debug, Clone)]
 pub struct FramePreprocessor {
     cfg: PreprocessConfig,
+    resampler: FrameResampler,
     /// `(u/255 − mean[c]) / std[c]` per channel and level.
     lut: Box<[[f32; 256]; 3]>,
-    plan: Option<FramePlan>,
-    /// First-pass output.
-    tmp: Vec<u8>,
-    /// Second-pass output: the resized ROI in buffer orientation, 4 bytes per pixel.
+    /// The resized ROI in buffer orientation, 4 bytes per pixel (source channel order).
     out: Vec<u8>,
+    /// Whether `out` already runs along the upright axes (exact plans fold the flips in).
+    out_folded: bool,
+    // PillowExact: plan, first-pass output, converted rows, accumulators.
+    plan: Option<FramePlan>,
+    tmp: Vec<u8>,
     ring: RowRing,
     acc: Vec<i32>,
+    // Fast: the SIMD resizer (keeps its own buffers) and the resized RGB8 / NV12 planes.
+    resizer: fir::Resizer,
+    small: Vec<u8>,
+    small_uv: Vec<u8>,
 }
 
 impl FramePreprocessor {
-    /// A preprocessor producing `cfg.image_size_px` images normalised with `cfg`.
+    /// A preprocessor producing `cfg.image_size_px` images normalised with `cfg`, with the
+    /// default [`FrameResampler::Fast`].
     ///
     /// Errors ([`Error::Config`]) when `cfg` has a zero size or a non-finite / zero std.
     pub fn new(cfg: PreprocessConfig) -> Result<Self> {
         cfg.validate()?;
         Ok(Self {
             cfg,
+            resampler: FrameResampler::default(),
             lut: Box::new(super::normalisation_lut(&cfg)),
+            out: Vec::new(),
+            out_folded: false,
             plan: None,
             tmp: Vec::new(),
-            out: Vec::new(),
             ring: RowRing::default(),
             acc: Vec::new(),
+            resizer: fir::Resizer::new(),
+            small: Vec::new(),
+            small_uv: Vec::new(),
         })
+    }
+
+    /// The same preprocessor resampling with `resampler`.
+    pub fn with_resampler(mut self, resampler: FrameResampler) -> Self {
+        self.resampler = resampler;
+        self
     }
 
     /// The configuration given to [`FramePreprocessor::new`].
@@ -813,17 +959,22 @@ impl FramePreprocessor {
         &self.cfg
     }
 
+    /// The resampler in use.
+    pub fn resampler(&self) -> FrameResampler {
+        self.resampler
+    }
+
     /// The frame's ROI, upright and squash-resized to `cfg.image_size_px`, as 8-bit RGB
-    /// (`height × width × 3` bytes). Identical to cropping, converting, orienting and then
-    /// [`super::resize_squash`]-ing the frame (module docs).
+    /// (`height × width × 3` bytes): with [`FrameResampler::PillowExact`] identical to
+    /// cropping, converting, orienting and then [`super::resize_squash`]-ing the frame.
     ///
     /// Errors ([`Error::InvalidImage`]) only when a buffer needed would exceed 1 GiB.
     pub fn to_rgb(&mut self, frame: &Frame) -> Result<RgbImage8> {
-        self.run(frame)?;
+        let g = self.run(frame)?;
         let (h, w) = self.cfg.image_size_px;
         let mut data = vec![0u8; buffer_len(w as usize, h as usize, 3)?];
         let order = frame.channel_order();
-        self.for_each_upright_pixel(|i, px| {
+        self.for_each_upright_pixel(&g, |i, px| {
             if let Some(d) = data.get_mut(i * 3..i * 3 + 3) {
                 d.copy_from_slice(&[px[order[0]], px[order[1]], px[order[2]]]);
             }
@@ -837,18 +988,18 @@ impl FramePreprocessor {
     ///
     /// Errors ([`Error::InvalidImage`]) only when a buffer needed would exceed 1 GiB.
     pub fn preprocess(&mut self, frame: &Frame, device: &Device) -> Result<Tensor> {
-        self.run(frame)?;
+        let g = self.run(frame)?;
         let (h, w) = self.cfg.image_size_px;
         let plane = buffer_len(w as usize, h as usize, 1)?;
         let mut values = vec![0f32; buffer_len(plane, 3, 4)? / 4];
         let order = frame.channel_order();
         let lut = &*self.lut;
         let (r, gb) = values.split_at_mut(plane);
-        let (g, b) = gb.split_at_mut(plane);
-        self.for_each_upright_pixel(|i, px| {
-            if let (Some(r), Some(g), Some(b)) = (r.get_mut(i), g.get_mut(i), b.get_mut(i)) {
+        let (gr, b) = gb.split_at_mut(plane);
+        self.for_each_upright_pixel(&g, |i, px| {
+            if let (Some(r), Some(gr), Some(b)) = (r.get_mut(i), gr.get_mut(i), b.get_mut(i)) {
                 *r = lut[0][usize::from(px[order[0]])];
-                *g = lut[1][usize::from(px[order[1]])];
+                *gr = lut[1][usize::from(px[order[1]])];
                 *b = lut[2][usize::from(px[order[2]])];
             }
         })?;
@@ -856,33 +1007,90 @@ impl FramePreprocessor {
     }
 
     /// Calls `f(upright index, 4-byte pixel)` for every output pixel in upright row-major
-    /// order, reading the buffer-oriented result (transposed for 90° / 270°).
-    fn for_each_upright_pixel(&self, mut f: impl FnMut(usize, &[u8])) -> Result<()> {
-        let plan = self.plan.as_ref().ok_or_else(|| bad("internal: no plan".into()))?;
-        let (bw, bh) = (plan.out_bw, plan.out_bh);
+    /// order, reading the buffer-oriented result (transposed for 90° / 270°, reversed along
+    /// the axes the orientation reverses unless the plan already did).
+    fn for_each_upright_pixel(&self, g: &Geometry, mut f: impl FnMut(usize, &[u8])) -> Result<()> {
+        let (bw, bh) = (g.out_bw, g.out_bh);
         if self.out.len() < bw * bh * 4 {
             return Err(bad("internal: output buffer".into()));
         }
-        if plan.transposed {
-            // Upright row v is buffer-oriented column v.
-            for v in 0..bw {
-                for u in 0..bh {
-                    let s = (u * bw + v) * 4;
-                    f(v * bh + u, &self.out[s..s + 4]);
-                }
-            }
-        } else {
-            for (i, px) in self.out.chunks_exact(4).take(bw * bh).enumerate() {
-                f(i, px);
+        let (rev_x, rev_y) = if self.out_folded { (false, false) } else { (g.rev_x, g.rev_y) };
+        let (up_w, up_h) = if g.transposed { (bh, bw) } else { (bw, bh) };
+        for v in 0..up_h {
+            for u in 0..up_w {
+                let (bx, by) = if g.transposed { (v, u) } else { (u, v) };
+                let bx = if rev_x { bw - 1 - bx } else { bx };
+                let by = if rev_y { bh - 1 - by } else { by };
+                let s = (by * bw + bx) * 4;
+                f(v * up_w + u, &self.out[s..s + 4]);
             }
         }
         Ok(())
     }
 
     /// Resizes the frame's ROI into `self.out` (`out_bh × out_bw` 4-byte pixels, buffer
-    /// orientation, upright axis directions).
-    fn run(&mut self, frame: &Frame) -> Result<()> {
+    /// orientation).
+    fn run(&mut self, frame: &Frame) -> Result<Geometry> {
         let (out_h, out_w) = self.cfg.image_size_px;
+        let g = Geometry::new(frame, (out_w, out_h));
+        self.out.resize(buffer_len(g.out_bw, g.out_bh, 4)?, 0);
+        match self.resampler {
+            FrameResampler::Fast => self.run_fast(frame, &g)?,
+            FrameResampler::PillowExact => self.run_exact(frame, (out_w, out_h))?,
+        }
+        self.out_folded = self.resampler == FrameResampler::PillowExact;
+        Ok(g)
+    }
+
+    fn run_fast(&mut self, frame: &Frame, g: &Geometry) -> Result<()> {
+        // The resizer only sees the ROI (its own crop would let the filter reach past the ROI's
+        // edges). use_alpha(false): camera alpha is meaningless, and NV12's Cr is no alpha.
+        let opts = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear)).use_alpha(false);
+        let Roi { x, y, width, height } = frame.roi;
+        let (x0, y0) = (x as usize, y as usize);
+        let (bw, bh) = (g.out_bw as u32, g.out_bh as u32);
+        match (frame.planes, frame.format) {
+            (Planes::Packed { data, bytes_per_row }, PixelFormat::Rgb8) => {
+                let src = PlaneView::<U8x3>::new(data, bytes_per_row, (x0, y0), width, height)?;
+                self.small.resize(buffer_len(g.out_bw, g.out_bh, 3)?, 0);
+                let mut dst = TypedImage::<U8x3>::from_buffer(bw, bh, &mut self.small).map_err(resize_error)?;
+                self.resizer.resize_typed(&src, &mut dst, &opts).map_err(resize_error)?;
+                for (d, s) in self.out.chunks_exact_mut(4).zip(self.small.chunks_exact(3)) {
+                    d[..3].copy_from_slice(s);
+                }
+            }
+            (Planes::Packed { data, bytes_per_row }, _) => {
+                let src = PlaneView::<U8x4>::new(data, bytes_per_row, (x0, y0), width, height)?;
+                let mut dst = TypedImage::<U8x4>::from_buffer(bw, bh, &mut self.out).map_err(resize_error)?;
+                self.resizer.resize_typed(&src, &mut dst, &opts).map_err(resize_error)?;
+            }
+            (Planes::Nv12 { y: luma, y_bytes_per_row, uv, uv_bytes_per_row }, PixelFormat::Nv12 { range, matrix }) => {
+                let src = PlaneView::<U8>::new(luma, y_bytes_per_row, (x0, y0), width, height)?;
+                self.small.resize(buffer_len(g.out_bw, g.out_bh, 1)?, 0);
+                let mut dst = TypedImage::<U8>::from_buffer(bw, bh, &mut self.small).map_err(resize_error)?;
+                self.resizer.resize_typed(&src, &mut dst, &opts).map_err(resize_error)?;
+                // The chroma samples covering the ROI (each covers 2×2 luma pixels), cropped to
+                // the ROI's exact extent in chroma units (half a sample in at odd edges).
+                let (cx0, cy0) = (x / 2, y / 2);
+                let (cx1, cy1) = ((x + width).div_ceil(2), (y + height).div_ceil(2));
+                let src =
+                    PlaneView::<U8x2>::new(uv, uv_bytes_per_row, (cx0 as usize, cy0 as usize), cx1 - cx0, cy1 - cy0)?;
+                let half = |v: u32| f64::from(v) / 2.0;
+                let crop = opts.crop(half(x % 2), half(y % 2), half(width), half(height));
+                self.small_uv.resize(buffer_len(g.out_bw, g.out_bh, 2)?, 0);
+                let mut dst = TypedImage::<U8x2>::from_buffer(bw, bh, &mut self.small_uv).map_err(resize_error)?;
+                self.resizer.resize_typed(&src, &mut dst, &crop).map_err(resize_error)?;
+                let yuv = YuvToRgb::new(range, matrix);
+                for ((px, &l), c) in self.out.chunks_exact_mut(4).zip(&self.small).zip(self.small_uv.chunks_exact(2)) {
+                    YuvToRgb::put(px, yuv.luma(l), yuv.chroma(c[0], c[1]));
+                }
+            }
+            (Planes::Nv12 { .. }, _) => return Err(bad("internal: NV12 planes without the NV12 format".into())),
+        }
+        Ok(())
+    }
+
+    fn run_exact(&mut self, frame: &Frame, (out_w, out_h): (u32, u32)) -> Result<()> {
         let key = PlanKey {
             roi_w: frame.roi.width,
             roi_h: frame.roi.height,
@@ -899,8 +1107,7 @@ impl FramePreprocessor {
         let plan = plan.as_ref().ok_or_else(|| bad("internal: no plan".into()))?;
         let source = frame.source();
         let in_w = frame.roi.width as usize;
-        let (ow4, iw4) = (plan.out_bw * 4, in_w * 4);
-        out.resize(plan.out_bh * ow4, 0);
+        let (ow4, iw4) = (plan.h.out_size() * 4, in_w * 4);
         if plan.horizontal_first {
             // Only the source rows that some output row reads, each resampled along x once.
             let (first, last) = plan.v.used_range();
@@ -922,7 +1129,7 @@ impl FramePreprocessor {
             }
         } else {
             ring.reset(plan.v.max_taps().max(1), iw4)?;
-            tmp.resize(plan.out_bh * iw4, 0);
+            tmp.resize(plan.v.out_size() * iw4, 0);
             acc.resize(iw4, 0);
             for (yy, dst) in tmp.chunks_exact_mut(iw4).enumerate() {
                 let (start, weights) = plan.v.taps(yy);
@@ -941,7 +1148,8 @@ impl FramePreprocessor {
 }
 
 /// The frame's ROI, upright and squash-resized to `width × height` pixels, as 8-bit RGB: a
-/// one-shot [`FramePreprocessor::to_rgb`] (prefer a kept [`FramePreprocessor`] for streams).
+/// one-shot [`FramePreprocessor::to_rgb`] with the default [`FrameResampler::Fast`] (keep a
+/// [`FramePreprocessor`] for streams).
 ///
 /// Errors ([`Error::InvalidImage`]) when `width` or `height` is 0 or a buffer needed would
 /// exceed 1 GiB.
@@ -954,8 +1162,8 @@ pub fn frame_to_rgb(frame: &Frame, width: u32, height: u32) -> Result<RgbImage8>
 }
 
 /// The model input for a frame: a `[3, H, W]` f32 tensor on `device` with
-/// `(H, W) = cfg.image_size_px`, a one-shot [`FramePreprocessor::preprocess`] (prefer a kept
-/// [`FramePreprocessor`] for streams).
+/// `(H, W) = cfg.image_size_px`, a one-shot [`FramePreprocessor::preprocess`] with the default
+/// [`FrameResampler::Fast`] (keep a [`FramePreprocessor`] for streams).
 ///
 /// Errors: [`Error::Config`] for an invalid `cfg`, [`Error::InvalidImage`] when a buffer needed
 /// would exceed 1 GiB.
@@ -967,6 +1175,11 @@ pub fn preprocess_frame(frame: &Frame, cfg: &PreprocessConfig, device: &Device) 
 mod tests {
     use super::super::{resize_squash, Image8, PixelLayout};
     use super::*;
+
+    fn exact_rgb(frame: &Frame, w: u32, h: u32) -> Result<RgbImage8> {
+        let cfg = PreprocessConfig { image_size_px: (h, w), ..PreprocessConfig::pe_core(1) };
+        FramePreprocessor::new(cfg)?.with_resampler(FrameResampler::PillowExact).to_rgb(frame)
+    }
 
     fn noise(n: usize, seed: u64) -> Vec<u8> {
         let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -980,12 +1193,18 @@ mod tests {
 
     /// A smooth-ish picture (gradients plus noise), so resizing has something to average.
     fn picture(w: usize, h: usize, seed: u64) -> Vec<u8> {
+        textured(w, h, seed, 4)
+    }
+
+    /// Gradients plus per-channel noise of amplitude `256 / noise_div`.
+    fn textured(w: usize, h: usize, seed: u64, noise_div: usize) -> Vec<u8> {
         let n = noise(w * h * 3, seed);
         (0..w * h * 3)
             .map(|i| {
                 let (p, c) = (i / 3, i % 3);
                 let (x, y) = (p % w, p / w);
-                ((x * 255 / w.max(2) * (c + 1) + y * 255 / h.max(2) * (3 - c)) / 4 + usize::from(n[i]) / 4) as u8
+                let base = (x * 255 / w.max(2) * (c + 1) + y * 255 / h.max(2) * (3 - c)) / 4;
+                (base * (noise_div - 1) / noise_div + usize::from(n[i]) / noise_div) as u8
             })
             .collect()
     }
@@ -1060,7 +1279,7 @@ mod tests {
                     let (uw, uh) = if o.swaps_axes() { (roi.height, roi.width) } else { (roi.width, roi.height) };
                     for (ow, oh) in [(8, 8), (13, 3), (3, 13), (41, 29), (uw, 5), (uw, uh)] {
                         let f = frame.with_orientation(o, m).with_roi(roi).unwrap();
-                        let got = frame_to_rgb(&f, ow, oh).unwrap();
+                        let got = exact_rgb(&f, ow, oh).unwrap();
                         let want = reference(&rgb, w, roi, (o, m), (ow, oh));
                         assert!(
                             got.as_raw() == &want[..],
@@ -1109,7 +1328,7 @@ mod tests {
                         for (o, m) in orientations() {
                             for (ow, oh) in [(7, 9), (40, 31), (1, 1)] {
                                 let f = frame.with_orientation(o, m).with_roi(roi).unwrap();
-                                let got = frame_to_rgb(&f, ow, oh).unwrap();
+                                let got = exact_rgb(&f, ow, oh).unwrap();
                                 let want = reference(&rgb, w, roi, (o, m), (ow, oh));
                                 assert!(got.as_raw() == &want[..], "{w}×{h} pad {pad} {range:?} {roi:?} {o:?} {m}");
                             }
@@ -1135,10 +1354,11 @@ mod tests {
             .collect();
         for (o, m) in orientations() {
             let (ow, oh) = if o.swaps_axes() { (16, 8) } else { (8, 16) };
-            let plan = FramePlan::new(PlanKey { roi_w: 9, roi_h: 200, out_w: ow, out_h: oh, orientation: o, mirrored: m })
-                .unwrap();
-            assert_eq!(plan.horizontal_first, false, "{o:?}");
-            let got = frame_to_rgb(&frame.with_orientation(o, m), ow, oh).unwrap();
+            let plan =
+                FramePlan::new(PlanKey { roi_w: 9, roi_h: 200, out_w: ow, out_h: oh, orientation: o, mirrored: m })
+                    .unwrap();
+            assert!(!plan.horizontal_first, "{o:?}");
+            let got = exact_rgb(&frame.with_orientation(o, m), ow, oh).unwrap();
             assert!(got.as_raw() == &reference(&rgb, w, Roi::new(0, 0, 9, 200), (o, m), (ow, oh))[..], "{o:?} {m}");
         }
     }
@@ -1204,7 +1424,7 @@ mod tests {
                     }
                 }
                 // Off by one only where the exact value is within rounding noise of .5.
-                assert!(off < 256 * 86 * 86 * 3 / 500, "{range:?} {matrix:?}: {off} values off by one");
+                assert!(off < 256 * 86 * 86 * 3 / 100, "{range:?} {matrix:?}: {off} values off by one");
             }
         }
     }
@@ -1219,11 +1439,11 @@ mod tests {
             let full = frame.with_orientation(o, m);
             let (uw, uh) = full.upright_size();
             // The whole frame, upright, at its own size: an exact copy to crop from.
-            let upright = frame_to_rgb(&full, uw, uh).unwrap();
+            let upright = exact_rgb(&full, uw, uh).unwrap();
             let roi = Roi::new(2, 3, 7, 11);
             let cropped = full.with_upright_roi(roi).unwrap();
             assert_eq!(cropped.upright_size(), (7, 11), "{o:?} {m}");
-            let got = frame_to_rgb(&cropped, 7, 11).unwrap();
+            let got = exact_rgb(&cropped, 7, 11).unwrap();
             let want: Vec<u8> = (0..11)
                 .flat_map(|y| {
                     let s = ((3 + y) * uw as usize + 2) * 3;
@@ -1258,9 +1478,9 @@ mod tests {
         let frame = Frame::rgb(&rgb, w as u32, h as u32, w * 3).unwrap();
         let at = |img: &RgbImage8, x: usize, y: usize| img.as_raw()[(y * img.width() as usize + x) * 3];
         let (o5, m5) = Orientation::from_exif(5).unwrap();
-        let t = frame_to_rgb(&frame.with_orientation(o5, m5), 3, 5).unwrap();
+        let t = exact_rgb(&frame.with_orientation(o5, m5), 3, 5).unwrap();
         let (o7, m7) = Orientation::from_exif(7).unwrap();
-        let tt = frame_to_rgb(&frame.with_orientation(o7, m7), 3, 5).unwrap();
+        let tt = exact_rgb(&frame.with_orientation(o7, m7), 3, 5).unwrap();
         for y in 0..h {
             for x in 0..w {
                 assert_eq!(at(&t, y, x), rgb[(y * w + x) * 3]);
@@ -1275,20 +1495,185 @@ mod tests {
         let rgb = picture(w, h, 3);
         let (buf, stride) = packed(&rgb, w, h, 4, 16, true);
         let cfg = PreprocessConfig { image_size_px: (24, 20), mean: [0.4, 0.5, 0.6], std: [0.2, 0.3, 0.25] };
-        let mut prep = FramePreprocessor::new(cfg).unwrap();
-        // Alternating geometries through one preprocessor give what fresh ones give.
-        for (o, m) in orientations().chain(orientations()) {
-            for roi in [Roi::new(0, 0, 64, 40), Roi::new(5, 5, 30, 20)] {
-                let f = Frame::bgra(&buf, w as u32, h as u32, stride).unwrap().with_orientation(o, m).with_roi(roi).unwrap();
-                let t = prep.preprocess(&f, &Device::Cpu).unwrap();
-                let want = super::super::to_tensor(&frame_to_rgb(&f, 20, 24).unwrap(), &cfg, &Device::Cpu).unwrap();
-                let (a, b): (Vec<f32>, Vec<f32>) =
-                    (t.flatten_all().unwrap().to_vec1().unwrap(), want.flatten_all().unwrap().to_vec1().unwrap());
-                assert_eq!(t.dims(), &[3, 24, 20]);
-                assert_eq!(a, b, "{o:?} {m} {roi:?}");
-                assert_eq!(prep.to_rgb(&f).unwrap(), frame_to_rgb(&f, 20, 24).unwrap());
+        for resampler in [FrameResampler::Fast, FrameResampler::PillowExact] {
+            let mut prep = FramePreprocessor::new(cfg).unwrap().with_resampler(resampler);
+            // Alternating geometries through one preprocessor give what fresh ones give.
+            for (o, m) in orientations().chain(orientations()) {
+                for roi in [Roi::new(0, 0, 64, 40), Roi::new(5, 5, 30, 20)] {
+                    let f = Frame::bgra(&buf, w as u32, h as u32, stride)
+                        .unwrap()
+                        .with_orientation(o, m)
+                        .with_roi(roi)
+                        .unwrap();
+                    let t = prep.preprocess(&f, &Device::Cpu).unwrap();
+                    let mut fresh = FramePreprocessor::new(cfg).unwrap().with_resampler(resampler);
+                    let rgb = fresh.to_rgb(&f).unwrap();
+                    let want = super::super::to_tensor(&rgb, &cfg, &Device::Cpu).unwrap();
+                    let (a, b): (Vec<f32>, Vec<f32>) =
+                        (t.flatten_all().unwrap().to_vec1().unwrap(), want.flatten_all().unwrap().to_vec1().unwrap());
+                    assert_eq!(t.dims(), &[3, 24, 20]);
+                    assert_eq!(a, b, "{resampler:?} {o:?} {m} {roi:?}");
+                    assert_eq!(prep.to_rgb(&f).unwrap(), rgb, "{resampler:?} {o:?} {m} {roi:?}");
+                }
             }
         }
+    }
+
+    /// Largest and mean absolute difference between two equally long byte buffers.
+    fn diff(a: &[u8], b: &[u8]) -> (u8, f64) {
+        assert_eq!(a.len(), b.len());
+        let max = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0);
+        let sum: u64 = a.iter().zip(b).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+        (max, sum as f64 / a.len().max(1) as f64)
+    }
+
+    #[test]
+    fn fast_packed_formats_stay_close_to_the_reference() {
+        let (w, h) = (97, 61);
+        let rgb = picture(w, h, 11);
+        let mut worst = (0u8, 0f64);
+        let rois = [Roi::new(0, 0, 97, 61), Roi::new(7, 3, 50, 41), Roi::new(96, 0, 1, 61)];
+        for (bpp, swap, pad) in [(4, true, 0), (4, true, 12), (4, false, 4), (3, false, 0), (3, false, 5)] {
+            let (buf, stride) = packed(&rgb, w, h, bpp, pad, swap);
+            let frame = match (bpp, swap) {
+                (4, true) => Frame::bgra(&buf, w as u32, h as u32, stride),
+                (4, false) => Frame::rgba(&buf, w as u32, h as u32, stride),
+                _ => Frame::rgb(&buf, w as u32, h as u32, stride),
+            }
+            .unwrap();
+            for roi in rois {
+                for (o, m) in orientations() {
+                    for (ow, oh) in [(16, 16), (40, 9), (9, 40), (120, 77)] {
+                        let f = frame.with_orientation(o, m).with_roi(roi).unwrap();
+                        let got = frame_to_rgb(&f, ow, oh).unwrap();
+                        let want = reference(&rgb, w, roi, (o, m), (ow, oh));
+                        let (max, mean) = diff(got.as_raw(), &want);
+                        // Measured: max 1, mean ≤ 0.25 (15-bit weights and other tap bounds).
+                        assert!(
+                            max <= 2 && mean < 0.35,
+                            "bpp {bpp} {roi:?} {o:?} {m} → {ow}×{oh}: max {max} mean {mean}"
+                        );
+                        worst = (worst.0.max(max), worst.1.max(mean));
+                    }
+                }
+            }
+        }
+        eprintln!("fast vs exact, packed: worst max {} worst mean {:.3}", worst.0, worst.1);
+    }
+
+    /// RGB → full-range BT.601 or video-range BT.709 NV12 of the same picture (chroma = mean of
+    /// each 2×2 block), so the frame holds colours that survive the round trip.
+    fn rgb_to_nv12(rgb: &[u8], w: usize, h: usize, range: YuvRange, matrix: YuvMatrix) -> (Vec<u8>, Vec<u8>) {
+        let (kr, kb) = matrix.weights();
+        let (yo, ys, cs) = match range {
+            YuvRange::Full => (0.0, 1.0, 1.0),
+            YuvRange::Video => (16.0, 219.0 / 255.0, 224.0 / 255.0),
+        };
+        let px = |x: usize, y: usize| -> (f64, f64, f64) {
+            let i = (y * w + x) * 3;
+            (f64::from(rgb[i]), f64::from(rgb[i + 1]), f64::from(rgb[i + 2]))
+        };
+        let luma = |(r, g, b): (f64, f64, f64)| kr * r + (1.0 - kr - kb) * g + kb * b;
+        let mut yp = vec![0u8; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                yp[y * w + x] = (yo + ys * luma(px(x, y))).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let mut uv = vec![0u8; cw * ch * 2];
+        for cy in 0..ch {
+            for cx in 0..cw {
+                let (mut cb, mut cr, mut n) = (0.0, 0.0, 0.0);
+                for (x, y) in [(2 * cx, 2 * cy), (2 * cx + 1, 2 * cy), (2 * cx, 2 * cy + 1), (2 * cx + 1, 2 * cy + 1)] {
+                    if x < w && y < h {
+                        let p = px(x, y);
+                        let l = luma(p);
+                        cb += (p.2 - l) / (2.0 * (1.0 - kb));
+                        cr += (p.0 - l) / (2.0 * (1.0 - kr));
+                        n += 1.0;
+                    }
+                }
+                uv[(cy * cw + cx) * 2] = (128.0 + cs * cb / n).round().clamp(0.0, 255.0) as u8;
+                uv[(cy * cw + cx) * 2 + 1] = (128.0 + cs * cr / n).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        (yp, uv)
+    }
+
+    #[test]
+    fn fast_nv12_stays_close_to_the_reference() {
+        let mut worst = (0u8, 0f64);
+        for (w, h) in [(96usize, 60usize), (97, 61)] {
+            let rgb = textured(w, h, 13, 16);
+            for (range, matrix) in [(YuvRange::Full, YuvMatrix::Bt601), (YuvRange::Video, YuvMatrix::Bt709)] {
+                let (y, uv) = rgb_to_nv12(&rgb, w, h, range, matrix);
+                let cs = w.div_ceil(2) * 2;
+                let frame = Frame::nv12(&y, w, &uv, cs, w as u32, h as u32, range, matrix).unwrap();
+                for roi in [Roi::new(0, 0, w as u32, h as u32), Roi::new(5, 8, 41, 30), Roi::new(6, 7, 40, 31)] {
+                    for (o, m) in orientations() {
+                        for (ow, oh) in [(16, 16), (33, 20), (120, 77)] {
+                            let f = frame.with_orientation(o, m).with_roi(roi).unwrap();
+                            let fast = frame_to_rgb(&f, ow, oh).unwrap();
+                            let exact = exact_rgb(&f, ow, oh).unwrap();
+                            let (max, mean) = diff(fast.as_raw(), exact.as_raw());
+                            // Measured: max 7 (upscaled), 4 (downscaled), mean ≤ 0.7: chroma is
+                            // resampled smoothly instead of per 2×2 block, and per-pixel clamping
+                            // of out-of-gamut colours happens after averaging instead of before.
+                            assert!(
+                                max <= 8 && mean < 1.0,
+                                "{w}×{h} {range:?} {roi:?} {o:?} {m} → {ow}×{oh}: max {max} mean {mean}"
+                            );
+                            worst = (worst.0.max(max), worst.1.max(mean));
+                        }
+                    }
+                }
+            }
+        }
+        eprintln!("fast vs exact, NV12: worst max {} worst mean {:.3}", worst.0, worst.1);
+    }
+
+    /// Every ROI of a few tiny frames, every orientation, both resamplers: no error, and the
+    /// fast path within its bound of the exact one.
+    #[test]
+    fn tiny_frames_and_every_roi() {
+        for (w, h) in [(1usize, 1usize), (2, 3), (5, 4)] {
+            let rgb = picture(w, h, 17);
+            let (bgra, stride) = packed(&rgb, w, h, 4, 4, true);
+            let (y, uv) = rgb_to_nv12(&rgb, w, h, YuvRange::Video, YuvMatrix::Bt601);
+            let cs = w.div_ceil(2) * 2;
+            let frames = [
+                Frame::bgra(&bgra, w as u32, h as u32, stride).unwrap(),
+                Frame::nv12(&y, w, &uv, cs, w as u32, h as u32, YuvRange::Video, YuvMatrix::Bt601).unwrap(),
+            ];
+            for frame in frames {
+                for (x0, y0) in (0..w).flat_map(|x| (0..h).map(move |y| (x, y))) {
+                    for (rw, rh) in (1..=w - x0).flat_map(|a| (1..=h - y0).map(move |b| (a, b))) {
+                        let roi = Roi::new(x0 as u32, y0 as u32, rw as u32, rh as u32);
+                        for (o, m) in orientations() {
+                            let f = frame.with_orientation(o, m).with_roi(roi).unwrap();
+                            for (ow, oh) in [(1, 1), (3, 2), (7, 7)] {
+                                let fast = frame_to_rgb(&f, ow, oh).unwrap();
+                                let exact = exact_rgb(&f, ow, oh).unwrap();
+                                let (max, _) = diff(fast.as_raw(), exact.as_raw());
+                                // NV12: measured max 23. On a handful of noisy pixels, resampling
+                                // chroma smoothly instead of per 2×2 block shows at full strength.
+                                let bound = if matches!(f.format(), PixelFormat::Nv12 { .. }) { 32 } else { 2 };
+                                assert!(max <= bound, "{w}×{h} {:?} {roi:?} {o:?} {m} → {ow}×{oh}: {max}", f.format());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn preprocessors_move_to_workers_and_frames_are_shared() {
+        fn send<T: Send + 'static>() {}
+        fn sync<T: Send + Sync>() {}
+        send::<FramePreprocessor>();
+        sync::<Frame<'static>>();
     }
 
     #[test]
@@ -1325,7 +1710,7 @@ mod tests {
         assert!(matches!(frame_to_rgb(&f, 0, 5), Err(Error::InvalidImage { .. })));
         let zero = PreprocessConfig { image_size_px: (0, 3), ..PreprocessConfig::pe_core(1) };
         assert!(matches!(FramePreprocessor::new(zero), Err(Error::Config { .. })));
-        assert!(frame_to_rgb(&f, 1 << 20, 1 << 20).is_err());
+        assert!(exact_rgb(&f, 1 << 20, 1 << 20).is_err());
     }
 
     #[test]
@@ -1338,6 +1723,7 @@ mod tests {
             assert_eq!(r.is_ok(), len >= needed, "len {len}");
             if let Ok(f) = r {
                 for (o, m) in orientations() {
+                    assert_eq!(exact_rgb(&f.with_orientation(o, m), 3, 4).unwrap().as_raw(), &[9u8; 36][..]);
                     assert_eq!(frame_to_rgb(&f.with_orientation(o, m), 3, 4).unwrap().as_raw(), &[9u8; 36][..]);
                 }
             }
@@ -1349,6 +1735,7 @@ mod tests {
                 let r = Frame::nv12(&y[..yl], 9, &uv[..ul], 10, 7, 5, YuvRange::Full, YuvMatrix::Bt601);
                 assert_eq!(r.is_ok(), yl >= y_need && ul >= uv_need, "{yl} {ul}");
                 if let Ok(f) = r {
+                    exact_rgb(&f.with_orientation(Orientation::Left, true), 2, 9).unwrap();
                     frame_to_rgb(&f.with_orientation(Orientation::Left, true), 2, 9).unwrap();
                 }
             }

@@ -25,16 +25,18 @@
 //! 600×600 (4 168 cases, all identical), and on the gray+alpha / RGBA / 16-bit / palette / 1-bit /
 //! `tRNS` / lossless WebP cases of `tests/fixtures/pillow-resize`.
 //!
-//! Why not `fast_image_resize` (6.1.0, `ResizeAlg::Convolution(FilterType::Bilinear)`): it is
+//! Why not `fast_image_resize` here (6.1.0, `ResizeAlg::Convolution(FilterType::Bilinear)`): it is
 //! a port of Pillow-SIMD, which quantises the 8-bit weights to `i16` with at most 15 fractional
 //! bits (Pillow: 22-bit `i32`), and its tap bounds use floor/ceil rather than Pillow's rounding,
 //! so it is not bit-exact. Measured against this module (itself identical to Pillow):
 //! 2 058 of the 49 152 values of `tiny`'s 4×64² `pixel_values` differ, 578 of 32 400 for the
 //! 90×120 input, 117 936 of 1 327 104 (8.9 %) for `t16-384-l2`'s three 384² images, 6.4 % of
 //! all values over the square sweep 17–448 and 5.5 % over all 4 168 cases (21 % on the noise
-//! image), by 1 level except 7 of those 982 million values, by 2. It also needs Rust 1.87 (the workspace targets 1.85). It is about three
+//! image), by 1 level except 7 of those 982 million values, by 2. It is about three
 //! times faster (1920×1080 RGB → 384²: about 4 ms against 12 ms here, one core, release); the
 //! exact passes are plain integer loops that can be vectorised later without changing results.
+//! Camera frames have no Pillow reference, so [`FramePreprocessor`] (`frame.rs`) does use it by
+//! default, with the exact path as an option.
 
 mod decode;
 mod frame;
@@ -49,7 +51,8 @@ use crate::{Error, Result};
 
 pub use decode::{decode_image_bytes, decode_image_file};
 pub use frame::{
-    frame_to_rgb, preprocess_frame, Frame, FramePreprocessor, Orientation, PixelFormat, Roi, YuvMatrix, YuvRange,
+    frame_to_rgb, preprocess_frame, Frame, FramePreprocessor, FrameResampler, Orientation, PixelFormat, Roi, YuvMatrix,
+    YuvRange,
 };
 pub(crate) use resize::BilinearPlan;
 

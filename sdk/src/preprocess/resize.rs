@@ -105,7 +105,13 @@ impl AxisCoeffs {
     /// pass does.
     pub(crate) fn identity(size: u32) -> Self {
         let n = size as usize;
-        Self { in_size: n, out_size: n, ksize: 1, bounds: (0..n).map(|o| (o, 1)).collect(), weights: vec![1 << PRECISION_BITS; n] }
+        Self {
+            in_size: n,
+            out_size: n,
+            ksize: 1,
+            bounds: (0..n).map(|o| (o, 1)).collect(),
+            weights: vec![1 << PRECISION_BITS; n],
+        }
     }
 
     /// The same resampling applied to the mirrored input axis: output `o` reads input
@@ -124,6 +130,11 @@ impl AxisCoeffs {
             bounds.push((self.in_size.saturating_sub(start + n), n));
         }
         Self { in_size: self.in_size, out_size: self.out_size, ksize: self.ksize, bounds, weights }
+    }
+
+    /// Number of output samples.
+    pub(crate) fn out_size(&self) -> usize {
+        self.out_size
     }
 
     /// Most taps any output uses.
@@ -342,15 +353,20 @@ pub(crate) fn horizontal_row4(src: &[u8], coeffs: &AxisCoeffs, dst: &mut [u8]) -
     for (xx, out_px) in dst.chunks_exact_mut(4).take(coeffs.out_size).enumerate() {
         let (start, weights) = coeffs.taps(xx);
         let window = &src[start * 4..(start + weights.len()) * 4];
-        let mut acc = [HALF; 4];
+        // Σ p·w = (Σ p·w_hi)·2^11 + Σ p·w_lo with w = w_hi·2^11 + w_lo: the same integer, but
+        // every product is 16 × 16 bits, which x86's SSE2 does in one instruction (`pmaddwd`)
+        // where a 32-bit multiply takes five. Weights are in 0..=2^22, so w_hi ≤ 2^11.
+        let mut hi = [0i32; 4];
+        let mut lo = [0i32; 4];
         for (px, &w) in window.chunks_exact(4).zip(weights) {
-            acc[0] += i32::from(px[0]) * w;
-            acc[1] += i32::from(px[1]) * w;
-            acc[2] += i32::from(px[2]) * w;
-            acc[3] += i32::from(px[3]) * w;
+            let (wh, wl) = (i32::from((w >> 11) as i16), w & 0x7ff);
+            for c in 0..4 {
+                hi[c] += i32::from(px[c]) * wh;
+                lo[c] += i32::from(px[c]) * wl;
+            }
         }
-        for (o, a) in out_px.iter_mut().zip(acc) {
-            *o = clip8(a);
+        for c in 0..4 {
+            out_px[c] = clip8((hi[c] << 11) + lo[c] + HALF);
         }
     }
     Ok(())
