@@ -32,28 +32,32 @@ mod error;
 mod index;
 mod labeler;
 mod labelpack;
-mod live;
 mod labelset;
+mod live;
 mod model;
 mod preprocess;
 mod textcache;
 mod tokenizer;
 
 pub use compile::{compile_label_set, CompileOptions, CompileReport};
-pub use error::{Error, Result};
-pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE};
-pub use live::{ErrorCallback, LiveInput, OwnedFrame, LiveLabeler, LiveOptions, LiveResult, LiveStats, ResultCallback, SmoothedLabel};
-pub use labelpack::{
-    generate_signing_key, public_key_path, read_signing_key, read_verifying_key, write_signing_key, EmbeddingDType,
-    LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta, PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,
-};
 /// Ed25519 keys used to sign and verify label packs.
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
+pub use error::{Error, Result};
 pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions, LabelIndex, HNSW_MIN_LABELS};
+pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE};
+pub use labelpack::{
+    generate_signing_key, public_key_path, read_signing_key, read_verifying_key, write_signing_key, EmbeddingDType,
+    LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta, PackWriteOptions, PACK_FORMAT_VERSION,
+    PACK_MAGIC,
+};
 pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
+pub use live::{
+    ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, OwnedFrame, ResultCallback,
+    SmoothedLabel,
+};
 pub use model::{
-    l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles, PeCore,
-    PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles, write_random_checkpoint,
+    l2_normalize, rope_angles, split_checkpoint, write_random_checkpoint, zero_shot_scores, ModelFiles, PeCore,
+    PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles,
     CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE,
 };
 pub use preprocess::{
