@@ -2,6 +2,8 @@
 //! the reference arrays.
 #![deny(missing_docs)]
 
+pub mod synthetic;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
