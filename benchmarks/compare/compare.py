@@ -1,0 +1,611 @@
+#!/usr/bin/env python3
+"""Side-by-side CPU comparison of the PE Core T16-384 image tower (issue [6], item 2).
+
+One seeded random checkpoint in timm's layout (`vit_pe_core_tiny_patch16_384`) is loaded by
+
+- PyTorch eager (timm),
+- ONNX Runtime (the same timm model exported to ONNX), and its int8 dynamic quantisation,
+- ExecuTorch with the XNNPACK delegate (the same model exported and lowered to a .pte),
+- pelabel (`sdk/examples/tower_bench.rs`, a long-lived process loading the same file),
+
+all at the same thread count, batch 1. The script checks that every runtime's image embedding
+agrees with PyTorch eager on the same preprocessed input, then runs them round-robin in one
+session (warm-up first, the order rotated every round, a short pause before each call so no
+runtime's spinning worker threads eat into the next one's time) and prints median / p10 / p90
+latency, the ratio pelabel / peer, and GFLOP/s achieved against candle's measured f32 matmul
+peak on this machine. `--json out.json` writes everything.
+
+    python benchmarks/compare/compare.py --threads 2 --rounds 40 --json compare.json
+
+See README.md beside this file for installation and the meaning of each column.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL_NAME = "vit_pe_core_tiny_patch16_384"
+PELABEL_PRESET = "PE-Core-T16-384"
+ALL_RUNTIMES = ["pytorch", "onnxruntime", "onnxruntime-int8", "executorch-xnnpack", "pelabel"]
+# Runtimes computing in f32: they must agree with PyTorch eager to float noise.
+F32_RUNTIMES = {"pytorch", "onnxruntime", "executorch-xnnpack", "pelabel"}
+MIN_COSINE_F32 = 0.9999
+MAX_REL_ABS_F32 = 1e-3  # max |a - ref| / max |ref|
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=2, help="intra-op threads of every runtime (default 2)")
+    p.add_argument("--rounds", type=int, default=40, help="timed round-robin rounds (default 40)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed round-robin rounds first (default 3)")
+    p.add_argument("--gap-ms", type=float, default=30.0, help="pause before each timed call (default 30)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights and input (default 0)")
+    p.add_argument(
+        "--runtimes",
+        default=",".join(ALL_RUNTIMES),
+        help=f"comma-separated subset of {','.join(ALL_RUNTIMES)} (pytorch is always the reference)",
+    )
+    p.add_argument("--peak-seconds", type=float, default=1.0, help="time per shape of the matmul peak (default 1)")
+    p.add_argument("--workdir", type=Path, default=REPO / "target" / "compare", help="checkpoint and exports")
+    p.add_argument("--harness", type=Path, help="tower_bench binary (default: built with cargo)")
+    p.add_argument("--no-build", action="store_true", help="do not run cargo build for the harness")
+    p.add_argument("--rebuild", action="store_true", help="re-export ONNX / ExecuTorch even if cached")
+    p.add_argument("--json", type=Path, help="write all results to this file")
+    args = p.parse_args()
+    args.runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
+    unknown = set(args.runtimes) - set(ALL_RUNTIMES)
+    if unknown:
+        p.error(f"unknown runtimes: {', '.join(sorted(unknown))}")
+    if "pytorch" not in args.runtimes:
+        args.runtimes.insert(0, "pytorch")
+    return args
+
+
+ARGS = parse_args()
+# Thread settings must be in the environment before torch / onnxruntime / executorch load their
+# thread pools.
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS"):
+    os.environ[var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import timm  # noqa: E402
+from safetensors.torch import load_file, save_file  # noqa: E402
+
+torch.set_num_threads(ARGS.threads)
+torch.set_num_interop_threads(1)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Model, checkpoint, input
+
+
+def make_checkpoint(path: Path, seed: int) -> None:
+    """Random T16-384 weights in timm's layout, seeded.
+
+    timm's own init (std 0.02 matrices, LayerNorms at 1 / 0, zero biases) shrinks the embedding
+    to ~1e-4 and would let a runtime that dropped a LayerNorm affine or a bias still agree. So,
+    as pelabel's `write_random_checkpoint` does: matrices N(0, 1/fan_in) (activations keep their
+    scale through the layers, as in trained weights), LayerNorm weights 1 + 0.1·N(0,1), biases
+    0.05·N(0,1). Position embedding, class token and pooling probe keep timm's init. `head.bias`
+    stays 0: PE Core's projection has no bias (pelabel refuses a non-zero one).
+    """
+    torch.manual_seed(seed)
+    model = timm.create_model(MODEL_NAME, pretrained=False)
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name == "head.bias":
+                p.zero_()
+            elif name.endswith(".bias"):
+                p.copy_(0.05 * torch.randn(p.shape, generator=g))
+            elif p.ndim == 1 and "norm" in name and name.endswith(".weight"):
+                p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
+            elif name.endswith(".weight") and p.ndim >= 2:
+                fan_in = p[0].numel()
+                p.copy_(torch.randn(p.shape, generator=g) / fan_in**0.5)
+    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path))
+
+
+def load_timm(path: Path) -> torch.nn.Module:
+    model = timm.create_model(MODEL_NAME, pretrained=False)
+    model.load_state_dict(load_file(str(path)), strict=True)
+    return model.eval()
+
+
+def make_input(seed: int, size: int) -> torch.Tensor:
+    """A seeded random RGB image, preprocessed as PE Core does: x/255, then (x - 0.5) / 0.5."""
+    rng = np.random.default_rng(seed + 2)
+    img = rng.integers(0, 256, size=(size, size, 3), dtype=np.uint8)
+    x = (img.astype(np.float32) / 255.0 - 0.5) / 0.5
+    return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+
+
+def model_flops(model: torch.nn.Module, image_size: int) -> tuple[float, str]:
+    """Matmul FLOPs (2 per multiply-add) of one image from the model's dims; norms, softmax, GELU
+    and RoPE are left out (< 1%)."""
+    p = model.patch_embed.patch_size[0]
+    w = model.embed_dim
+    L = len(model.blocks)
+    m = model.blocks[0].mlp.fc1.out_features
+    n_patch = (image_size // p) ** 2
+    cls = 1 if getattr(model, "cls_token", None) is not None else 0
+    n = n_patch + cls
+    pool = model.attn_pool
+    pm = pool.mlp.fc1.out_features
+    n_latent = pool.latent.shape[1]
+    out = model.head.out_features
+    patch = 2 * n_patch * (3 * p * p) * w
+    block = 2 * n * w * (3 * w) + 2 * 2 * n * n * w + 2 * n * w * w + 2 * 2 * n * w * m
+    pooling = 2 * n * w * (2 * w) + 2 * n_latent * w * w + 2 * 2 * n_latent * n * w + 2 * n_latent * w * w
+    pooling += 2 * 2 * n_latent * w * pm
+    head = 2 * n_latent * w * out
+    total = patch + L * block + pooling + head
+    formula = (
+        f"patch 2·P·3p²·w + L·(qkv 2·N·w·3w + attn 2·2·N²·w + proj 2·N·w² + mlp 2·2·N·w·m) + pool + head; "
+        f"P={n_patch}, N={n}, p={p}, w={w}, L={L}, m={m}: "
+        f"{patch / 1e9:.3f} + {L}×{block / 1e9:.4f} + {pooling / 1e9:.3f} + {head / 1e9:.4f} = {total / 1e9:.3f} GFLOP"
+    )
+    return float(total), formula
+
+
+# --------------------------------------------------------------------------------------------
+# Runtimes: each is (load, run) where run(x) returns the [1, D] embedding as numpy.
+
+
+class PyTorchEager:
+    name = "pytorch"
+
+    def __init__(self, model: torch.nn.Module, x: torch.Tensor):
+        self.model, self.x = model, x
+
+    def run(self) -> np.ndarray:
+        with torch.inference_mode():
+            return self.model(self.x).numpy()
+
+
+def export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path) -> str:
+    """ONNX opset 18 via torch.export (dynamo); falls back to the TorchScript exporter (opset 17)."""
+    try:
+        torch.onnx.export(model, (x,), str(path), opset_version=18, dynamo=True, external_data=False)
+        return "torch.onnx.export(dynamo=True, opset 18)"
+    except Exception as e:  # noqa: BLE001 - the fallback is reported
+        log(f"dynamo ONNX export failed ({type(e).__name__}: {str(e)[:200]}); trying the TorchScript exporter")
+        torch.onnx.export(
+            model, (x,), str(path), opset_version=17, dynamo=False, input_names=["pixels"], output_names=["embedding"]
+        )
+        return "torch.onnx.export(dynamo=False, opset 17)"
+
+
+class OnnxRuntime:
+    def __init__(self, name: str, path: Path, x: torch.Tensor, threads: int):
+        import onnxruntime as ort
+
+        self.name = name
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.sess = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+        self.feed = {self.sess.get_inputs()[0].name: x.numpy()}
+
+    def run(self) -> np.ndarray:
+        return self.sess.run(None, self.feed)[0]
+
+
+def quantize_onnx(src: Path, dst: Path) -> str:
+    """ONNX Runtime's dynamic int8 quantisation (int8 weights, activations quantised per call)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    pre = dst.with_suffix(".pre.onnx")
+    try:
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        quantize_dynamic(str(pre), str(dst), weight_type=QuantType.QInt8)
+        return "quant_pre_process + quantize_dynamic(weight_type=QInt8)"
+    except Exception as e:  # noqa: BLE001 - the fallback is reported
+        log(f"quant_pre_process failed ({type(e).__name__}: {str(e)[:200]}); quantising the raw export")
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8)
+        return "quantize_dynamic(weight_type=QInt8)"
+
+
+def export_executorch(model: torch.nn.Module, x: torch.Tensor, path: Path) -> dict:
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    ep = torch.export.export(model, (x,))
+    edge = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+    info: dict = {}
+    try:
+        from executorch.devtools.backend_debug import get_delegation_info
+
+        d = get_delegation_info(edge.exported_program().graph_module)
+        info = {"delegated_nodes": d.num_delegated_nodes, "non_delegated_nodes": d.num_non_delegated_nodes}
+        info["non_delegated_ops"] = {
+            op: v.non_delegated for op, v in d.delegation_by_operator.items() if v.non_delegated
+        }
+    except Exception as e:  # noqa: BLE001 - informational only
+        info = {"delegation_info_error": f"{type(e).__name__}: {e}"}
+    prog = edge.to_executorch()
+    path.write_bytes(prog.buffer)
+    return info
+
+
+class ExecuTorch:
+    name = "executorch-xnnpack"
+
+    def __init__(self, path: Path, x: torch.Tensor, threads: int):
+        from executorch.extension.pybindings import portable_lib as et
+
+        # XNNPACK runs on ExecuTorch's own threadpool (sized from cpuinfo, not OMP_NUM_THREADS).
+        et._unsafe_reset_threadpool(threads)
+        self.threads = et._threadpool_get_thread_count()
+        self.module = et._load_for_executorch(str(path))
+        self.inputs = (x,)
+
+    def run(self) -> np.ndarray:
+        return self.module.forward(self.inputs)[0].numpy()
+
+
+class Pelabel:
+    """The Rust harness: a child process loading the checkpoint once, answering stdin commands."""
+
+    name = "pelabel"
+
+    def __init__(self, binary: Path, checkpoint: Path, x: torch.Tensor, threads: int, workdir: Path):
+        env = dict(os.environ, RAYON_NUM_THREADS=str(threads), CANDLE_NUM_THREADS=str(threads))
+        self.stderr = open(workdir / "tower_bench.stderr", "w")
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(binary), "serve", "--model", str(checkpoint), "--preset", PELABEL_PRESET, "--threads", str(threads)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            env=env,
+        )
+        self.ready = self._read()
+        raw = workdir / "input.f32"
+        x.numpy().astype("<f4").tofile(raw)
+        self.cmd(f"input {raw} {x.shape[2]} {x.shape[3]}")
+        self.first = np.asarray(self.cmd("embed")["embedding"], dtype=np.float32)[None]
+        # Process start → loaded tower → first embedding (includes reading the input file).
+        self.startup_ms = (time.perf_counter() - t0) * 1e3
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"tower_bench exited (code {self.proc.poll()}); see {self.stderr.name}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"tower_bench: {answer['error']}")
+        return answer
+
+    def cmd(self, line: str) -> dict:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def run(self) -> np.ndarray:
+        return np.asarray(self.cmd("embed")["embedding"], dtype=np.float32)[None]
+
+    def timed(self) -> float:
+        """One forward pass timed inside the harness (no pipe or JSON in the figure)."""
+        return float(self.cmd("run 1")["ms"][0])
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.flush()
+            self.proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001 - best effort at exit
+            self.proc.kill()
+        self.stderr.close()
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def harness_binary() -> Path:
+    if ARGS.harness:
+        return ARGS.harness
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    binary = target / "release" / "examples" / "tower_bench"
+    if not ARGS.no_build:
+        log("building the pelabel harness: cargo build --release -p pelabel --example tower_bench")
+        subprocess.run(
+            ["cargo", "build", "--release", "-p", "pelabel", "--example", "tower_bench"], cwd=REPO, check=True
+        )
+    if not binary.exists():
+        sys.exit(f"{binary} not found: build it with `cargo build --release -p pelabel --example tower_bench`")
+    return binary
+
+
+def matmul_peak(binary: Path) -> dict:
+    env = dict(os.environ, RAYON_NUM_THREADS=str(ARGS.threads), CANDLE_NUM_THREADS=str(ARGS.threads))
+    out = subprocess.run(
+        [str(binary), "peak", "--threads", str(ARGS.threads), "--seconds", str(ARGS.peak_seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def agreement(out: np.ndarray, ref: np.ndarray) -> dict:
+    a, r = out.astype(np.float64).ravel(), ref.astype(np.float64).ravel()
+    cos = float(a @ r / (np.linalg.norm(a) * np.linalg.norm(r)))
+    max_abs = float(np.max(np.abs(a - r)))
+    return {"max_abs": max_abs, "rel_max_abs": max_abs / float(np.max(np.abs(r))), "cosine": cos}
+
+
+def cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def versions() -> dict:
+    v = {"python": platform.python_version(), "torch": torch.__version__, "timm": timm.__version__}
+    for mod in ("onnx", "onnxruntime", "onnxscript"):
+        try:
+            v[mod] = __import__(mod).__version__
+        except Exception:  # noqa: BLE001
+            v[mod] = None
+    try:
+        from importlib.metadata import version
+
+        v["executorch"] = version("executorch")
+    except Exception:  # noqa: BLE001
+        v["executorch"] = None
+    return v
+
+
+def main() -> int:
+    work: Path = ARGS.workdir
+    work.mkdir(parents=True, exist_ok=True)
+    load_start = os.getloadavg()
+    binary = harness_binary()
+
+    ckpt = work / f"{MODEL_NAME}-seed{ARGS.seed}.safetensors"
+    make_checkpoint(ckpt, ARGS.seed)
+    ckpt_sha = sha256(ckpt)
+    log(f"checkpoint {ckpt} ({ckpt.stat().st_size / 1e6:.1f} MB, sha256 {ckpt_sha[:16]})")
+
+    t = time.perf_counter()
+    model = load_timm(ckpt)
+    load_ms = {"pytorch": (time.perf_counter() - t) * 1e3}
+    image_size = model.pretrained_cfg["input_size"][1]
+    x = make_input(ARGS.seed, image_size)
+    flops, formula = model_flops(model, image_size)
+
+    # Exports are cached next to the checkpoint, keyed by its hash and the library versions.
+    manifest_path = work / "manifest.json"
+    key = {"checkpoint_sha256": ckpt_sha, **versions()}
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    fresh = ARGS.rebuild or manifest.get("key") != key
+    onnx_path, int8_path, pte_path = work / "t16.onnx", work / "t16.int8.onnx", work / "t16.xnnpack.pte"
+    if fresh:
+        manifest = {"key": key}
+        # Exports of other weights or versions must not survive into this run.
+        for stale in (onnx_path, int8_path, pte_path):
+            stale.unlink(missing_ok=True)
+
+    runtimes: dict[str, object] = {"pytorch": PyTorchEager(model, x)}
+    failures: dict[str, str] = {}
+
+    if {"onnxruntime", "onnxruntime-int8"} & set(ARGS.runtimes):
+        try:
+            if fresh or not onnx_path.exists():
+                log("exporting ONNX")
+                manifest["onnx_exporter"] = export_onnx(model, x, onnx_path)
+            if "onnxruntime" in ARGS.runtimes:
+                t = time.perf_counter()
+                runtimes["onnxruntime"] = OnnxRuntime("onnxruntime", onnx_path, x, ARGS.threads)
+                load_ms["onnxruntime"] = (time.perf_counter() - t) * 1e3
+            if "onnxruntime-int8" in ARGS.runtimes:
+                if fresh or not int8_path.exists():
+                    log("quantising ONNX to int8 (dynamic)")
+                    manifest["onnx_int8"] = quantize_onnx(onnx_path, int8_path)
+                t = time.perf_counter()
+                runtimes["onnxruntime-int8"] = OnnxRuntime("onnxruntime-int8", int8_path, x, ARGS.threads)
+                load_ms["onnxruntime-int8"] = (time.perf_counter() - t) * 1e3
+        except Exception as e:  # noqa: BLE001 - reported in the table and JSON
+            failures["onnxruntime"] = f"{type(e).__name__}: {e}"
+            log(f"ONNX Runtime failed: {failures['onnxruntime']}")
+
+    if "executorch-xnnpack" in ARGS.runtimes:
+        try:
+            if fresh or not pte_path.exists():
+                log("exporting ExecuTorch .pte with the XNNPACK delegate")
+                manifest["executorch_delegation"] = export_executorch(model, x, pte_path)
+            t = time.perf_counter()
+            runtimes["executorch-xnnpack"] = ExecuTorch(pte_path, x, ARGS.threads)
+            load_ms["executorch-xnnpack"] = (time.perf_counter() - t) * 1e3
+        except Exception as e:  # noqa: BLE001 - reported in the table and JSON
+            failures["executorch-xnnpack"] = f"{type(e).__name__}: {e}"
+            log(f"ExecuTorch failed: {failures['executorch-xnnpack']}")
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+
+    pelabel = None
+    if "pelabel" in ARGS.runtimes:
+        pelabel = Pelabel(binary, ckpt, x, ARGS.threads, work)
+        runtimes["pelabel"] = pelabel
+        load_ms["pelabel"] = pelabel.ready["load_ms"]
+
+    # Agreement on the same input, against PyTorch eager.
+    ref = runtimes["pytorch"].run()
+    agree = {name: agreement(rt.run(), ref) for name, rt in runtimes.items()}
+    if pelabel is not None:
+        agree["pelabel"]["first_call_matches"] = agreement(pelabel.first, ref)["cosine"]
+    if "onnxruntime-int8" in runtimes and "onnxruntime" in runtimes:
+        agree["onnxruntime-int8"]["cosine_vs_onnxruntime_f32"] = agreement(
+            runtimes["onnxruntime-int8"].run(), runtimes["onnxruntime"].run()
+        )["cosine"]
+    bad = [
+        n
+        for n, a in agree.items()
+        if n in F32_RUNTIMES and (a["cosine"] < MIN_COSINE_F32 or a["rel_max_abs"] > MAX_REL_ABS_F32)
+    ]
+    for n, a in agree.items():
+        log(f"agreement {n:20s} cosine {a['cosine']:.8f}  max abs {a['max_abs']:.2e}  rel {a['rel_max_abs']:.2e}")
+
+    log(f"measuring candle's f32 matmul peak ({ARGS.threads} threads)")
+    peak = matmul_peak(binary)
+    peak_gflops = peak["peak_gflops"]
+
+    # Round-robin timing.
+    names = list(runtimes)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    gap = ARGS.gap_ms / 1e3
+    log(f"timing {len(names)} runtimes: {ARGS.warmup} warm-up + {ARGS.rounds} rounds, {ARGS.threads} threads")
+    for r in range(ARGS.warmup + ARGS.rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for n in order:
+            time.sleep(gap)
+            rt = runtimes[n]
+            if isinstance(rt, Pelabel):
+                ms = rt.timed()
+            else:
+                t = time.perf_counter()
+                rt.run()
+                ms = (time.perf_counter() - t) * 1e3
+            if r >= ARGS.warmup:
+                times[n].append(ms)
+    load_end = os.getloadavg()
+
+    memory = pelabel.cmd("stats") if pelabel is not None else None
+    if pelabel is not None:
+        pelabel.close()
+
+    results = {}
+    for n in names:
+        v = np.asarray(times[n])
+        med = float(np.median(v))
+        results[n] = {
+            "median_ms": med,
+            "p10_ms": float(np.percentile(v, 10)),
+            "p90_ms": float(np.percentile(v, 90)),
+            "min_ms": float(v.min()),
+            "runs": len(v),
+            "gflops": flops / (med / 1e3) / 1e9,
+            "fraction_of_peak": flops / (med / 1e3) / 1e9 / peak_gflops,
+            "load_ms": load_ms.get(n),
+            "agreement_vs_pytorch": agree[n],
+        }
+    if "pelabel" in results:
+        pm = results["pelabel"]["median_ms"]
+        for n in names:
+            results[n]["pelabel_over_this"] = pm / results[n]["median_ms"]
+
+    # Table.
+    print()
+    print(
+        f"PE Core T16-384 image tower, batch 1, {ARGS.threads} threads, {ARGS.rounds} alternating rounds "
+        f"(+{ARGS.warmup} warm-up), seed {ARGS.seed}"
+    )
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
+    print(f"load average at start {load_start[0]:.2f}, at end {load_end[0]:.2f} (1-min)")
+    print(f"model FLOPs: {formula}")
+    print(f"candle f32 matmul peak ({ARGS.threads} threads): {peak_gflops:.1f} GFLOP/s (best per-shape median)")
+    print()
+    header = (
+        f"{'runtime':20s} {'median ms':>10s} {'p10':>8s} {'p90':>8s} {'pelabel/x':>10s} "
+        f"{'GFLOP/s':>8s} {'% peak':>7s} {'cosine':>10s} {'max abs':>9s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in names:
+        r = results[n]
+        ratio = f"{r['pelabel_over_this']:.3f}" if "pelabel_over_this" in r else "-"
+        a = r["agreement_vs_pytorch"]
+        print(
+            f"{n:20s} {r['median_ms']:10.1f} {r['p10_ms']:8.1f} {r['p90_ms']:8.1f} {ratio:>10s} "
+            f"{r['gflops']:8.1f} {100 * r['fraction_of_peak']:6.1f}% {a['cosine']:10.7f} {a['max_abs']:9.2e}"
+        )
+    for n, why in failures.items():
+        print(f"{n:20s} FAILED: {why[:300]}")
+    print()
+    print("matmul peak per shape (GFLOP/s, median / best):")
+    for s in peak["shapes"]:
+        print(f"  {s['shape']:34s} {s['median_gflops']:7.1f} / {s['best_gflops']:7.1f}")
+    if "onnxruntime-int8" in results:
+        a = results["onnxruntime-int8"]["agreement_vs_pytorch"]
+        print(
+            f"onnxruntime-int8 cosine vs PyTorch f32 {a['cosine']:.5f}, "
+            f"vs ONNX Runtime f32 {a.get('cosine_vs_onnxruntime_f32', float('nan')):.5f}"
+        )
+    if pelabel is not None:
+        print(
+            f"pelabel harness: load {pelabel.ready['load_ms']:.0f} ms, process start → first embedding "
+            f"{pelabel.startup_ms:.0f} ms, RSS {memory['rss_mib']:.0f} MiB (peak {memory['peak_rss_mib']:.0f} MiB)"
+        )
+    if "executorch_delegation" in manifest:
+        print(f"executorch delegation: {json.dumps(manifest['executorch_delegation'])}")
+    if bad:
+        print(f"DISAGREEMENT: {', '.join(bad)} (f32 needs cosine >= {MIN_COSINE_F32} and rel max abs <= {MAX_REL_ABS_F32})")
+    else:
+        print(f"agreement: every f32 runtime within cosine >= {MIN_COSINE_F32}, rel max abs <= {MAX_REL_ABS_F32}")
+
+    if ARGS.json:
+        report = {
+            "model": MODEL_NAME,
+            "checkpoint": str(ckpt),
+            "checkpoint_sha256": ckpt_sha,
+            "threads": ARGS.threads,
+            "rounds": ARGS.rounds,
+            "warmup": ARGS.warmup,
+            "gap_ms": ARGS.gap_ms,
+            "seed": ARGS.seed,
+            "cpu": cpu_model(),
+            "load_average_start": load_start,
+            "load_average_end": load_end,
+            "versions": versions(),
+            "exports": {k: v for k, v in manifest.items() if k != "key"},
+            "model_gflop": flops / 1e9,
+            "flop_formula": formula,
+            "matmul_peak": peak,
+            "results": results,
+            "failures": failures,
+            "disagreeing": bad,
+            "pelabel_harness": None
+            if pelabel is None
+            else {"ready": pelabel.ready, "startup_ms": pelabel.startup_ms, "memory": memory},
+            "raw_ms": times,
+        }
+        ARGS.json.write_text(json.dumps(report, indent=2))
+        log(f"wrote {ARGS.json}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
