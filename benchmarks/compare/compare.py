@@ -23,6 +23,7 @@ See README.md beside this file for installation and the meaning of each column.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -48,6 +49,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=40, help="timed round-robin rounds (default 40)")
     p.add_argument("--warmup", type=int, default=3, help="untimed round-robin rounds first (default 3)")
     p.add_argument("--gap-ms", type=float, default=30.0, help="pause before each timed call (default 30)")
+    p.add_argument(
+        "--solo-runs",
+        type=int,
+        default=10,
+        help="after the rounds, back-to-back runs of each runtime alone, to show alternation costs nothing (default 10)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights and input (default 0)")
     p.add_argument(
         "--runtimes",
@@ -190,7 +197,9 @@ class PyTorchEager:
 def export_onnx(model: torch.nn.Module, x: torch.Tensor, path: Path) -> str:
     """ONNX opset 18 via torch.export (dynamo); falls back to the TorchScript exporter (opset 17)."""
     try:
-        torch.onnx.export(model, (x,), str(path), opset_version=18, dynamo=True, external_data=False)
+        # The exporter prints progress on stdout; keep stdout for the table.
+        with contextlib.redirect_stdout(sys.stderr):
+            torch.onnx.export(model, (x,), str(path), opset_version=18, dynamo=True, external_data=False)
         return "torch.onnx.export(dynamo=True, opset 18)"
     except Exception as e:  # noqa: BLE001 - the fallback is reported
         log(f"dynamo ONNX export failed ({type(e).__name__}: {str(e)[:200]}); trying the TorchScript exporter")
@@ -364,6 +373,16 @@ def agreement(out: np.ndarray, ref: np.ndarray) -> dict:
     return {"max_abs": max_abs, "rel_max_abs": max_abs / float(np.max(np.abs(r))), "cosine": cos}
 
 
+def pelabel_source() -> str:
+    """The commit the harness was built from, `+dirty` when sdk/ has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "sdk"], cwd=REPO, capture_output=True, text=True)
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except OSError:
+        return "unknown"
+
+
 def cpu_model() -> str:
     try:
         for line in open("/proc/cpuinfo"):
@@ -483,6 +502,15 @@ def main() -> int:
     peak = matmul_peak(binary)
     peak_gflops = peak["peak_gflops"]
 
+    def timed(rt) -> float:
+        """Milliseconds of one call: pelabel's as measured inside the harness (no pipe or JSON),
+        the others' around the call, output materialised as numpy included."""
+        if isinstance(rt, Pelabel):
+            return rt.timed()
+        t = time.perf_counter()
+        rt.run()
+        return (time.perf_counter() - t) * 1e3
+
     # Round-robin timing.
     names = list(runtimes)
     times: dict[str, list[float]] = {n: [] for n in names}
@@ -492,15 +520,17 @@ def main() -> int:
         order = names[r % len(names) :] + names[: r % len(names)]
         for n in order:
             time.sleep(gap)
-            rt = runtimes[n]
-            if isinstance(rt, Pelabel):
-                ms = rt.timed()
-            else:
-                t = time.perf_counter()
-                rt.run()
-                ms = (time.perf_counter() - t) * 1e3
+            ms = timed(runtimes[n])
             if r >= ARGS.warmup:
                 times[n].append(ms)
+
+    solo: dict[str, list[float]] = {n: [] for n in names}
+    if ARGS.solo_runs > 0:
+        log(f"solo: {ARGS.solo_runs} back-to-back runs of each runtime")
+        for n in names:
+            time.sleep(0.2)
+            timed(runtimes[n])
+            solo[n] = [timed(runtimes[n]) for _ in range(ARGS.solo_runs)]
     load_end = os.getloadavg()
 
     memory = pelabel.cmd("stats") if pelabel is not None else None
@@ -517,6 +547,7 @@ def main() -> int:
             "p90_ms": float(np.percentile(v, 90)),
             "min_ms": float(v.min()),
             "runs": len(v),
+            "solo_median_ms": float(np.median(solo[n])) if solo[n] else None,
             "gflops": flops / (med / 1e3) / 1e9,
             "fraction_of_peak": flops / (med / 1e3) / 1e9 / peak_gflops,
             "load_ms": load_ms.get(n),
@@ -533,13 +564,13 @@ def main() -> int:
         f"PE Core T16-384 image tower, batch 1, {ARGS.threads} threads, {ARGS.rounds} alternating rounds "
         f"(+{ARGS.warmup} warm-up), seed {ARGS.seed}"
     )
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores")
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores; pelabel at {pelabel_source()}")
     print(f"load average at start {load_start[0]:.2f}, at end {load_end[0]:.2f} (1-min)")
     print(f"model FLOPs: {formula}")
     print(f"candle f32 matmul peak ({ARGS.threads} threads): {peak_gflops:.1f} GFLOP/s (best per-shape median)")
     print()
     header = (
-        f"{'runtime':20s} {'median ms':>10s} {'p10':>8s} {'p90':>8s} {'pelabel/x':>10s} "
+        f"{'runtime':20s} {'median ms':>10s} {'p10':>8s} {'p90':>8s} {'solo':>8s} {'pelabel/x':>10s} "
         f"{'GFLOP/s':>8s} {'% peak':>7s} {'cosine':>10s} {'max abs':>9s}"
     )
     print(header)
@@ -548,8 +579,9 @@ def main() -> int:
         r = results[n]
         ratio = f"{r['pelabel_over_this']:.3f}" if "pelabel_over_this" in r else "-"
         a = r["agreement_vs_pytorch"]
+        solo_ms = f"{r['solo_median_ms']:.1f}" if r["solo_median_ms"] is not None else "-"
         print(
-            f"{n:20s} {r['median_ms']:10.1f} {r['p10_ms']:8.1f} {r['p90_ms']:8.1f} {ratio:>10s} "
+            f"{n:20s} {r['median_ms']:10.1f} {r['p10_ms']:8.1f} {r['p90_ms']:8.1f} {solo_ms:>8s} {ratio:>10s} "
             f"{r['gflops']:8.1f} {100 * r['fraction_of_peak']:6.1f}% {a['cosine']:10.7f} {a['max_abs']:9.2e}"
         )
     for n, why in failures.items():
@@ -587,6 +619,7 @@ def main() -> int:
             "gap_ms": ARGS.gap_ms,
             "seed": ARGS.seed,
             "cpu": cpu_model(),
+            "pelabel_source": pelabel_source(),
             "load_average_start": load_start,
             "load_average_end": load_end,
             "versions": versions(),
@@ -601,6 +634,7 @@ def main() -> int:
             if pelabel is None
             else {"ready": pelabel.ready, "startup_ms": pelabel.startup_ms, "memory": memory},
             "raw_ms": times,
+            "solo_raw_ms": solo,
         }
         ARGS.json.write_text(json.dumps(report, indent=2))
         log(f"wrote {ARGS.json}")
