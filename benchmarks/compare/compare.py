@@ -36,9 +36,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 MODEL_NAME = "vit_pe_core_tiny_patch16_384"
 PELABEL_PRESET = "PE-Core-T16-384"
-ALL_RUNTIMES = ["pytorch", "onnxruntime", "onnxruntime-int8", "executorch-xnnpack", "pelabel"]
+ALL_RUNTIMES = ["pytorch", "onnxruntime", "onnxruntime-int8", "executorch-xnnpack", "pelabel", "pelabel-bf16"]
 # Runtimes computing in f32: they must agree with PyTorch eager to float noise.
 F32_RUNTIMES = {"pytorch", "onnxruntime", "executorch-xnnpack", "pelabel"}
+# Issue [6] goals (T16-384, batch 1, 2 threads).
+GOAL_F32_VS_FASTEST_PEER = 0.9  # pelabel f32 latency at most 0.9x the fastest f32 peer's
+GOAL_FRACTION_OF_PEAK = 0.70  # pelabel f32 at least 70 % of candle's measured matmul peak
+GOAL_REDUCED_COSINE = 0.995  # reduced precision: cosine to f32 at least this
+GOAL_REDUCED_SPEEDUP = 1.6  # reduced precision at least 1.6x faster than pelabel f32, and faster than ORT int8
 MIN_COSINE_F32 = 0.9999
 MAX_REL_ABS_F32 = 1e-3  # max |a - ref| / max |ref|
 
@@ -283,14 +288,18 @@ class ExecuTorch:
 class Pelabel:
     """The Rust harness: a child process loading the checkpoint once, answering stdin commands."""
 
-    name = "pelabel"
-
-    def __init__(self, binary: Path, checkpoint: Path, x: torch.Tensor, threads: int, workdir: Path):
+    def __init__(
+        self, name: str, binary: Path, checkpoint: Path, x: torch.Tensor, threads: int, workdir: Path, precision: str
+    ):
+        self.name = name
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads), CANDLE_NUM_THREADS=str(threads))
-        self.stderr = open(workdir / "tower_bench.stderr", "w")
+        self.stderr = open(workdir / f"tower_bench.{name}.stderr", "w")
+        cmd = [str(binary), "serve", "--model", str(checkpoint), "--preset", PELABEL_PRESET, "--threads", str(threads)]
+        if precision != "f32":
+            cmd += ["--precision", precision]
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            [str(binary), "serve", "--model", str(checkpoint), "--preset", PELABEL_PRESET, "--threads", str(threads)],
+            cmd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.stderr,
@@ -298,6 +307,11 @@ class Pelabel:
             env=env,
         )
         self.ready = self._read()
+        # A harness without the option ignores it; one on a CPU without the instructions falls back.
+        effective = self.ready.get("precision", "f32")
+        if effective != precision:
+            self.close()
+            raise RuntimeError(f"asked for {precision}, the harness runs {effective}")
         raw = workdir / "input.f32"
         x.numpy().astype("<f4").tofile(raw)
         self.cmd(f"input {raw} {x.shape[2]} {x.shape[3]}")
@@ -409,6 +423,52 @@ def versions() -> dict:
     return v
 
 
+def check_goals(results: dict) -> list[dict]:
+    """The issue's performance goals against this run: met, missed (by how much) or not measurable."""
+    goals = []
+    pel = results.get("pelabel")
+    peers = {n: r for n, r in results.items() if n in F32_RUNTIMES and n != "pelabel"}
+    if pel and peers:
+        fastest = min(peers, key=lambda n: peers[n]["median_ms"])
+        ratio = pel["median_ms"] / peers[fastest]["median_ms"]
+        goals.append({
+            "goal": f"f32 latency <= {GOAL_F32_VS_FASTEST_PEER}x the fastest f32 peer",
+            "measured": f"pelabel {pel['median_ms']:.1f} ms / {fastest} {peers[fastest]['median_ms']:.1f} ms = {ratio:.3f}x",
+            "met": ratio <= GOAL_F32_VS_FASTEST_PEER,
+        })
+    if pel:
+        goals.append({
+            "goal": f"f32 >= {GOAL_FRACTION_OF_PEAK:.0%} of candle's f32 matmul peak",
+            "measured": f"{pel['gflops']:.1f} GFLOP/s = {pel['fraction_of_peak']:.1%} of the peak",
+            "met": pel["fraction_of_peak"] >= GOAL_FRACTION_OF_PEAK,
+        })
+    red = results.get("pelabel-bf16")
+    if red is None:
+        goals.append({"goal": "reduced precision (bf16 or int8)", "measured": "no pelabel-bf16 in this run", "met": None})
+        return goals
+    cos = red["agreement_vs_pytorch"].get("cosine_vs_pelabel_f32", red["agreement_vs_pytorch"]["cosine"])
+    goals.append({
+        "goal": f"reduced precision cosine to f32 >= {GOAL_REDUCED_COSINE}",
+        "measured": f"{cos:.5f}",
+        "met": cos >= GOAL_REDUCED_COSINE,
+    })
+    if pel:
+        speedup = pel["median_ms"] / red["median_ms"]
+        goals.append({
+            "goal": f"reduced precision >= {GOAL_REDUCED_SPEEDUP}x faster than pelabel f32",
+            "measured": f"{pel['median_ms']:.1f} / {red['median_ms']:.1f} ms = {speedup:.2f}x",
+            "met": speedup >= GOAL_REDUCED_SPEEDUP,
+        })
+    q = results.get("onnxruntime-int8")
+    if q:
+        goals.append({
+            "goal": "reduced precision faster than ONNX Runtime int8 (dynamic)",
+            "measured": f"pelabel-bf16 {red['median_ms']:.1f} ms vs onnxruntime-int8 {q['median_ms']:.1f} ms",
+            "met": red["median_ms"] < q["median_ms"],
+        })
+    return goals
+
+
 def main() -> int:
     work: Path = ARGS.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -476,16 +536,31 @@ def main() -> int:
     manifest_path.write_text(json.dumps(manifest, indent=2))
 
     pelabel = None
-    if "pelabel" in ARGS.runtimes:
-        pelabel = Pelabel(binary, ckpt, x, ARGS.threads, work)
-        runtimes["pelabel"] = pelabel
-        load_ms["pelabel"] = pelabel.ready["load_ms"]
+    harnesses: list[Pelabel] = []
+    for name, precision in (("pelabel", "f32"), ("pelabel-bf16", "bf16")):
+        if name not in ARGS.runtimes:
+            continue
+        try:
+            h = Pelabel(name, binary, ckpt, x, ARGS.threads, work, precision)
+        except Exception as e:  # noqa: BLE001 - reported in the table and JSON
+            failures[name] = f"{type(e).__name__}: {e}"
+            log(f"{name} failed: {failures[name]}")
+            continue
+        harnesses.append(h)
+        runtimes[name] = h
+        load_ms[name] = h.ready["load_ms"]
+        if name == "pelabel":
+            pelabel = h
 
     # Agreement on the same input, against PyTorch eager.
     ref = runtimes["pytorch"].run()
     agree = {name: agreement(rt.run(), ref) for name, rt in runtimes.items()}
     if pelabel is not None:
         agree["pelabel"]["first_call_matches"] = agreement(pelabel.first, ref)["cosine"]
+    if "pelabel-bf16" in runtimes and "pelabel" in runtimes:
+        agree["pelabel-bf16"]["cosine_vs_pelabel_f32"] = agreement(
+            runtimes["pelabel-bf16"].run(), runtimes["pelabel"].run()
+        )["cosine"]
     if "onnxruntime-int8" in runtimes and "onnxruntime" in runtimes:
         agree["onnxruntime-int8"]["cosine_vs_onnxruntime_f32"] = agreement(
             runtimes["onnxruntime-int8"].run(), runtimes["onnxruntime"].run()
@@ -534,8 +609,8 @@ def main() -> int:
     load_end = os.getloadavg()
 
     memory = pelabel.cmd("stats") if pelabel is not None else None
-    if pelabel is not None:
-        pelabel.close()
+    for h in harnesses:
+        h.close()
 
     results = {}
     for n in names:
@@ -601,7 +676,19 @@ def main() -> int:
             f"pelabel harness: load {pelabel.ready['load_ms']:.0f} ms, process start → first embedding "
             f"{pelabel.startup_ms:.0f} ms, RSS {memory['rss_mib']:.0f} MiB (peak {memory['peak_rss_mib']:.0f} MiB)"
         )
-    if "executorch_delegation" in manifest:
+    if "pelabel-bf16" in results:
+        a = results["pelabel-bf16"]["agreement_vs_pytorch"]
+        print(
+            f"pelabel-bf16 cosine vs PyTorch f32 {a['cosine']:.5f}, "
+            f"vs pelabel f32 {a.get('cosine_vs_pelabel_f32', float('nan')):.5f}"
+        )
+    goals = check_goals(results)
+    print()
+    print("issue [6] goals:")
+    for g in goals:
+        print(f"  [{'met' if g['met'] else 'MISSED' if g['met'] is False else 'n/a'}] {g['goal']}: {g['measured']}")
+    print()
+    if "executorch-xnnpack" in results and "executorch_delegation" in manifest:
         print(f"executorch delegation: {json.dumps(manifest['executorch_delegation'])}")
     if bad:
         print(f"DISAGREEMENT: {', '.join(bad)} (f32 needs cosine >= {MIN_COSINE_F32} and rel max abs <= {MAX_REL_ABS_F32})")
@@ -630,6 +717,7 @@ def main() -> int:
             "results": results,
             "failures": failures,
             "disagreeing": bad,
+            "goals": goals,
             "pelabel_harness": None
             if pelabel is None
             else {"ready": pelabel.ready, "startup_ms": pelabel.startup_ms, "memory": memory},
