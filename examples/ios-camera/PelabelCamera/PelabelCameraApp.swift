@@ -1,0 +1,12 @@
+// Entry point of the pelabel camera example.
+
+import SwiftUI
+
+@main
+struct PelabelCameraApp: App {
+    var body: some Scene {
+        WindowGroup {
+            ContentView()
+        }
+    }
+}
