@@ -12,6 +12,7 @@ API
 CLI (held-out test set: PNG at native canvas size + truth JSON)
     python synth.py testset OUT_DIR [--n 640] [--seed 12345] [--max-objects 1]
     python synth.py preview OUT.png [--seed 0]            # contact sheet of training scenes
+    python synth.py examples OUT_DIR [--seed 7]           # the README's example images, named by truth
 
 HELD_OUT below is the single place defining the shape-colour combinations that never appear in
 training (neither in images nor captions); they measure zero-shot generalisation.
@@ -43,7 +44,10 @@ COLOURS = {
 
 SIZES = ["small", "medium", "large"]
 # object radius as a fraction of min(canvas w, h)
-SIZE_RANGES = {"small": (0.11, 0.16), "medium": (0.18, 0.24), "large": (0.27, 0.34)}
+SIZE_RANGES = {"small": (0.15, 0.19), "medium": (0.21, 0.26), "large": (0.28, 0.35)}
+
+# canvas aspect ratio h / w
+ASPECT_RANGE = (0.75, 4 / 3)
 
 BACKGROUNDS = ["plain", "gradient", "striped", "noisy"]
 # muted background base colours (kept apart from the object palette)
@@ -208,6 +212,8 @@ def make_caption(rng, objs, bg_kind, bg_tone, w, h):
             f"a {c} {s}, {sz}, {pos}.",
             f"there is {article(sz)} {sz} {c} {s} {pos} of the picture",
             f"{c} {s} on {bg_word}",
+            f"a photo of {article(s)} {s}.",
+            f"{article(sz)} {sz} {s} {pos}",
         ]
         return templates[rng.integers(len(templates))]
     with_size = bool(rng.integers(2))
@@ -244,13 +250,14 @@ def make_scene(rng: np.random.Generator, held_out: str = "exclude", n_objects: i
     """Return (PIL RGB image, caption, truth dict).
 
     held_out: "exclude" (training: never a HELD_OUT combo), "only" (every object a held-out combo),
-    "any". n_objects: 1-3, or None for random (1: 60%, 2: 25%, 3: 15%). Canvas width and height are
-    drawn independently from size_range, so aspect ratios vary (~0.45 to 2.2).
+    "any". n_objects: 1-3, or None for random (1: 70%, 2: 20%, 3: 10%). Canvas width and height are
+    drawn from size_range and the aspect ratio h/w from ASPECT_RANGE (the model squashes every image
+    to a square, so wider ranges deform the shapes themselves; 3:4 to 4:3 is what phone photos have).
     """
     w = int(rng.integers(size_range[0], size_range[1] + 1))
-    h = int(rng.integers(size_range[0], size_range[1] + 1))
+    h = max(8, int(round(w * rng.uniform(*ASPECT_RANGE))))
     if n_objects is None:
-        n_objects = int(rng.choice([1, 2, 3], p=[0.6, 0.25, 0.15]))
+        n_objects = int(rng.choice([1, 2, 3], p=[0.7, 0.2, 0.1]))
     bg_kind = BACKGROUNDS[rng.integers(len(BACKGROUNDS))]
     bg_tone = list(BG_TONES)[rng.integers(len(BG_TONES))]
     img = make_background(rng, w, h, bg_kind, bg_tone)
@@ -330,6 +337,25 @@ def write_testset(out_dir, n, seed, max_objects=1, unseen_fraction=0.25):
     return meta
 
 
+# The README's example images: six seen combinations and two held-out ones, one object each.
+EXAMPLES = [("yellow", "star"), ("blue", "circle"), ("green", "triangle"), ("white", "heart"),
+            ("orange", "cross"), ("purple", "hexagon"), ("red", "star"), ("blue", "triangle")]
+
+
+def write_examples(out_dir, seed):
+    """One PNG per EXAMPLES combination, named `<colour>-<shape>.png`, canvases 128-160 px."""
+    os.makedirs(out_dir, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for colour, shape in EXAMPLES:
+        while True:  # draw single-object scenes until one has this combination (seeded, so fixed)
+            held = "only" if (colour, shape) in HELD_OUT else "exclude"
+            img, _, truth = make_scene(rng, held_out=held, n_objects=1, size_range=(128, 160))
+            if truth["label"] == label_of(colour, shape):
+                break
+        img.save(os.path.join(out_dir, f"{colour}-{shape}.png"))
+    return [f"{c}-{s}.png" for c, s in EXAMPLES]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -343,11 +369,16 @@ def main():
     p.add_argument("out_png")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n", type=int, default=24)
+    e = sub.add_parser("examples")
+    e.add_argument("out_dir")
+    e.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
     if a.cmd == "testset":
         meta = write_testset(a.out_dir, a.n, a.seed, a.max_objects, a.unseen_fraction)
         ns = sum(e["split"] == "seen" for e in meta["images"])
         print(f"wrote {a.n} images ({ns} seen, {a.n - ns} unseen) + truth.json to {a.out_dir}")
+    elif a.cmd == "examples":
+        print("wrote", ", ".join(write_examples(a.out_dir, a.seed)), "to", a.out_dir)
     else:
         rng = np.random.default_rng(a.seed)
         cols, cell = 6, 160

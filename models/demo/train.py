@@ -138,14 +138,47 @@ class Tokenizer:
         return sorted(ids)
 
 
-def make_batch(step, a, tok):
-    rng = np.random.default_rng([a.seed, 1, step])
+def scene_batch(seed, step, batch, image_size):
+    """The images and captions of one training step: a pure function of (seed, step)."""
+    rng = np.random.default_rng([seed, 1, step])
     imgs, caps = [], []
-    for _ in range(a.batch):
+    for _ in range(batch):
         img, cap, _ = synth.make_scene(rng, held_out="exclude")
-        imgs.append(preprocess(img, a.image_size))
+        imgs.append(preprocess(img, image_size))
         caps.append(cap)
-    return torch.from_numpy(np.stack(imgs)), tok(caps), caps
+    return np.stack(imgs), caps
+
+
+class Prefetcher:
+    """Draws the next few batches in one worker process while the model trains on the current one.
+    Batches depend only on (seed, step), so the result is identical with or without the worker."""
+
+    def __init__(self, a, steps, depth=3):
+        import multiprocessing as mp
+        self.a, self.steps, self.depth = a, steps, depth
+        self.pool = mp.get_context("fork").Pool(1) if a.data_worker else None
+        self.pending = {}
+
+    def _submit(self, step):
+        if self.pool is not None and step < self.steps and step not in self.pending:
+            self.pending[step] = self.pool.apply_async(
+                scene_batch, (self.a.seed, step, self.a.batch, self.a.image_size))
+
+    def get(self, step):
+        for s in range(step, step + self.depth):
+            self._submit(s)
+        if self.pool is None:
+            return scene_batch(self.a.seed, step, self.a.batch, self.a.image_size)
+        return self.pending.pop(step).get()
+
+    def close(self):
+        if self.pool is not None:
+            self.pool.terminate()
+
+
+def make_batch(step, a, tok, prefetch):
+    x, caps = prefetch.get(step)
+    return torch.from_numpy(x), tok(caps), caps
 
 
 def make_eval_set(n, seed, image_size, unseen_fraction=0.25):
@@ -217,14 +250,14 @@ def main():
     ap.add_argument("--steps", type=int, default=600)
     ap.add_argument("--time-limit", type=float, default=0, help="minutes; stop early (still saves)")
     ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--wd", type=float, default=0.1)
-    ap.add_argument("--warmup", type=int, default=50)
-    ap.add_argument("--eval-every", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--eval-every", type=int, default=250)
     ap.add_argument("--eval-n", type=int, default=320)
     ap.add_argument("--eval-seed", type=int, default=12345)
-    ap.add_argument("--image-size", type=int, default=64)
-    ap.add_argument("--patch-size", type=int, default=8)
+    ap.add_argument("--image-size", type=int, default=96)
+    ap.add_argument("--patch-size", type=int, default=12)
     ap.add_argument("--vision-width", type=int, default=128)
     ap.add_argument("--vision-layers", type=int, default=4)
     ap.add_argument("--vision-heads", type=int, default=4)
@@ -234,6 +267,8 @@ def main():
     ap.add_argument("--context-length", type=int, default=32)
     ap.add_argument("--embed-dim", type=int, default=128)
     ap.add_argument("--bench", type=int, default=0, help="time N training steps and exit")
+    ap.add_argument("--data-worker", type=int, default=1, choices=[0, 1],
+                    help="draw batches in a worker process (same batches either way)")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -277,9 +312,10 @@ def main():
     steps = a.bench or a.steps
     model.train()
     step = 0
+    prefetch = Prefetcher(a, steps)
     for step in range(steps):
         td = time.time()
-        x, ids, _ = make_batch(step, a, tok)
+        x, ids, _ = make_batch(step, a, tok, prefetch)
         assert bool((remap[ids] >= 0).all()), "caption token outside the used-id table"
         t_data += time.time() - td
         for gp in opt.param_groups:
@@ -310,6 +346,7 @@ def main():
         if a.time_limit and el > a.time_limit * 60:
             print(f"time limit reached at step {step+1}", flush=True)
             break
+    prefetch.close()
     el = time.time() - t0
     log["train_seconds"] = round(el, 1)
     log["steps_done"] = step + 1
