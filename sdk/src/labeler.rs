@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::index::{AnyIndex, LabelIndex};
 use crate::preprocess::{preprocess_frame, preprocess_image, Frame, FramePreprocessor, Image8, PreprocessConfig};
-use crate::{Device, Error, LabelPack, ModelFiles, Result, Tensor, VisionTower};
+use crate::{Device, Error, LabelPack, ModelFiles, Precision, Result, Tensor, VisionTower};
 
 /// The `logit_scale` used when neither model nor pack records one: ln(100), the fixed scale of
 /// the CLIP papers' zero-shot evaluation (reference §7).
@@ -287,6 +287,18 @@ impl Labeler {
             frames: std::sync::Mutex::new(None),
             device,
         })
+    }
+
+    /// Selects the arithmetic of the image tower's matrix products (see [`Precision`]); call it
+    /// before sharing the labeler. Returns the precision in effect: `Bf16` falls back to `F32`
+    /// on CPUs without AVX512_BF16.
+    pub fn set_precision(&mut self, precision: Precision) -> Precision {
+        self.vision.set_precision(precision)
+    }
+
+    /// The image tower's precision in effect.
+    pub fn precision(&self) -> Precision {
+        self.vision.precision()
     }
 
     /// The model fingerprint this session accepts packs for.

@@ -56,9 +56,10 @@ pub use live::{
     SmoothedLabel,
 };
 pub use model::{
-    l2_normalize, rope_angles, split_checkpoint, write_random_checkpoint, zero_shot_scores, ModelFiles, PeCore,
-    PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles,
-    CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE,
+    bf16_supported, l2_normalize, rope_angles, split_checkpoint, write_random_checkpoint, zero_shot_scores, ModelFiles,
+    PeCore, PeCoreConfig, Precision, SplitReport, StorageDType, TextConfig, TextTower, TowerStageTimes, Towers,
+    VisionConfig, VisionTower, WeightFiles, CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE,
+    TOKENIZER_FILE,
 };
 pub use preprocess::{
     decode_image_bytes, decode_image_file, frame_to_rgb, preprocess_frame, preprocess_image, resize_squash, to_tensor,

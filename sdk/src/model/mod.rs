@@ -5,7 +5,9 @@
 //! [`PeCore`] bundles whichever towers a model has, with the tokenizer and `logit_scale`.
 
 mod config;
+mod kernels;
 mod layers;
+mod quant;
 mod rope;
 mod text;
 mod vision;
@@ -21,9 +23,10 @@ use sha2::{Digest, Sha256};
 
 pub use config::{PeCoreConfig, TextConfig, VisionConfig};
 pub use layers::l2_normalize;
+pub use quant::bf16_supported;
 pub use rope::rope_angles;
 pub use text::TextTower;
-pub use vision::VisionTower;
+pub use vision::{Precision, TowerStageTimes, VisionTower};
 use weights::{Checkpoint, Tower};
 
 use crate::tokenizer::{ClipTokenizer, TokenizedText};
@@ -291,6 +294,16 @@ impl VisionTower {
     /// Loads only the image tower of a model (the phone path).
     pub fn load(files: &ModelFiles, device: &Device) -> Result<Self> {
         Ok(load_vision(files, device)?.0)
+    }
+
+    /// Loads the image tower on the original candle-ops engine: the reference the fast engine is
+    /// tested against and the baseline of the benchmarks. Always `f32`.
+    #[doc(hidden)]
+    pub fn load_candle_reference(files: &ModelFiles, device: &Device) -> Result<Self> {
+        let ckpt = files.open_tower(Tower::Vision)?;
+        ckpt.check_head_bias(device)?;
+        let map = ckpt.load_towers(&[Tower::Vision], device)?;
+        VisionTower::from_tensors_candle(&files.config.vision, &map, device)
     }
 }
 

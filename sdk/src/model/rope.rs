@@ -6,10 +6,6 @@
 //! raw grid indices at every resolution (no scaling). Angles, cos and sin are computed in f32 like
 //! the official code.
 
-use candle_core::{Device, Tensor};
-
-use crate::Result;
-
 /// RoPE angles `Θ` for a `gh × gw` grid: `[N, d]` row-major (N = cls + gh·gw), as in the fixtures'
 /// `rope_angles`. Each pair's angle appears twice (`Θ[2i] == Θ[2i+1]`).
 pub fn rope_angles(grid_h: usize, grid_w: usize, head_dim: usize, theta: f64, cls_token: bool) -> Vec<f32> {
@@ -36,22 +32,18 @@ pub fn rope_angles(grid_h: usize, grid_w: usize, head_dim: usize, theta: f64, cl
     out
 }
 
-/// cos and sin tables `[N, d/2]` (one angle per interleaved pair) for `candle_nn::rotary_emb::rope_i`.
-pub(crate) fn rope_cos_sin(
+/// cos and sin tables `[N, d/2]` row-major (one angle per interleaved pair), computed once per grid
+/// and cached by the tower.
+pub(crate) fn rope_cos_sin_vecs(
     grid_h: usize,
     grid_w: usize,
     head_dim: usize,
     theta: f64,
     cls_token: bool,
-    device: &Device,
-) -> Result<(Tensor, Tensor)> {
+) -> (Vec<f32>, Vec<f32>) {
     let angles = rope_angles(grid_h, grid_w, head_dim, theta, cls_token);
-    let half = head_dim / 2;
-    let n = angles.len() / head_dim;
     let pair: Vec<f32> = angles.chunks_exact(2).map(|p| p[0]).collect();
-    let cos: Vec<f32> = pair.iter().map(|a| a.cos()).collect();
-    let sin: Vec<f32> = pair.iter().map(|a| a.sin()).collect();
-    Ok((Tensor::from_vec(cos, (n, half), device)?, Tensor::from_vec(sin, (n, half), device)?))
+    (pair.iter().map(|a| a.cos()).collect(), pair.iter().map(|a| a.sin()).collect())
 }
 
 /// Resizes the absolute position embedding `[cls + G², w]` to a `gh × gw` grid: bilinear,

@@ -1,0 +1,486 @@
+//! CPU kernels of the image tower's fast path, on plain row-major `f32` buffers.
+//!
+//! Why not candle ops: the profile of the candle graph (`perf record` on the session example) spent
+//! most of its time outside the matrix products — scalar `expf`/`erff`, spinning in candle's
+//! barrier pool, zeroing freshly allocated pages, and copies for transposes and `contiguous()`. Here
+//! every step works in place on buffers reused across blocks: bias and residual are folded into the
+//! matrix product (the destination is pre-filled and accumulated into), RoPE and the softmax scale
+//! are applied while the heads are split out, attention runs per (head, query tile) on all threads
+//! with the score tile in cache, and `exp`/`erf` are branch-free polynomials the compiler vectorises
+//! (AVX2+FMA selected at run time on x86-64; the portable code is what aarch64 runs).
+//!
+//! Matrix products go to the `gemm` crate (the one candle itself uses) directly.
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use super::quant::{matmul_bf16, pack_rows, PackedBf16};
+
+/// A raw pointer that may cross threads; every user writes disjoint ranges.
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr(pub(crate) *mut f32);
+// SAFETY: only used to hand disjoint output ranges to rayon tasks (see the call sites).
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// The pointer (a method, so closures capture the whole `SendPtr`, not its raw field).
+    pub(crate) fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Parallelism for one `gemm` call from the current rayon pool (the `Labeler`'s, if installed).
+pub(crate) fn gemm_parallelism(flops: usize) -> Parallelism {
+    let threads = rayon::current_num_threads();
+    // Below ~1 MFLOP the fork/join costs more than it saves.
+    if threads <= 1 || flops < (1 << 20) {
+        Parallelism::None
+    } else {
+        Parallelism::Rayon(threads)
+    }
+}
+
+/// `out[m, n] = (accumulate ? out : 0) + x[m, k] · w[k, n]` with row-major `x`, `w`, `out`.
+pub(crate) fn matmul_f32(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, out: &mut [f32], accumulate: bool) {
+    debug_assert!(x.len() >= m * k && w.len() >= k * n && out.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out[..m * n].fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: the slices hold at least m·k, k·n and m·n elements (checked by the callers' shapes,
+    // asserted in debug builds); strides describe dense row-major matrices.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            x.as_ptr(),
+            1,
+            k as isize,
+            w.as_ptr(),
+            1,
+            n as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm_parallelism(2 * m * n * k),
+        )
+    }
+}
+
+/// Adds `bias[n]` to every row of `out[m, n]`, or sets every row to it.
+pub(crate) fn add_bias_rows(out: &mut [f32], n: usize, bias: &[f32], set: bool) {
+    for row in out.chunks_exact_mut(n) {
+        if set {
+            row.copy_from_slice(bias);
+        } else {
+            for (o, b) in row.iter_mut().zip(bias) {
+                *o += b;
+            }
+        }
+    }
+}
+
+/// LayerNorm over rows of width `w`: `out = (x − mean) / sqrt(var + eps) · gamma + beta`
+/// (biased variance, like `torch.nn.LayerNorm`).
+pub(crate) fn layer_norm(x: &[f32], w: usize, gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
+    for (xr, or) in x.chunks_exact(w).zip(out.chunks_exact_mut(w)) {
+        layer_norm_row(xr, gamma, beta, eps, or);
+    }
+}
+
+fn layer_norm_row(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
+    let n = x.len() as f32;
+    let mean = sum8(x) / n;
+    let mut var = [0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for i in 0..8 {
+            let d = c[i] - mean;
+            var[i] += d * d;
+        }
+    }
+    let mut v: f32 = var.iter().sum();
+    for &t in chunks.remainder() {
+        v += (t - mean) * (t - mean);
+    }
+    let inv = 1.0 / (v / n + eps).sqrt();
+    for (((o, &t), &g), &b) in out.iter_mut().zip(x).zip(gamma).zip(beta) {
+        *o = (t - mean) * inv * g + b;
+    }
+}
+
+/// Sum with eight independent accumulators (vectorises without reassociation flags).
+fn sum8(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for i in 0..8 {
+            acc[i] += c[i];
+        }
+    }
+    acc.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>()
+}
+
+/// `exp(x)` for `x ≤ 88.37`, Cephes' `expf` polynomial (≤ 2 ulp); `x < −87.3` gives ~1e-38, not 0.
+#[inline(always)]
+fn exp_poly(x: f32) -> f32 {
+    let x = x.clamp(-87.336_55, 88.376_26);
+    let fx = (x * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = x - fx * 0.693_359_4 + fx * 2.121_944_4e-4;
+    let mut y = 1.987_569_1e-4f32;
+    y = y * r + 1.398_199_9e-3;
+    y = y * r + 8.333_452e-3;
+    y = y * r + 4.166_579_6e-2;
+    y = y * r + 1.666_666_5e-1;
+    y = y * r + 5.000_000_1e-1;
+    y = y * r * r + r + 1.0;
+    // SAFETY: fx is an integer in [-126, 128) after the clamp.
+    let e = unsafe { fx.to_int_unchecked::<i32>() };
+    y * f32::from_bits(((e + 127) as u32) << 23)
+}
+
+/// `erf(x)`, the rational approximation used by Eigen/XLA (|error| ≤ 5e-7 in f32).
+#[inline(always)]
+fn erf_poly(x: f32) -> f32 {
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let mut p = -2.726_142_3e-10f32;
+    p = p * x2 + 2.770_681_4e-8;
+    p = p * x2 - 2.101_024e-6;
+    p = p * x2 - 5.692_506_4e-5;
+    p = p * x2 - 7.349_906_3e-4;
+    p = p * x2 - 2.954_600_2e-3;
+    p = p * x2 - 1.609_603_3e-2;
+    let mut q = -1.456_607_2e-5f32;
+    q = q * x2 - 2.133_740_6e-4;
+    q = q * x2 - 1.682_827e-3;
+    q = q * x2 - 7.373_329_2e-3;
+    q = q * x2 - 1.426_473_9e-2;
+    x * p / q
+}
+
+#[inline(always)]
+fn gelu_erf_impl(x: &mut [f32]) {
+    for v in x.iter_mut() {
+        let t = *v;
+        *v = 0.5 * t * (1.0 + erf_poly(t * std::f32::consts::FRAC_1_SQRT_2));
+    }
+}
+
+/// In-place softmax of one row (max-subtracted).
+#[inline(always)]
+fn softmax_impl(row: &mut [f32]) {
+    let mut m = [f32::NEG_INFINITY; 8];
+    let mut chunks = row.chunks_exact(8);
+    for c in &mut chunks {
+        for i in 0..8 {
+            m[i] = m[i].max(c[i]);
+        }
+    }
+    let mut max = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    for v in m {
+        max = max.max(v);
+    }
+    for v in row.iter_mut() {
+        *v = exp_poly(*v - max);
+    }
+    let inv = 1.0 / sum8(row);
+    for v in row.iter_mut() {
+        *v *= inv;
+    }
+}
+
+macro_rules! simd_dispatch {
+    ($(#[$doc:meta])* $name:ident, $avx2:ident, $imp:ident, ($($arg:ident: $ty:ty),*)) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx2($($arg: $ty),*) {
+            $imp($($arg),*)
+        }
+
+        $(#[$doc])*
+        pub(crate) fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                // SAFETY: the CPU supports the enabled features (checked just above).
+                return unsafe { $avx2($($arg),*) };
+            }
+            $imp($($arg),*)
+        }
+    };
+}
+
+simd_dispatch!(
+    /// Exact-erf GELU in place (reference §12), on one chunk of values.
+    gelu_erf_chunk, gelu_erf_avx2, gelu_erf_impl, (x: &mut [f32])
+);
+simd_dispatch!(
+    /// In-place softmax of one row.
+    softmax_row, softmax_avx2, softmax_impl, (row: &mut [f32])
+);
+
+/// Whether AVX2 and FMA are available (cached by `std`).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Exact-erf GELU over a whole activation buffer, on all threads of the current pool.
+pub(crate) fn gelu_erf(x: &mut [f32]) {
+    const CHUNK: usize = 16 * 1024;
+    if x.len() <= CHUNK || rayon::current_num_threads() <= 1 {
+        gelu_erf_chunk(x);
+    } else {
+        x.par_chunks_mut(CHUNK).for_each(gelu_erf_chunk);
+    }
+}
+
+/// Rows per attention task: the score tile (`ATTN_TILE × N` f32) stays in L2.
+const ATTN_TILE: usize = 48;
+
+/// Multi-head self-attention core on a packed projection `qkv[N, 3w]` (rows `q | k | v`, heads
+/// `h·d .. (h+1)·d` in each third). Applies interleaved-pair RoPE (`cos`, `sin` `[N, d/2]`) to q
+/// and k, scales q by `1/√d`, and writes `softmax(q kᵀ) v` to `out[N, w]` in the same head layout.
+/// `scratch` is resized as needed and reused across calls. With `bf16` (a slot per head, reused),
+/// both products take bf16 operands with f32 accumulation (see [`super::quant`]); the softmax stays
+/// f32.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attention(
+    qkv: &[f32],
+    n: usize,
+    heads: usize,
+    head_dim: usize,
+    rope: Option<(&[f32], &[f32])>,
+    scratch: &mut Vec<f32>,
+    bf16: Option<&mut Vec<(PackedBf16, PackedBf16)>>,
+    out: &mut [f32],
+) {
+    let (h, d) = (heads, head_dim);
+    let w = h * d;
+    let plane = n * d;
+    // Heads split out to [3][H][N][d] so each head's q, k, v are dense.
+    let need = 3 * h * plane;
+    if scratch.len() < need {
+        scratch.resize(need, 0.0);
+    }
+    let (q_all, rest) = scratch.split_at_mut(h * plane);
+    let (k_all, v_all) = rest.split_at_mut(h * plane);
+    let scale = 1.0 / (d as f32).sqrt();
+    let split = |(head, ((q, k), v)): (usize, ((&mut [f32], &mut [f32]), &mut [f32]))| {
+        for t in 0..n {
+            let row = &qkv[t * 3 * w..][..3 * w];
+            let (qs, ks, vs) = (&row[head * d..][..d], &row[w + head * d..][..d], &row[2 * w + head * d..][..d]);
+            let (qd, kd) = (&mut q[t * d..][..d], &mut k[t * d..][..d]);
+            v[t * d..][..d].copy_from_slice(vs);
+            match rope {
+                Some((cos, sin)) => {
+                    let (c, s) = (&cos[t * d / 2..][..d / 2], &sin[t * d / 2..][..d / 2]);
+                    for i in 0..d / 2 {
+                        let (q0, q1) = (qs[2 * i], qs[2 * i + 1]);
+                        let (k0, k1) = (ks[2 * i], ks[2 * i + 1]);
+                        qd[2 * i] = (q0 * c[i] - q1 * s[i]) * scale;
+                        qd[2 * i + 1] = (q0 * s[i] + q1 * c[i]) * scale;
+                        kd[2 * i] = k0 * c[i] - k1 * s[i];
+                        kd[2 * i + 1] = k0 * s[i] + k1 * c[i];
+                    }
+                }
+                None => {
+                    for i in 0..d {
+                        qd[i] = qs[i] * scale;
+                    }
+                    kd.copy_from_slice(ks);
+                }
+            }
+        }
+    };
+    q_all
+        .par_chunks_mut(plane)
+        .zip(k_all.par_chunks_mut(plane))
+        .zip(v_all.par_chunks_mut(plane))
+        .enumerate()
+        .for_each(split);
+
+    let tiles = n.div_ceil(ATTN_TILE);
+    let out_ptr = SendPtr(out.as_mut_ptr());
+    let (q_all, k_all, v_all) = (&*q_all, &*k_all, &*v_all);
+    if let Some(slots) = bf16 {
+        slots.resize_with(h, || (PackedBf16::pack(&[], 0, 0), PackedBf16::pack(&[], 0, 0)));
+        // kᵀ as a [d, n] matrix and v as [n, d], per head.
+        slots.par_iter_mut().enumerate().for_each(|(head, (kt, vp))| {
+            let k = &k_all[head * plane..][..plane];
+            let v = &v_all[head * plane..][..plane];
+            kt.repack(d, n, |r, c| k[c * d + r]);
+            vp.repack(n, d, |r, c| v[r * d + c]);
+        });
+        let slots = &*slots;
+        (0..h * tiles).into_par_iter().for_each_init(
+            || (Vec::<f32>::new(), Vec::<u32>::new()),
+            |(scores, a16), task| {
+                let (head, tile) = (task / tiles, task % tiles);
+                let r0 = tile * ATTN_TILE;
+                let rows = ATTN_TILE.min(n - r0);
+                scores.resize(rows * n, 0.0);
+                let (kt, vp) = &slots[head];
+                pack_rows(&q_all[head * plane + r0 * d..][..rows * d], rows, d, a16);
+                matmul_bf16(a16, rows, kt, scores, n, false);
+                for row in scores.chunks_exact_mut(n) {
+                    softmax_row(row);
+                }
+                pack_rows(scores, rows, n, a16);
+                // SAFETY: rows r0..r0+rows, columns head·d.. of out (N×w) belong to this task only.
+                let dst =
+                    unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(r0 * w + head * d), (rows - 1) * w + d) };
+                matmul_bf16(a16, rows, vp, dst, w, false);
+            },
+        );
+        return;
+    }
+    (0..h * tiles).into_par_iter().for_each_init(Vec::<f32>::new, |scores, task| {
+        let (head, tile) = (task / tiles, task % tiles);
+        let r0 = tile * ATTN_TILE;
+        let rows = ATTN_TILE.min(n - r0);
+        scores.resize(rows * n, 0.0);
+        let q = &q_all[head * plane + r0 * d..][..rows * d];
+        let k = &k_all[head * plane..][..plane];
+        let v = &v_all[head * plane..][..plane];
+        // SAFETY: q is rows×d (rs d), k is read as kᵀ (d×n: rs 1, cs d), scores is rows×n. The
+        // output block (rows r0.., columns head·d..) is written by this task only; out is N×w.
+        unsafe {
+            gemm::gemm(
+                rows,
+                n,
+                d,
+                scores.as_mut_ptr(),
+                1,
+                n as isize,
+                false,
+                q.as_ptr(),
+                1,
+                d as isize,
+                k.as_ptr(),
+                d as isize,
+                1,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
+        }
+        for row in scores.chunks_exact_mut(n) {
+            softmax_row(row);
+        }
+        unsafe {
+            gemm::gemm(
+                rows,
+                d,
+                n,
+                out_ptr.get().add(r0 * w + head * d),
+                1,
+                w as isize,
+                false,
+                scores.as_ptr(),
+                1,
+                n as isize,
+                v.as_ptr(),
+                1,
+                d as isize,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_poly_matches_std() {
+        let mut worst = 0f32;
+        for i in -8000..=800 {
+            let x = i as f32 * 0.01;
+            let rel = ((exp_poly(x) - x.exp()) / x.exp()).abs();
+            worst = worst.max(rel);
+        }
+        assert!(worst < 1e-6, "relative error {worst}");
+        assert!(exp_poly(-1000.0) < 1e-37);
+    }
+
+    #[test]
+    fn gelu_matches_candle_erf() {
+        let xs: Vec<f32> = (-1200..=1200).map(|i| i as f32 * 0.01).collect();
+        let mut fast = xs.clone();
+        gelu_erf(&mut fast);
+        let t = candle_core::Tensor::new(xs.as_slice(), &candle_core::Device::Cpu).unwrap();
+        let want = t.gelu_erf().unwrap().to_vec1::<f32>().unwrap();
+        let worst = fast.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 2e-6, "max abs diff {worst}");
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_orders() {
+        let mut row: Vec<f32> = (0..37).map(|i| (i as f32 * 0.7).sin() * 5.0).collect();
+        let orig = row.clone();
+        softmax_row(&mut row);
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        let max = orig.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let denom: f64 = orig.iter().map(|&v| ((v - max) as f64).exp()).sum();
+        for (p, &v) in row.iter().zip(&orig) {
+            let want = ((v - max) as f64).exp() / denom;
+            assert!((*p as f64 - want).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn layer_norm_matches_definition() {
+        let x: Vec<f32> = (0..2 * 13).map(|i| (i as f32 * 1.3).cos() * 3.0 + 1.0).collect();
+        let g: Vec<f32> = (0..13).map(|i| 1.0 + i as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..13).map(|i| i as f32 * -0.05).collect();
+        let mut out = vec![0f32; x.len()];
+        layer_norm(&x, 13, &g, &b, 1e-5, &mut out);
+        for r in 0..2 {
+            let row = &x[r * 13..][..13];
+            let mean = row.iter().map(|&v| v as f64).sum::<f64>() / 13.0;
+            let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / 13.0;
+            for i in 0..13 {
+                let want = (row[i] as f64 - mean) / (var + 1e-5).sqrt() * g[i] as f64 + b[i] as f64;
+                assert!((out[r * 13 + i] as f64 - want).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn matmul_accumulates() {
+        let (m, k, n) = (3, 5, 4);
+        let x: Vec<f32> = (0..m * k).map(|i| i as f32 * 0.5 - 2.0).collect();
+        let w: Vec<f32> = (0..k * n).map(|i| (i as f32).sin()).collect();
+        let mut out = vec![1.0f32; m * n];
+        matmul_f32(&x, m, k, &w, n, &mut out, true);
+        for i in 0..m {
+            for j in 0..n {
+                let want: f32 = 1.0 + (0..k).map(|t| x[i * k + t] * w[t * n + j]).sum::<f32>();
+                assert!((out[i * n + j] - want).abs() < 1e-5);
+            }
+        }
+    }
+}
