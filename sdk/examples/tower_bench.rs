@@ -8,8 +8,13 @@
 //! ```sh
 //! cargo build --release -p pelabel --example tower_bench
 //! RAYON_NUM_THREADS=2 target/release/examples/tower_bench serve --model ckpt.safetensors --preset PE-Core-T16-384
+//! RAYON_NUM_THREADS=2 target/release/examples/tower_bench serve --model ckpt.safetensors --precision bf16
 //! RAYON_NUM_THREADS=2 target/release/examples/tower_bench peak [--seconds 1.0]
 //! ```
+//!
+//! `--precision f32|bf16` selects the arithmetic of the tower's matrix products
+//! ([`VisionTower::set_precision`]); the `ready` line says which one is in effect (bf16 falls back
+//! to f32 on CPUs without AVX512_BF16).
 //!
 //! `serve` commands (one per line):
 //! - `input PATH H W` — pixels `[1, 3, H, W]` as raw little-endian f32 (already normalised);
@@ -26,7 +31,7 @@ use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use pelabel::{Device, ModelFiles, Tensor, VisionTower};
+use pelabel::{Device, ModelFiles, Precision, Tensor, VisionTower};
 
 type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -64,7 +69,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
         Some("peak") => peak(&args[1..]),
-        _ => Err("usage: tower_bench serve --model PATH [--preset NAME] [--threads N] | \
+        _ => Err("usage: tower_bench serve --model PATH [--preset NAME] [--threads N] [--precision f32|bf16] | \
                   tower_bench peak [--threads N] [--seconds S]"
             .into()),
     };
@@ -78,15 +83,18 @@ fn serve(args: &[String]) -> BoxResult<()> {
     let threads = apply_threads(args);
     let model = PathBuf::from(flag(args, "--model").ok_or("serve needs --model PATH")?);
     let preset = flag(args, "--preset");
+    let precision: Precision = flag(args, "--precision").map(|s| s.parse()).transpose()?.unwrap_or_default();
     let device = Device::Cpu;
     let (rss_before, _) = memory_mib();
     let t = Instant::now();
     let files = ModelFiles::discover(&model, preset.as_deref())?;
-    let tower = VisionTower::load(&files, &device)?;
+    let mut tower = VisionTower::load(&files, &device)?;
+    let precision = tower.set_precision(precision);
     let load_ms = t.elapsed().as_secs_f64() * 1e3;
     let (rss_loaded, _) = memory_mib();
     let ready = serde_json::json!({
         "ready": true, "threads": threads, "load_ms": load_ms,
+        "precision": format!("{precision:?}").to_ascii_lowercase(),
         "image_size": tower.config().image_size, "output_dim": tower.config().output_dim,
         "rss_mib_before_load": rss_before, "rss_mib_after_load": rss_loaded,
     });
