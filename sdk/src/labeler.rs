@@ -110,7 +110,8 @@ pub(crate) struct PackState {
 }
 
 impl PackState {
-    pub(crate) fn new(pack: LabelPack) -> Self {
+    pub(crate) fn new(pack: impl Into<Arc<LabelPack>>) -> Self {
+        let pack: Arc<LabelPack> = pack.into();
         let labels = &pack.meta().labels;
         let index: HashMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
         let ancestors = (0..labels.len())
@@ -137,7 +138,7 @@ impl PackState {
             }
             _ => Vec::new(),
         };
-        Self { pack: Arc::new(pack), ancestors, rows, tail_sample }
+        Self { pack, ancestors, rows, tail_sample }
     }
 
     /// Ancestors of row `i`, nearest first.
@@ -257,16 +258,45 @@ impl std::fmt::Debug for Labeler {
 impl Labeler {
     /// Loads the image tower of `model` (a `pelabel split` directory or any model path) and binds
     /// `pack` to it. Fails with [`Error::ModelMismatch`] when the pack was made for another model.
-    pub fn new(model: &ModelFiles, pack: LabelPack, options: &LabelerOptions) -> Result<Self> {
+    /// The pack may be shared (`Arc<LabelPack>`) with other sessions.
+    pub fn new(model: &ModelFiles, pack: impl Into<Arc<LabelPack>>, options: &LabelerOptions) -> Result<Self> {
+        let pack: Arc<LabelPack> = pack.into();
         let device = Device::Cpu;
         let fingerprint = model.fingerprint()?;
         pack.check_model(&fingerprint)?;
         check_dim(&pack, model.config.embed_dim())?;
         let (vision, logit_scale) = crate::model::load_vision(model, &device)?;
-        let size = u32::try_from(model.config.vision.image_size).map_err(|_| Error::Config {
-            path: model.config_path.clone(),
-            reason: "image size does not fit in u32".into(),
-        })?;
+        Self::build(vision, logit_scale, fingerprint, pack, options, device)
+    }
+
+    /// Like [`Labeler::new`], from memory: the bytes of an `image-tower.safetensors` written by
+    /// `pelabel split` (which records the model fingerprint) and the text of its `config.json`.
+    /// For apps that ship or download the model as data rather than files.
+    pub fn from_bytes(
+        image_tower: Vec<u8>,
+        config_json: &str,
+        pack: impl Into<Arc<LabelPack>>,
+        options: &LabelerOptions,
+    ) -> Result<Self> {
+        let pack: Arc<LabelPack> = pack.into();
+        let device = Device::Cpu;
+        let (vision, logit_scale, fingerprint) =
+            crate::model::load_vision_from_bytes(image_tower, config_json, &device)?;
+        pack.check_model(&fingerprint)?;
+        Self::build(vision, logit_scale, fingerprint, pack, options, device)
+    }
+
+    fn build(
+        vision: VisionTower,
+        logit_scale: Option<f32>,
+        fingerprint: String,
+        pack: Arc<LabelPack>,
+        options: &LabelerOptions,
+        device: Device,
+    ) -> Result<Self> {
+        check_dim(&pack, vision.config().output_dim)?;
+        let size = u32::try_from(vision.config().image_size)
+            .map_err(|_| Error::Config { path: None, reason: "image size does not fit in u32".into() })?;
         let pool = match options.threads {
             Some(n) => Some(
                 rayon::ThreadPoolBuilder::new()
@@ -318,7 +348,8 @@ impl Labeler {
 
     /// Replaces the label pack atomically. Calls already running finish with the old pack; the
     /// next call sees the new one. Fails (keeping the old pack) when the pack is for another model.
-    pub fn swap_pack(&self, pack: LabelPack) -> Result<()> {
+    pub fn swap_pack(&self, pack: impl Into<Arc<LabelPack>>) -> Result<()> {
+        let pack: Arc<LabelPack> = pack.into();
         pack.check_model(&self.fingerprint)?;
         check_dim(&pack, self.vision.config().output_dim)?;
         self.pack.store(Arc::new(PackState::new(pack)));
@@ -460,6 +491,47 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn from_bytes_labels_like_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pe-core/tiny");
+        let cfg = crate::PeCoreConfig::from_file(&fixture.join("config.json")).unwrap();
+        crate::write_random_checkpoint(&cfg, false, 3, &dir.path().join("full")).unwrap();
+        let full = ModelFiles::discover(&dir.path().join("full"), None).unwrap();
+        let split = dir.path().join("split");
+        let report = crate::split_checkpoint(&full, &split, crate::StorageDType::F32).unwrap();
+        let model = ModelFiles::discover(&split, None).unwrap();
+        let mut p = pack(12, cfg.embed_dim(), usize::MAX, false);
+        let mut meta = p.meta().clone();
+        meta.model_fingerprint = report.fingerprint.clone();
+        let vectors = p.index().vectors().to_vec();
+        p = LabelPack::new(meta, vectors, &IndexOptions::default()).unwrap();
+        let reload = || LabelPack::from_bytes(&p.to_bytes(&Default::default()).unwrap(), &Default::default()).unwrap();
+        let tower = std::fs::read(split.join(crate::IMAGE_TOWER_FILE)).unwrap();
+        let json = std::fs::read_to_string(split.join(crate::CONFIG_FILE)).unwrap();
+        let opts = LabelerOptions { threads: Some(1) };
+        let from_files = Labeler::new(&model, reload(), &opts).unwrap();
+        let from_bytes = Labeler::from_bytes(tower.clone(), &json, reload(), &opts).unwrap();
+        assert_eq!(from_bytes.fingerprint(), report.fingerprint);
+        let img = Image8::from_raw(40, 30, crate::PixelLayout::Rgb, (0..3600).map(|i| (i * 7 % 251) as u8).collect())
+            .unwrap();
+        let o = LabelOptions { top_k: 3, ..Default::default() };
+        assert_eq!(from_files.label_image(&img, &o).unwrap(), from_bytes.label_image(&img, &o).unwrap());
+
+        // The fingerprint is required, the bytes must be safetensors, the pack must match.
+        let full_bytes = std::fs::read(dir.path().join("full/model.safetensors")).unwrap();
+        let err = Labeler::from_bytes(full_bytes, &json, reload(), &opts).unwrap_err();
+        assert!(matches!(err, Error::Checkpoint { .. }), "{err:?}");
+        let err = Labeler::from_bytes(tower[..tower.len() / 2].to_vec(), &json, reload(), &opts).unwrap_err();
+        assert!(matches!(err, Error::Checkpoint { .. }), "{err:?}");
+        let err = Labeler::from_bytes(vec![1, 2, 3], &json, reload(), &opts).unwrap_err();
+        assert!(matches!(err, Error::Checkpoint { .. }), "{err:?}");
+        let err = Labeler::from_bytes(tower.clone(), "{", reload(), &opts).unwrap_err();
+        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        let err = Labeler::from_bytes(tower, &json, pack(12, cfg.embed_dim(), usize::MAX, false), &opts).unwrap_err();
+        assert!(matches!(err, Error::ModelMismatch { .. }), "{err:?}");
     }
 
     #[test]

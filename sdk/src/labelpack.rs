@@ -627,6 +627,18 @@ pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey> {
         .map_err(|e| Error::Key { path: path.to_path_buf(), reason: format!("not an Ed25519 public key: {e}") })
 }
 
+/// Parses a public key given as text: the 64 hex characters of a `KEY.pub` file (surrounding
+/// whitespace ignored), e.g. a constant compiled into an app.
+pub fn verifying_key_from_hex(text: &str) -> Result<VerifyingKey> {
+    let path = Path::new("<inline public key>");
+    let err = |reason: String| Error::Key { path: path.to_path_buf(), reason };
+    let bytes = hex::decode(text.trim()).map_err(|e| err(format!("not hex: {e}")))?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| err(format!("expected 32 bytes (64 hex characters), found {}", b.len())))?;
+    VerifyingKey::from_bytes(&bytes).map_err(|e| err(format!("not an Ed25519 public key: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -817,6 +829,16 @@ mod tests {
         assert!(matches!(write_signing_key(&key, &path), Err(Error::Key { .. })));
         std::fs::write(dir.path().join("bad"), "zz").unwrap();
         assert!(matches!(read_signing_key(&dir.path().join("bad")), Err(Error::Key { .. })));
+    }
+
+    #[test]
+    fn public_keys_parse_from_hex_text() {
+        let key = generate_signing_key().unwrap();
+        let text = format!("  {}\n", hex::encode(key.verifying_key().to_bytes()));
+        assert_eq!(verifying_key_from_hex(&text).unwrap(), key.verifying_key());
+        for bad in ["", "zz", &"ab".repeat(31), &"ab".repeat(33)] {
+            assert!(matches!(verifying_key_from_hex(bad), Err(Error::Key { .. })), "{bad:?}");
+        }
     }
 
     #[test]

@@ -46,9 +46,9 @@ pub use error::{Error, Result};
 pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions, LabelIndex, HNSW_MIN_LABELS};
 pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE};
 pub use labelpack::{
-    generate_signing_key, public_key_path, read_signing_key, read_verifying_key, write_signing_key, EmbeddingDType,
-    LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta, PackWriteOptions, PACK_FORMAT_VERSION,
-    PACK_MAGIC,
+    generate_signing_key, public_key_path, read_signing_key, read_verifying_key, verifying_key_from_hex,
+    write_signing_key, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta,
+    PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,
 };
 pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use live::{

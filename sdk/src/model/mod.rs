@@ -309,10 +309,37 @@ impl VisionTower {
 
 pub(crate) fn load_vision(files: &ModelFiles, device: &Device) -> Result<(VisionTower, Option<f32>)> {
     let ckpt = files.open_tower(Tower::Vision)?;
+    vision_from_checkpoint(&ckpt, &files.config, device)
+}
+
+fn vision_from_checkpoint(
+    ckpt: &Checkpoint,
+    config: &PeCoreConfig,
+    device: &Device,
+) -> Result<(VisionTower, Option<f32>)> {
     ckpt.check_head_bias(device)?;
     let map = ckpt.load_towers(&[Tower::Vision], device)?;
-    let scale = read_logit_scale(&ckpt, device)?;
-    Ok((VisionTower::from_tensors(&files.config.vision, &map, device)?, scale))
+    let scale = read_logit_scale(ckpt, device)?;
+    Ok((VisionTower::from_tensors(&config.vision, &map, device)?, scale))
+}
+
+/// Loads the image tower from the bytes of an `image-tower.safetensors` written by `pelabel split`
+/// and the text of its `config.json` (an app's bundled or downloaded model, no files needed).
+/// Returns the tower, the model's `logit_scale` and the fingerprint recorded in the file.
+pub(crate) fn load_vision_from_bytes(
+    image_tower: Vec<u8>,
+    config_json: &str,
+    device: &Device,
+) -> Result<(VisionTower, Option<f32>, String)> {
+    let config = PeCoreConfig::from_json_str(config_json, None)?;
+    let ckpt = Checkpoint::from_safetensors_bytes(image_tower, "<image-tower bytes>")?;
+    let fingerprint = ckpt.metadata.get(FINGERPRINT_KEY).cloned().ok_or_else(|| Error::Checkpoint {
+        path: "<image-tower bytes>".into(),
+        reason: format!("no {FINGERPRINT_KEY} entry: pass the {IMAGE_TOWER_FILE} written by `pelabel split`"),
+    })?;
+    ckpt.validate(&config, &[Tower::Vision])?;
+    let (tower, scale) = vision_from_checkpoint(&ckpt, &config, device)?;
+    Ok((tower, scale, fingerprint))
 }
 
 impl TextTower {

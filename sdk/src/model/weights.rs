@@ -42,6 +42,8 @@ enum Recipe {
 
 enum Reader {
     Safetensors(candle_core::safetensors::MmapedSafetensors),
+    /// A safetensors file handed over as bytes (an app's bundled or downloaded model).
+    Buffered(candle_core::safetensors::BufferedSafetensors),
     Pickle(candle_core::pickle::PthTensors),
 }
 
@@ -83,6 +85,11 @@ fn read_safetensors_metadata(path: &Path) -> Result<HashMap<String, String>> {
     }
     let mut header = vec![0u8; n as usize];
     f.read_exact(&mut header).map_err(|e| Error::io(path, e))?;
+    parse_safetensors_metadata(&header, path)
+}
+
+/// The `__metadata__` map of a safetensors JSON header.
+fn parse_safetensors_metadata(header: &[u8], path: &Path) -> Result<HashMap<String, String>> {
     let json: serde_json::Value =
         serde_json::from_slice(&header).map_err(|e| checkpoint_err(path, format!("safetensors header: {e}")))?;
     let mut out = HashMap::new();
@@ -122,21 +129,33 @@ impl Checkpoint {
             // and a concurrent external writer is documented as unsupported.
             let st = unsafe { candle_core::safetensors::MmapedSafetensors::new(path) }
                 .map_err(|e| checkpoint_err(path, format!("not a valid safetensors file: {e}")))?;
-            let mut stored = HashMap::new();
-            for (name, view) in st.tensors() {
-                let dtype = match view.dtype() {
-                    safetensors::Dtype::F32 => DType::F32,
-                    safetensors::Dtype::F16 => DType::F16,
-                    safetensors::Dtype::BF16 => DType::BF16,
-                    safetensors::Dtype::F64 => DType::F64,
-                    other => {
-                        return Err(Error::UnsupportedDtype { key: name, dtype: format!("{other:?}") });
-                    }
-                };
-                stored.insert(name, (view.shape().to_vec(), dtype));
-            }
+            let stored = stored_shapes(st.tensors())?;
             (Reader::Safetensors(st), stored, metadata)
         };
+        Self::index(path, reader, stored, metadata)
+    }
+
+    /// Indexes a safetensors file held in memory (`name` stands for its path in errors).
+    pub(crate) fn from_safetensors_bytes(bytes: Vec<u8>, name: &str) -> Result<Self> {
+        let path = Path::new(name);
+        let header_len = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0xff; 8])));
+        let header = header_len
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(|n| bytes.get(8..8usize.checked_add(n)?))
+            .ok_or_else(|| checkpoint_err(path, "too short for its safetensors header"))?;
+        let metadata = parse_safetensors_metadata(header, path)?;
+        let st = candle_core::safetensors::BufferedSafetensors::new(bytes)
+            .map_err(|e| checkpoint_err(path, format!("not a valid safetensors file: {e}")))?;
+        let stored = stored_shapes(st.tensors())?;
+        Self::index(path, Reader::Buffered(st), stored, metadata)
+    }
+
+    fn index(
+        path: &Path,
+        reader: Reader,
+        stored: HashMap<String, (Vec<usize>, DType)>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Self> {
         if stored.is_empty() {
             return Err(checkpoint_err(path, "no tensors found"));
         }
@@ -344,6 +363,7 @@ impl Checkpoint {
     fn read_stored(&self, name: &str, device: &Device) -> Result<Tensor> {
         let t = match &self.reader {
             Reader::Safetensors(st) => st.load(name, device),
+            Reader::Buffered(st) => st.load(name, device),
             Reader::Pickle(pth) => match pth.get(name) {
                 Ok(Some(t)) => t.to_device(device),
                 Ok(None) => Err(candle_core::Error::Msg(format!("tensor {name} vanished"))),
@@ -397,6 +417,26 @@ impl Checkpoint {
         }
         Ok(out)
     }
+}
+
+/// Stored name → (shape, dtype) of the tensors of a safetensors file.
+fn stored_shapes(
+    tensors: Vec<(String, safetensors::tensor::TensorView<'_>)>,
+) -> Result<HashMap<String, (Vec<usize>, DType)>> {
+    let mut stored = HashMap::new();
+    for (name, view) in tensors {
+        let dtype = match view.dtype() {
+            safetensors::Dtype::F32 => DType::F32,
+            safetensors::Dtype::F16 => DType::F16,
+            safetensors::Dtype::BF16 => DType::BF16,
+            safetensors::Dtype::F64 => DType::F64,
+            other => {
+                return Err(Error::UnsupportedDtype { key: name, dtype: format!("{other:?}") });
+            }
+        };
+        stored.insert(name, (view.shape().to_vec(), dtype));
+    }
+    Ok(stored)
 }
 
 /// Opens a PyTorch zip pickle, trying the plain state dict first, then the `state_dict` and
