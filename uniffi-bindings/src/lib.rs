@@ -1,0 +1,851 @@
+//! `pelabel-ffi`: the UniFFI bindings of pelabel for Swift, Kotlin and Python.
+//!
+//! Thin wrappers, a few lines each, over the sdk: every piece of logic (loading from bytes, pack
+//! verification, frame validation, smoothing) lives in `pelabel`. What this crate adds is the
+//! shape of the foreign API:
+//!
+//! - [`LabelPack`]: load from a file or bytes, optionally requiring an Ed25519 signature; [`PackInfo`].
+//! - [`Labeler`]: open from a model directory or from bytes, `label_frame` for camera buffers
+//!   ([`CameraFrame`]: BGRA / RGBA / NV12 with their strides, orientation, optional region),
+//!   `label_image` for encoded files, `swap_pack` while other threads label.
+//! - [`LiveLabeler`]: `push` never blocks; results reach a synchronous foreign [`LiveListener`] on
+//!   the worker thread. (No async foreign traits: they break Swift 6 strict concurrency in UniFFI
+//!   0.32.)
+//! - [`PelabelError`]: the one error enum, with the cases an app acts on, mapped once from
+//!   `pelabel::Error`. Every exported call runs inside [`guard`], so a panic becomes
+//!   [`PelabelError::Internal`] instead of crossing the boundary.
+//!
+//! Byte buffers cross as `Vec<u8>` (Swift `Data`, Kotlin `ByteArray`, Python `bytes`): one copy
+//! on the caller's thread, after which the camera may recycle its buffer.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+uniffi::setup_scaffolding!();
+
+/// Shorthand for the results of exported calls.
+pub type Result<T, E = PelabelError> = std::result::Result<T, E>;
+
+// ----- errors ------------------------------------------------------------------------------
+
+/// Everything an exported call can fail with. Each case is something an app reacts to
+/// differently; `reason` is a human-readable message for logs.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum PelabelError {
+    /// A camera buffer whose sizes, strides, plane lengths or region do not add up.
+    #[error("invalid frame: {reason}")]
+    InvalidFrame {
+        /// What does not add up.
+        reason: String,
+    },
+    /// Encoded image bytes (PNG, JPEG, WebP) that cannot be decoded.
+    #[error("invalid image: {reason}")]
+    InvalidImage {
+        /// The decoder's message.
+        reason: String,
+    },
+    /// A model or pack file (or directory) that does not exist.
+    #[error("file not found: {path}")]
+    FileNotFound {
+        /// The path asked for.
+        path: String,
+    },
+    /// Any other file-system failure.
+    #[error("{reason}")]
+    Io {
+        /// The message, with the path.
+        reason: String,
+    },
+    /// The model files are missing a piece, are malformed, or describe an unsupported model.
+    #[error("invalid model: {reason}")]
+    InvalidModel {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The label pack was compiled for another model than the labeler's.
+    #[error("wrong model: {reason}")]
+    ModelMismatch {
+        /// Both fingerprints.
+        reason: String,
+    },
+    /// The pack's checksum does not match its content: modified or corrupted in transit.
+    #[error("label pack tampered with: {reason}")]
+    PackTampered {
+        /// The message.
+        reason: String,
+    },
+    /// The pack is signed, but not by the key the app trusts.
+    #[error("bad label-pack signature: {reason}")]
+    PackSignatureInvalid {
+        /// The message.
+        reason: String,
+    },
+    /// A signature is required (a public key was given) and the pack has none.
+    #[error("label pack not signed: {reason}")]
+    PackUnsigned {
+        /// The message.
+        reason: String,
+    },
+    /// Not a label pack, an unsupported format version, truncated, or inconsistent.
+    #[error("corrupt label pack: {reason}")]
+    PackCorrupt {
+        /// The message.
+        reason: String,
+    },
+    /// The public key given is not 64 hex characters of an Ed25519 key.
+    #[error("invalid key: {reason}")]
+    InvalidKey {
+        /// The message.
+        reason: String,
+    },
+    /// The live labeler was stopped; start a new one.
+    #[error("live labeler stopped")]
+    Stopped,
+    /// A bug in pelabel or an exhausted resource (including a caught panic); never bad input.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// The message.
+        reason: String,
+    },
+}
+
+impl From<pelabel::Error> for PelabelError {
+    fn from(e: pelabel::Error) -> Self {
+        use pelabel::Error as E;
+        let reason = e.to_string();
+        match e {
+            E::Io { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
+                Self::FileNotFound { path: path.display().to_string() }
+            }
+            E::Io { .. } => Self::Io { reason },
+            E::InvalidImage { .. } => Self::InvalidFrame { reason },
+            E::ImageDecode { .. } => Self::InvalidImage { reason },
+            E::ModelMismatch { .. } | E::DimensionMismatch { .. } => Self::ModelMismatch { reason },
+            E::PackChecksum { .. } => Self::PackTampered { reason },
+            E::PackSignature { .. } => Self::PackSignatureInvalid { reason },
+            E::PackUnsigned { .. } => Self::PackUnsigned { reason },
+            E::PackMagic { .. } | E::PackVersion { .. } | E::PackTruncated { .. } | E::PackMalformed { .. } => {
+                Self::PackCorrupt { reason }
+            }
+            E::Key { .. } => Self::InvalidKey { reason },
+            E::Config { .. }
+            | E::UnknownPreset { .. }
+            | E::ModelSource { .. }
+            | E::Checkpoint { .. }
+            | E::MissingTensor { .. }
+            | E::UnexpectedTensor { .. }
+            | E::ShapeMismatch { .. }
+            | E::UnsupportedDtype { .. }
+            | E::TowerUnavailable { .. }
+            | E::Tokenizer { .. } => Self::InvalidModel { reason },
+            // Tensor, index, cache, label-set errors, and variants added later.
+            _ => Self::Internal { reason },
+        }
+    }
+}
+
+/// Runs an exported call, turning a panic into [`PelabelError::Internal`]: nothing unwinds into
+/// foreign code, whatever UniFFI's own handling in a given path.
+fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(PelabelError::Internal { reason: format!("panic: {what}") })
+    })
+}
+
+/// `u32` from the foreign side to `usize`.
+fn size(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+// ----- frames ------------------------------------------------------------------------------
+
+/// Rotation that displays the buffer upright (EXIF / CameraX meaning: rotate clockwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FrameOrientation {
+    /// Already upright.
+    Up,
+    /// Rotate 90° clockwise (an iPhone's back camera held in portrait).
+    Right,
+    /// Rotate 180°.
+    Down,
+    /// Rotate 270° clockwise.
+    Left,
+}
+
+/// NV12 value range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum YuvRange {
+    /// `0..=255` (`kCVPixelFormatType_420YpCbCr8BiPlanarFullRange`).
+    Full,
+    /// Luma `16..=235` (`…BiPlanarVideoRange`).
+    Video,
+}
+
+/// NV12 colour matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum YuvMatrix {
+    /// ITU-R BT.601.
+    Bt601,
+    /// ITU-R BT.709 (iOS HD camera buffers).
+    Bt709,
+}
+
+/// The pixel planes of a camera buffer, with their row strides in bytes (padding allowed).
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum FramePixels {
+    /// `kCVPixelFormatType_32BGRA`: 4 bytes per pixel, alpha ignored.
+    Bgra {
+        /// `height × bytes_per_row` bytes (the last row may omit its padding).
+        data: Vec<u8>,
+        /// Row stride, ≥ 4 · width.
+        bytes_per_row: u32,
+    },
+    /// Android `RGBA_8888`: 4 bytes per pixel, alpha ignored.
+    Rgba {
+        /// `height × bytes_per_row` bytes.
+        data: Vec<u8>,
+        /// Row stride, ≥ 4 · width.
+        bytes_per_row: u32,
+    },
+    /// Bi-planar 4:2:0: the Y plane and the interleaved CbCr plane, each with its own stride.
+    Nv12 {
+        /// Luma plane, `height × y_bytes_per_row` bytes.
+        y: Vec<u8>,
+        /// Luma row stride, ≥ width.
+        y_bytes_per_row: u32,
+        /// Interleaved Cb, Cr plane, `ceil(height / 2) × cbcr_bytes_per_row` bytes.
+        cbcr: Vec<u8>,
+        /// Chroma row stride, ≥ 2 · ceil(width / 2).
+        cbcr_bytes_per_row: u32,
+        /// Value range.
+        range: YuvRange,
+        /// Colour matrix.
+        matrix: YuvMatrix,
+    },
+}
+
+/// A rectangle in buffer pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct Region {
+    /// First column.
+    pub x: u32,
+    /// First row.
+    pub y: u32,
+    /// Width (> 0).
+    pub width: u32,
+    /// Height (> 0).
+    pub height: u32,
+}
+
+/// One camera buffer as the camera delivers it.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct CameraFrame {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The planes and their strides.
+    pub pixels: FramePixels,
+    /// How to rotate the buffer to display it upright.
+    pub orientation: FrameOrientation,
+    /// Mirrored (front camera), applied after the rotation.
+    #[uniffi(default = false)]
+    pub mirrored: bool,
+    /// Label only this part of the buffer (buffer coordinates).
+    #[uniffi(default = None)]
+    pub region: Option<Region>,
+}
+
+impl CameraFrame {
+    /// The sdk's owned frame; validates sizes, strides and lengths.
+    fn into_owned(self) -> Result<pelabel::OwnedFrame> {
+        let frame = match self.pixels {
+            FramePixels::Bgra { data, bytes_per_row } => pelabel::OwnedFrame::packed(
+                pelabel::PixelFormat::Bgra8,
+                data,
+                self.width,
+                self.height,
+                size(bytes_per_row),
+            ),
+            FramePixels::Rgba { data, bytes_per_row } => pelabel::OwnedFrame::packed(
+                pelabel::PixelFormat::Rgba8,
+                data,
+                self.width,
+                self.height,
+                size(bytes_per_row),
+            ),
+            FramePixels::Nv12 { y, y_bytes_per_row, cbcr, cbcr_bytes_per_row, range, matrix } => {
+                pelabel::OwnedFrame::nv12(
+                    y,
+                    size(y_bytes_per_row),
+                    cbcr,
+                    size(cbcr_bytes_per_row),
+                    self.width,
+                    self.height,
+                    match range {
+                        YuvRange::Full => pelabel::YuvRange::Full,
+                        YuvRange::Video => pelabel::YuvRange::Video,
+                    },
+                    match matrix {
+                        YuvMatrix::Bt601 => pelabel::YuvMatrix::Bt601,
+                        YuvMatrix::Bt709 => pelabel::YuvMatrix::Bt709,
+                    },
+                )
+            }
+        }?;
+        let orientation = match self.orientation {
+            FrameOrientation::Up => pelabel::Orientation::Up,
+            FrameOrientation::Right => pelabel::Orientation::Right,
+            FrameOrientation::Down => pelabel::Orientation::Down,
+            FrameOrientation::Left => pelabel::Orientation::Left,
+        };
+        let frame = frame.with_orientation(orientation, self.mirrored);
+        Ok(match self.region {
+            Some(r) => frame.with_roi(pelabel::Roi::new(r.x, r.y, r.width, r.height))?,
+            None => frame,
+        })
+    }
+}
+
+// ----- results -----------------------------------------------------------------------------
+
+/// Per-call labeling settings.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct LabelOptions {
+    /// Maximum number of labels returned.
+    #[uniffi(default = 5)]
+    pub top_k: u32,
+    /// Global minimum cosine score (a label's own threshold from the pack also applies).
+    #[uniffi(default = None)]
+    pub min_score: Option<f32>,
+    /// Minimum probability (softmax over the pack).
+    #[uniffi(default = None)]
+    pub min_probability: Option<f32>,
+}
+
+impl From<LabelOptions> for pelabel::LabelOptions {
+    fn from(o: LabelOptions) -> Self {
+        Self { top_k: size(o.top_k), min_score: o.min_score, min_probability: o.min_probability }
+    }
+}
+
+/// A label's id and display name.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LabelRef {
+    /// Stable id (`golden_retriever`).
+    pub id: String,
+    /// Display name (`golden retriever`).
+    pub name: String,
+}
+
+/// One recognised label.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ScoredLabel {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Cosine similarity, in [-1, 1].
+    pub score: f32,
+    /// Softmax over the pack, in [0, 1].
+    pub probability: f32,
+    /// Ancestors, nearest first.
+    pub parents: Vec<LabelRef>,
+}
+
+fn refs(parents: Vec<pelabel::LabelRef>) -> Vec<LabelRef> {
+    parents.into_iter().map(|p| LabelRef { id: p.id, name: p.name }).collect()
+}
+
+impl From<pelabel::ScoredLabel> for ScoredLabel {
+    fn from(l: pelabel::ScoredLabel) -> Self {
+        Self { id: l.id, name: l.name, score: l.score, probability: l.probability, parents: refs(l.parents) }
+    }
+}
+
+/// The result of labeling one image.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum LabelOutcome {
+    /// At least one label passed its threshold; best first.
+    Recognised {
+        /// At most `top_k` labels.
+        labels: Vec<ScoredLabel>,
+    },
+    /// No label passed its threshold.
+    NothingRecognised {
+        /// The best label anyway, for display or debugging.
+        best: Option<ScoredLabel>,
+    },
+}
+
+impl From<pelabel::LabelOutcome> for LabelOutcome {
+    fn from(o: pelabel::LabelOutcome) -> Self {
+        match o {
+            pelabel::LabelOutcome::Recognised { labels } => {
+                Self::Recognised { labels: labels.into_iter().map(Into::into).collect() }
+            }
+            pelabel::LabelOutcome::NothingRecognised { best } => Self::NothingRecognised { best: best.map(Into::into) },
+        }
+    }
+}
+
+// ----- label packs -------------------------------------------------------------------------
+
+/// What a pack holds, for display and update checks.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PackInfo {
+    /// Label-set name.
+    pub name: String,
+    /// Label-set version.
+    pub version: String,
+    /// Label-set description.
+    pub description: Option<String>,
+    /// Fingerprint of the model the pack was compiled for.
+    pub model_fingerprint: String,
+    /// Number of labels.
+    pub label_count: u64,
+    /// Embedding dimension.
+    pub dim: u64,
+    /// Whether the pack carries a signature (verified when loaded with a public key).
+    pub signed: bool,
+    /// Creation time, seconds since the Unix epoch.
+    pub created_unix_s: u64,
+    /// Tool that wrote the pack.
+    pub created_by: String,
+    /// Size of the pack in bytes.
+    pub file_bytes: u64,
+    /// The labels, in pack order.
+    pub labels: Vec<LabelRef>,
+}
+
+/// A loaded, verified label pack. Can be shared by several labelers.
+#[derive(Debug, uniffi::Object)]
+pub struct LabelPack {
+    inner: Arc<pelabel::LabelPack>,
+}
+
+fn load_options(public_key_hex: Option<String>) -> Result<pelabel::PackLoadOptions> {
+    let public_key = public_key_hex.map(|k| pelabel::verifying_key_from_hex(&k)).transpose()?;
+    Ok(pelabel::PackLoadOptions { public_key })
+}
+
+fn pack_info(p: &pelabel::LabelPack) -> PackInfo {
+    let m = p.meta();
+    PackInfo {
+        name: m.label_set.name.clone(),
+        version: m.label_set.version.clone(),
+        description: m.label_set.description.clone(),
+        model_fingerprint: m.model_fingerprint.clone(),
+        label_count: p.len() as u64,
+        dim: p.dim() as u64,
+        signed: p.is_signed(),
+        created_unix_s: m.created_unix_s,
+        created_by: m.created_by.clone(),
+        file_bytes: p.file_bytes(),
+        labels: m.labels.iter().map(|l| LabelRef { id: l.id.clone(), name: l.name.clone() }).collect(),
+    }
+}
+
+#[uniffi::export]
+impl LabelPack {
+    /// Loads a pack file. With `public_key_hex` (the 64 hex characters of a `KEY.pub`), only packs
+    /// signed by the matching private key are accepted.
+    #[uniffi::constructor]
+    pub fn load(path: String, public_key_hex: Option<String>) -> Result<Arc<Self>> {
+        guard(|| {
+            let inner = pelabel::LabelPack::load(Path::new(&path), &load_options(public_key_hex)?)?;
+            Ok(Arc::new(Self { inner: Arc::new(inner) }))
+        })
+    }
+
+    /// Loads a pack from bytes (e.g. a download), verified like [`LabelPack::load`].
+    #[uniffi::constructor]
+    pub fn from_bytes(bytes: Vec<u8>, public_key_hex: Option<String>) -> Result<Arc<Self>> {
+        guard(|| {
+            let inner = pelabel::LabelPack::from_bytes(&bytes, &load_options(public_key_hex)?)?;
+            Ok(Arc::new(Self { inner: Arc::new(inner) }))
+        })
+    }
+
+    /// Name, version, model, labels.
+    pub fn info(&self) -> PackInfo {
+        pack_info(&self.inner)
+    }
+}
+
+// ----- labeler -----------------------------------------------------------------------------
+
+/// An image-tower session labeling frames and images against a label pack. Thread-safe.
+#[derive(Debug, uniffi::Object)]
+pub struct Labeler {
+    inner: Arc<pelabel::Labeler>,
+}
+
+fn labeler_options(threads: Option<u32>) -> pelabel::LabelerOptions {
+    pelabel::LabelerOptions { threads: threads.map(size) }
+}
+
+#[uniffi::export]
+impl Labeler {
+    /// Opens the image tower in `model_dir` (the output of `pelabel split`, or any model path the
+    /// CLI accepts) with `pack`. `threads`: inference threads (`None`: every core).
+    #[uniffi::constructor]
+    pub fn open(model_dir: String, pack: Arc<LabelPack>, threads: Option<u32>) -> Result<Arc<Self>> {
+        guard(|| {
+            let model = pelabel::ModelFiles::discover(Path::new(&model_dir), None)?;
+            let inner = pelabel::Labeler::new(&model, pack.inner.clone(), &labeler_options(threads))?;
+            Ok(Arc::new(Self { inner: Arc::new(inner) }))
+        })
+    }
+
+    /// Opens from memory: the bytes of `image-tower.safetensors` and the text of `config.json`.
+    #[uniffi::constructor]
+    pub fn from_bytes(
+        image_tower: Vec<u8>,
+        config_json: String,
+        pack: Arc<LabelPack>,
+        threads: Option<u32>,
+    ) -> Result<Arc<Self>> {
+        guard(|| {
+            let options = labeler_options(threads);
+            let inner = pelabel::Labeler::from_bytes(image_tower, &config_json, pack.inner.clone(), &options)?;
+            Ok(Arc::new(Self { inner: Arc::new(inner) }))
+        })
+    }
+
+    /// Labels one camera buffer.
+    pub fn label_frame(&self, frame: CameraFrame, options: LabelOptions) -> Result<LabelOutcome> {
+        guard(|| {
+            let frame = frame.into_owned()?;
+            Ok(self.inner.label_frame(&frame.as_frame()?, &options.into())?.into())
+        })
+    }
+
+    /// Labels an encoded image (PNG, JPEG, WebP).
+    pub fn label_image(&self, encoded: Vec<u8>, options: LabelOptions) -> Result<LabelOutcome> {
+        guard(|| {
+            let image = pelabel::decode_image_bytes(&encoded, "<image bytes>")?;
+            Ok(self.inner.label_image(&image, &options.into())?.into())
+        })
+    }
+
+    /// Labels an image file.
+    pub fn label_image_file(&self, path: String, options: LabelOptions) -> Result<LabelOutcome> {
+        guard(|| {
+            let image = pelabel::decode_image_file(Path::new(&path))?;
+            Ok(self.inner.label_image(&image, &options.into())?.into())
+        })
+    }
+
+    /// Replaces the pack; calls in flight finish with the old one. Fails (keeping the old pack)
+    /// with `ModelMismatch` when the pack is for another model.
+    pub fn swap_pack(&self, pack: Arc<LabelPack>) -> Result<()> {
+        guard(|| Ok(self.inner.swap_pack(pack.inner.clone())?))
+    }
+
+    /// The current pack.
+    pub fn pack_info(&self) -> PackInfo {
+        pack_info(&self.inner.pack())
+    }
+
+    /// Fingerprint of the model; packs must be compiled for it.
+    pub fn model_fingerprint(&self) -> String {
+        self.inner.fingerprint().to_string()
+    }
+}
+
+// ----- live --------------------------------------------------------------------------------
+
+/// Live-mode settings.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct LiveOptions {
+    /// Half-life of the score smoothing in milliseconds of frame time (0: no smoothing).
+    #[uniffi(default = 250.0)]
+    pub half_life_ms: f32,
+    /// Smoothed cosine score at which a label appears.
+    #[uniffi(default = 0.2)]
+    pub enter_score: f32,
+    /// A visible label disappears below its enter threshold minus this margin.
+    #[uniffi(default = 0.02)]
+    pub exit_margin: f32,
+    /// Labels per result.
+    #[uniffi(default = 5)]
+    pub top_k: u32,
+    /// Raw candidates per frame that feed the smoother.
+    #[uniffi(default = 20)]
+    pub candidates: u32,
+}
+
+/// One smoothed label.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SmoothedLabel {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Smoothed cosine score.
+    pub score: f32,
+    /// Smoothed probability.
+    pub probability: f32,
+    /// Ancestors, nearest first.
+    pub parents: Vec<LabelRef>,
+}
+
+/// The result for one labelled frame.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LiveResult {
+    /// The timestamp given to `push`, ms.
+    pub timestamp_ms: u64,
+    /// From `push` to this result, ms.
+    pub latency_ms: f64,
+    /// Visible labels after smoothing and hysteresis, best first (empty: nothing recognised).
+    pub labels: Vec<SmoothedLabel>,
+    /// Name of the pack that labelled this frame.
+    pub pack_name: String,
+    /// Its version.
+    pub pack_version: String,
+}
+
+/// Counters of a live session.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LiveStats {
+    /// Frames pushed.
+    pub frames_in: u64,
+    /// Frames labelled.
+    pub labelled: u64,
+    /// Frames replaced by a newer one before the worker took them.
+    pub dropped: u64,
+    /// Frames that failed (reported to `on_error`).
+    pub failed: u64,
+    /// Median push-to-result latency over the last 256 results, ms.
+    pub latency_p50_ms: f64,
+    /// 95th percentile, ms.
+    pub latency_p95_ms: f64,
+}
+
+impl From<pelabel::LiveStats> for LiveStats {
+    fn from(s: pelabel::LiveStats) -> Self {
+        Self {
+            frames_in: s.frames_in,
+            labelled: s.labelled,
+            dropped: s.dropped,
+            failed: s.failed,
+            latency_p50_ms: s.latency_p50_ms,
+            latency_p95_ms: s.latency_p95_ms,
+        }
+    }
+}
+
+/// Implemented by the app: receives live results. Both methods are called synchronously on the
+/// labeler's worker thread; return quickly (hand the result to the UI thread yourself).
+#[uniffi::export(foreign)]
+pub trait LiveListener: Send + Sync {
+    /// A frame was labelled.
+    fn on_result(&self, result: LiveResult);
+    /// A frame failed (the session goes on with the next frame).
+    fn on_error(&self, timestamp_ms: u64, error: PelabelError);
+}
+
+/// A live session over a camera stream: `push` never blocks (latest frame wins).
+#[derive(uniffi::Object)]
+pub struct LiveLabeler {
+    labeler: Arc<pelabel::Labeler>,
+    inner: Mutex<Option<pelabel::LiveLabeler>>,
+    /// The counters at `stop`.
+    last: Mutex<Option<LiveStats>>,
+}
+
+impl std::fmt::Debug for LiveLabeler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveLabeler").finish_non_exhaustive()
+    }
+}
+
+impl LiveLabeler {
+    fn with<T>(&self, f: impl FnOnce(&pelabel::LiveLabeler) -> T) -> Result<T> {
+        let guard = self.inner.lock().map_err(|_| PelabelError::Internal { reason: "poisoned lock".into() })?;
+        guard.as_ref().map(f).ok_or(PelabelError::Stopped)
+    }
+
+    fn final_stats(&self) -> LiveStats {
+        let last = self.last.lock().ok().and_then(|l| l.clone());
+        last.unwrap_or(LiveStats::from(pelabel::LiveStats::default()))
+    }
+}
+
+#[uniffi::export]
+impl LiveLabeler {
+    /// Starts the worker for `labeler`; results go to `listener`.
+    #[uniffi::constructor]
+    pub fn start(labeler: Arc<Labeler>, options: LiveOptions, listener: Arc<dyn LiveListener>) -> Result<Arc<Self>> {
+        guard(|| {
+            let options = pelabel::LiveOptions {
+                half_life_ms: options.half_life_ms,
+                enter_score: options.enter_score,
+                exit_margin: options.exit_margin,
+                top_k: size(options.top_k),
+                candidates: size(options.candidates),
+            };
+            let on_error = listener.clone();
+            let inner = pelabel::LiveLabeler::start(
+                labeler.inner.clone(),
+                options,
+                Box::new(move |r: pelabel::LiveResult| {
+                    listener.on_result(LiveResult {
+                        timestamp_ms: r.timestamp_ms,
+                        latency_ms: r.latency_ms,
+                        labels: r
+                            .labels
+                            .into_iter()
+                            .map(|l| SmoothedLabel {
+                                id: l.id,
+                                name: l.name,
+                                score: l.score,
+                                probability: l.probability,
+                                parents: refs(l.parents),
+                            })
+                            .collect(),
+                        pack_name: r.pack.0,
+                        pack_version: r.pack.1,
+                    })
+                }),
+                Box::new(move |ts, e| on_error.on_error(ts, e.into())),
+            )?;
+            Ok(Arc::new(Self {
+                labeler: labeler.inner.clone(),
+                inner: Mutex::new(Some(inner)),
+                last: Mutex::new(None),
+            }))
+        })
+    }
+
+    /// Hands a frame to the worker and returns at once. A frame whose sizes do not add up fails
+    /// here with `InvalidFrame`; `Stopped` after `stop`.
+    pub fn push(&self, frame: CameraFrame, timestamp_ms: u64) -> Result<()> {
+        guard(|| {
+            let frame = frame.into_owned()?;
+            self.with(|live| live.push(pelabel::LiveInput::Frame(frame), timestamp_ms))
+        })
+    }
+
+    /// Replaces the pack while frames flow; each frame is labelled by exactly one pack.
+    pub fn swap_pack(&self, pack: Arc<LabelPack>) -> Result<()> {
+        guard(|| Ok(self.labeler.swap_pack(pack.inner.clone())?))
+    }
+
+    /// Current counters (the final ones after `stop`).
+    pub fn stats(&self) -> LiveStats {
+        self.with(|live| live.stats().into()).unwrap_or_else(|_| self.final_stats())
+    }
+
+    /// Waits until the worker has taken every pushed frame and is idle, up to `timeout_ms`;
+    /// true when idle.
+    pub fn wait_idle(&self, timeout_ms: u32) -> bool {
+        guard(|| self.with(|live| live.wait_idle(Duration::from_millis(u64::from(timeout_ms))))).unwrap_or(true)
+    }
+
+    /// Stops the worker after the frame in progress and returns the final counters. Further
+    /// pushes fail with `Stopped`.
+    pub fn stop(&self) -> LiveStats {
+        let live = self.inner.lock().ok().and_then(|mut g| g.take());
+        let stats = live.map(|l| LiveStats::from(l.stop()));
+        if let (Some(s), Ok(mut last)) = (&stats, self.last.lock()) {
+            *last = Some(s.clone());
+        }
+        stats.unwrap_or_else(|| self.final_stats())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panics_become_internal_errors() {
+        let r: Result<()> = guard(|| panic!("boom {}", 42));
+        match r {
+            Err(PelabelError::Internal { reason }) => assert_eq!(reason, "panic: boom 42"),
+            other => panic!("{other:?}"),
+        }
+        let r: Result<()> = guard(|| std::panic::panic_any(7u8));
+        assert!(matches!(r, Err(PelabelError::Internal { .. })));
+        assert_eq!(guard(|| Ok(3)).unwrap(), 3);
+    }
+
+    #[test]
+    fn sdk_errors_map_to_the_cases_apps_act_on() {
+        use pelabel::Error as E;
+        let s = || "x".to_string();
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let cases: Vec<(E, fn(&PelabelError) -> bool)> = vec![
+            (
+                E::Io { path: "/a/b".into(), source: missing },
+                |e| matches!(e, PelabelError::FileNotFound { path } if path == "/a/b"),
+            ),
+            (E::Io { path: "/a".into(), source: denied }, |e| matches!(e, PelabelError::Io { .. })),
+            (E::InvalidImage { reason: s() }, |e| matches!(e, PelabelError::InvalidFrame { .. })),
+            (E::ImageDecode { source_name: s(), reason: s() }, |e| matches!(e, PelabelError::InvalidImage { .. })),
+            (E::ModelMismatch { pack: s(), model: s() }, |e| matches!(e, PelabelError::ModelMismatch { .. })),
+            (E::DimensionMismatch { expected: 1, found: 2 }, |e| matches!(e, PelabelError::ModelMismatch { .. })),
+            (E::PackChecksum { source_name: s() }, |e| matches!(e, PelabelError::PackTampered { .. })),
+            (E::PackSignature { source_name: s() }, |e| matches!(e, PelabelError::PackSignatureInvalid { .. })),
+            (E::PackUnsigned { source_name: s() }, |e| matches!(e, PelabelError::PackUnsigned { .. })),
+            (E::PackMagic { source_name: s() }, |e| matches!(e, PelabelError::PackCorrupt { .. })),
+            (E::PackTruncated { source_name: s(), reason: s() }, |e| matches!(e, PelabelError::PackCorrupt { .. })),
+            (E::Key { path: "k".into(), reason: s() }, |e| matches!(e, PelabelError::InvalidKey { .. })),
+            (E::Checkpoint { path: "m".into(), reason: s() }, |e| matches!(e, PelabelError::InvalidModel { .. })),
+            (E::Index { reason: s() }, |e| matches!(e, PelabelError::Internal { .. })),
+        ];
+        for (sdk, ok) in cases {
+            let text = sdk.to_string();
+            let ffi = PelabelError::from(sdk);
+            assert!(ok(&ffi), "{text} became {ffi:?}");
+        }
+    }
+
+    fn bgra(bytes_per_row: u32, len: usize) -> CameraFrame {
+        CameraFrame {
+            width: 5,
+            height: 3,
+            pixels: FramePixels::Bgra { data: vec![0; len], bytes_per_row },
+            orientation: FrameOrientation::Right,
+            mirrored: true,
+            region: None,
+        }
+    }
+
+    #[test]
+    fn frames_are_validated_when_they_cross() {
+        assert!(bgra(24, 24 * 2 + 20).into_owned().is_ok(), "padded rows, short last row");
+        assert!(matches!(bgra(19, 100).into_owned(), Err(PelabelError::InvalidFrame { .. })));
+        assert!(matches!(bgra(24, 60).into_owned(), Err(PelabelError::InvalidFrame { .. })));
+        let mut f = bgra(20, 60);
+        f.region = Some(Region { x: 4, y: 0, width: 2, height: 1 });
+        assert!(matches!(f.into_owned(), Err(PelabelError::InvalidFrame { .. })));
+        let nv12 = |cbcr_len: usize| CameraFrame {
+            width: 5,
+            height: 3,
+            pixels: FramePixels::Nv12 {
+                y: vec![0; 8 * 3],
+                y_bytes_per_row: 8,
+                cbcr: vec![128; cbcr_len],
+                cbcr_bytes_per_row: 8,
+                range: YuvRange::Full,
+                matrix: YuvMatrix::Bt709,
+            },
+            orientation: FrameOrientation::Up,
+            mirrored: false,
+            region: Some(Region { x: 1, y: 1, width: 3, height: 2 }),
+        };
+        assert!(nv12(16).into_owned().is_ok(), "odd sizes: ceil(5/2) CbCr pairs, ceil(3/2) rows");
+        assert!(matches!(nv12(10).into_owned(), Err(PelabelError::InvalidFrame { .. })));
+    }
+}

@@ -1,0 +1,132 @@
+// The bindings scenario in Kotlin; scenario.py and the Swift ScenarioTests say the same, step by step.
+//
+// Compiled with the generated uniffi/pelabel_ffi/pelabel_ffi.kt and run on the JVM with JNA by
+// uniffi-bindings/tests/foreign.rs:  java -cp jna.jar:scenario.jar ScenarioKt scenario.properties
+
+import java.io.File
+import uniffi.pelabel_ffi.*
+
+var checks = 0
+
+fun verify(cond: Boolean, what: String) {
+    if (!cond) throw AssertionError(what)
+    checks++
+}
+
+inline fun <reified E : Throwable> expectError(what: String, f: () -> Unit): E {
+    try {
+        f()
+    } catch (e: Throwable) {
+        if (e is E) {
+            checks++
+            return e
+        }
+        throw AssertionError("$what: expected ${E::class.simpleName}, got ${e::class.simpleName}: ${e.message}")
+    }
+    throw AssertionError("$what: expected ${E::class.simpleName}, no error")
+}
+
+fun read(path: String): ByteArray = File(path).readBytes()
+
+fun main(args: Array<String>) {
+    val p = File(args[0]).readLines().filter { '=' in it }.associate { it.substringBefore('=') to it.substringAfter('=') }
+    val w = p.getValue("frame_width").toUInt()
+    val h = p.getValue("frame_height").toUInt()
+    val top3 = LabelOptions(topK = 3u, minScore = null, minProbability = null)
+
+    fun bgraFrame(bytesPerRow: UInt = p.getValue("bgra_bytes_per_row").toUInt(), data: ByteArray? = null) =
+        CameraFrame(w, h, FramePixels.Bgra(data ?: read(p.getValue("bgra_file")), bytesPerRow), FrameOrientation.UP, false, null)
+
+    fun nv12Frame() = CameraFrame(
+        w, h,
+        FramePixels.Nv12(
+            read(p.getValue("y_file")), p.getValue("y_bytes_per_row").toUInt(),
+            read(p.getValue("cbcr_file")), p.getValue("cbcr_bytes_per_row").toUInt(),
+            YuvRange.FULL, YuvMatrix.BT601,
+        ),
+        FrameOrientation.UP, false, null,
+    )
+
+    fun topId(outcome: LabelOutcome): String {
+        verify(outcome is LabelOutcome.Recognised, "recognised: $outcome")
+        return (outcome as LabelOutcome.Recognised).labels[0].id
+    }
+
+    // 1. Open the pack (signature verified) and the model, from files and from bytes.
+    val packA = LabelPack.load(p.getValue("pack_signed"), p.getValue("public_key_hex"))
+    val info = packA.info()
+    verify(info.name == p["pack_a_name"] && info.version == p["pack_a_version"], "pack info ${info.name} ${info.version}")
+    verify(info.signed && info.labelCount == p.getValue("pack_label_count").toULong() && info.labels.size.toULong() == info.labelCount, "signed, all labels")
+    val labeler = Labeler.open(p.getValue("model_dir"), packA, 2u)
+    verify(labeler.modelFingerprint() == info.modelFingerprint, "pack made for this model")
+    val fromBytes = Labeler.fromBytes(
+        read(p.getValue("image_tower")), File(p.getValue("config_json")).readText(),
+        LabelPack.fromBytes(read(p.getValue("pack_a")), null), 1u,
+    )
+
+    // 2. Label a BGRA frame and an NV12 frame with padded strides, and an encoded image.
+    verify(topId(labeler.labelFrame(bgraFrame(), top3)) == p["expected_bgra"], "BGRA frame label")
+    verify(topId(fromBytes.labelFrame(bgraFrame(), top3)) == p["expected_bgra"], "BGRA frame label (model from bytes)")
+    verify(topId(labeler.labelFrame(nv12Frame(), top3)) == p["expected_nv12"], "NV12 frame label")
+    verify(topId(labeler.labelImage(read(p.getValue("image_file")), top3)) == p["expected_image"], "encoded image label")
+    verify(topId(labeler.labelImageFile(p.getValue("image_file"), top3)) == p["expected_image"], "image file label")
+    val none = labeler.labelFrame(bgraFrame(), LabelOptions(3u, 1.5f, null))
+    verify(none is LabelOutcome.NothingRecognised && none.best != null, "nothing recognised")
+    val rotated = bgraFrame().copy(orientation = FrameOrientation.RIGHT, region = Region(1u, 2u, w / 2u, h / 2u))
+    verify(labeler.labelFrame(rotated, top3).let { it is LabelOutcome.Recognised && it.labels[0].score <= 1.0f }, "orientation and region cross")
+
+    // 3. Live labeler with a callback, and a pack swap while it runs.
+    class Listener : LiveListener {
+        val results = java.util.Collections.synchronizedList(mutableListOf<LiveResult>())
+        val errors = java.util.Collections.synchronizedList(mutableListOf<Pair<ULong, PelabelException>>())
+        override fun onResult(result: LiveResult) { results.add(result) }
+        override fun onError(timestampMs: ULong, error: PelabelException) { errors.add(timestampMs to error) }
+    }
+    val listener = Listener()
+    val live = LiveLabeler.start(labeler, LiveOptions(0.0f, -1.0f, 0.0f, 3u, 10u), listener)
+    val packB = LabelPack.load(p.getValue("pack_b"), null)
+    for (i in 0 until 6) {
+        if (i == 3) live.swapPack(packB)
+        live.push(bgraFrame(), (1000 + 33 * i).toULong())
+        verify(live.waitIdle(30_000u), "worker idle")
+    }
+    expectError<PelabelException.InvalidFrame>("bad frame pushed") { live.push(bgraFrame(4u * w - 1u), 5000u) }
+    expectError<PelabelException.ModelMismatch>("wrong-model swap while running") {
+        live.swapPack(LabelPack.load(p.getValue("pack_wrong_model"), null))
+    }
+    val stats = live.stop()
+    expectError<PelabelException.Stopped>("push after stop") { live.push(bgraFrame(), 6000u) }
+    val results = synchronized(listener.results) { listener.results.toList() }
+    verify(results.size == 6 && listener.errors.isEmpty(), "6 results, no errors: ${results.size} ${listener.errors}")
+    verify(results.map { it.timestampMs } == (0 until 6).map { (1000 + 33 * it).toULong() }, "timestamps in order")
+    verify(results.map { it.packName } == List(3) { p["pack_a_name"] } + List(3) { p["pack_b_name"] }, "swap took effect")
+    verify(results.all { it.labels.isNotEmpty() && it.labels[0].id == p["expected_bgra"] }, "live labels")
+    verify(stats.framesIn == 6uL && stats.labelled == 6uL && stats.failed == 0uL, "stats $stats")
+    verify(stats.latencyP95Ms >= stats.latencyP50Ms && stats.latencyP50Ms > 0.0, "latencies")
+    verify(labeler.packInfo().name == p["pack_b_name"], "labeler keeps the swapped pack")
+
+    // 4. Each error as a typed exception.
+    expectError<PelabelException.InvalidFrame>("stride too small") { labeler.labelFrame(bgraFrame(4u * w - 4u), top3) }
+    expectError<PelabelException.InvalidFrame>("buffer too short") { labeler.labelFrame(bgraFrame(data = ByteArray(100)), top3) }
+    val outside = bgraFrame().copy(region = Region(w - 1u, 0u, 8u, 8u))
+    expectError<PelabelException.InvalidFrame>("region outside") { labeler.labelFrame(outside, top3) }
+    expectError<PelabelException.InvalidImage>("undecodable image") { labeler.labelImage("not an image".toByteArray(), top3) }
+    expectError<PelabelException.ModelMismatch>("wrong-model pack") {
+        Labeler.open(p.getValue("model_dir"), LabelPack.load(p.getValue("pack_wrong_model"), null), 1u)
+    }
+    expectError<PelabelException.ModelMismatch>("wrong-model swap") { labeler.swapPack(LabelPack.load(p.getValue("pack_wrong_model"), null)) }
+    expectError<PelabelException.PackTampered>("tampered pack") { LabelPack.load(p.getValue("pack_tampered"), p.getValue("public_key_hex")) }
+    expectError<PelabelException.PackTampered>("tampered bytes") { LabelPack.fromBytes(read(p.getValue("pack_tampered")), null) }
+    expectError<PelabelException.PackSignatureInvalid>("other signer") { LabelPack.load(p.getValue("pack_signed"), p.getValue("other_public_key_hex")) }
+    expectError<PelabelException.PackUnsigned>("unsigned pack") { LabelPack.load(p.getValue("pack_a"), p.getValue("public_key_hex")) }
+    expectError<PelabelException.InvalidKey>("malformed key") { LabelPack.load(p.getValue("pack_signed"), "abc") }
+    expectError<PelabelException.PackCorrupt>("not a pack") { LabelPack.fromBytes("PK\u0003\u0004 nothing".toByteArray(), null) }
+    val e = expectError<PelabelException.FileNotFound>("missing pack") { LabelPack.load(p.getValue("missing_path"), null) }
+    verify(e.path == p["missing_path"], "the missing path is reported")
+    expectError<PelabelException.FileNotFound>("missing model") { Labeler.open(p.getValue("missing_path"), packA, 1u) }
+    expectError<PelabelException.InvalidModel>("model bytes") {
+        Labeler.fromBytes("nope".toByteArray(), File(p.getValue("config_json")).readText(), packA, 1u)
+    }
+
+    println("kotlin scenario (${p["mode"]} model): $checks checks passed")
+}
