@@ -392,7 +392,9 @@ def pelabel_source() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "sdk"], cwd=REPO, capture_output=True, text=True)
-        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+        here = head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+        # A prebuilt harness may come from another tree: say so rather than claim this one.
+        return f"{ARGS.harness} (prebuilt; repo now at {here})" if ARGS.harness else here
     except OSError:
         return "unknown"
 
