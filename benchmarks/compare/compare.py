@@ -576,8 +576,7 @@ def main() -> int:
         log(f"agreement {n:20s} cosine {a['cosine']:.8f}  max abs {a['max_abs']:.2e}  rel {a['rel_max_abs']:.2e}")
 
     log(f"measuring candle's f32 matmul peak ({ARGS.threads} threads)")
-    peak = matmul_peak(binary)
-    peak_gflops = peak["peak_gflops"]
+    peak_before = matmul_peak(binary)
 
     def timed(rt) -> float:
         """Milliseconds of one call: pelabel's as measured inside the harness (no pipe or JSON),
@@ -608,6 +607,13 @@ def main() -> int:
             time.sleep(0.2)
             timed(runtimes[n])
             solo[n] = [timed(runtimes[n]) for _ in range(ARGS.solo_runs)]
+    # The peak again after the rounds; the higher of the two counts, so a burst of load from
+    # other processes during one measurement does not lower the bar.
+    log("measuring the matmul peak again")
+    peak_after = matmul_peak(binary)
+    peak = max(peak_before, peak_after, key=lambda p: p["peak_gflops"])
+    peak["before_and_after_gflops"] = [peak_before["peak_gflops"], peak_after["peak_gflops"]]
+    peak_gflops = peak["peak_gflops"]
     load_end = os.getloadavg()
 
     memory = pelabel.cmd("stats") if pelabel is not None else None
@@ -644,7 +650,11 @@ def main() -> int:
     print(f"CPU: {cpu_model()}, {os.cpu_count()} logical cores; pelabel at {pelabel_source()}")
     print(f"load average at start {load_start[0]:.2f}, at end {load_end[0]:.2f} (1-min)")
     print(f"model FLOPs: {formula}")
-    print(f"candle f32 matmul peak ({ARGS.threads} threads): {peak_gflops:.1f} GFLOP/s (best per-shape median)")
+    print(
+        f"candle f32 matmul peak ({ARGS.threads} threads): {peak_gflops:.1f} GFLOP/s (best per-shape median; "
+        f"measured before / after the rounds: {peak['before_and_after_gflops'][0]:.1f} / "
+        f"{peak['before_and_after_gflops'][1]:.1f})"
+    )
     print()
     header = (
         f"{'runtime':20s} {'median ms':>10s} {'p10':>8s} {'p90':>8s} {'solo':>8s} {'pelabel/x':>10s} "
