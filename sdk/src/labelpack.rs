@@ -836,8 +836,8 @@ mod tests {
         let key = generate_signing_key().unwrap();
         let text = format!("  {}\n", hex::encode(key.verifying_key().to_bytes()));
         assert_eq!(verifying_key_from_hex(&text).unwrap(), key.verifying_key());
-        for bad in ["", "zz", &"ab".repeat(31), &"ab".repeat(33)] {
-            assert!(matches!(verifying_key_from_hex(bad), Err(Error::Key { .. })), "{bad:?}");
+        for bad in [String::new(), "zz".into(), "ab".repeat(31), "ab".repeat(33)] {
+            assert!(matches!(verifying_key_from_hex(&bad), Err(Error::Key { .. })), "{bad:?}");
         }
     }
 
