@@ -214,15 +214,17 @@ enum CacheCommand {
 
 #[derive(clap::Args)]
 struct SessionArgs {
-    /// Model: a `pelabel split` output (only the image tower is loaded) or any model path.
+    /// Model: a `pelabel split` output (only the image tower is loaded) or any model path
+    /// [default: $PELABEL_MODEL, else the bundled demo model].
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Preset to use when there is no config.json beside the weights.
     #[arg(long)]
     preset: Option<String>,
-    /// Label pack made for this model by `pelabel compile`.
+    /// Label pack made for this model by `pelabel compile` [default with the bundled demo model:
+    /// its demo-shapes pack; required with any other model].
     #[arg(long)]
-    pack: PathBuf,
+    pack: Option<PathBuf>,
     /// Require packs signed by this public key.
     #[arg(long, value_name = "KEY_PUB")]
     public_key: Option<PathBuf>,
@@ -239,9 +241,21 @@ struct SessionArgs {
 
 impl SessionArgs {
     fn open(&self) -> Result<Labeler> {
-        let files = ModelFiles::discover(&self.model, self.preset.as_deref())
-            .with_context(|| format!("cannot use model {}", self.model.display()))?;
-        let pack = load_pack(&self.pack, self.public_key.as_deref())?;
+        let model = resolve_model(self.model.as_deref())?;
+        let files = ModelFiles::discover(&model.path, self.preset.as_deref())
+            .with_context(|| format!("cannot use model {}", model.path.display()))?;
+        let pack_path = match (&self.pack, model.is_demo) {
+            (Some(p), _) => p.clone(),
+            (None, true) => demo_dir().join(DEMO_PACK),
+            (None, false) => {
+                return Err(UsageError(format!(
+                    "--pack is required with --model {} (only the bundled demo model has a default pack)",
+                    model.path.display()
+                ))
+                .into())
+            }
+        };
+        let pack = load_pack(&pack_path, self.public_key.as_deref())?;
         Ok(Labeler::new(&files, pack, &LabelerOptions { threads: self.threads })?)
     }
 
@@ -277,9 +291,10 @@ fn image_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 #[derive(clap::Args)]
 struct ModelArgs {
-    /// Model: a `pelabel split` output, a checkpoint directory with config.json, or a weights file.
+    /// Model: a `pelabel split` output, a checkpoint directory with config.json, or a weights file
+    /// [default: $PELABEL_MODEL, else the bundled demo model].
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Preset to use when there is no config.json beside the weights.
     #[arg(long)]
     preset: Option<String>,
@@ -291,11 +306,49 @@ fn parse_dtype(s: &str) -> std::result::Result<StorageDType, String> {
 
 impl ModelArgs {
     fn load(&self, towers: Towers) -> Result<PeCore> {
-        let files = ModelFiles::discover(&self.model, self.preset.as_deref())
-            .with_context(|| format!("cannot use model {}", self.model.display()))?;
+        let model = resolve_model(self.model.as_deref())?;
+        let files = ModelFiles::discover(&model.path, self.preset.as_deref())
+            .with_context(|| format!("cannot use model {}", model.path.display()))?;
         PeCore::load(files, towers, &candle_core::Device::Cpu)
-            .with_context(|| format!("cannot load model {}", self.model.display()))
+            .with_context(|| format!("cannot load model {}", model.path.display()))
     }
+}
+
+/// The bundled demo model's directory inside `models/demo/` (a `pelabel split` output, f16).
+const DEMO_MODEL: &str = "pe-core-demo";
+/// The bundled label pack compiled from `label-sets/demo-shapes.toml` for the demo model.
+const DEMO_PACK: &str = "demo-shapes.pelpack";
+
+/// `models/demo/` of the source tree this binary was built from, or `$PELABEL_DEMO_DIR`.
+fn demo_dir() -> PathBuf {
+    std::env::var_os("PELABEL_DEMO_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/demo"))
+}
+
+/// A model path chosen by `--model`, `$PELABEL_MODEL` or the bundled default.
+struct ChosenModel {
+    path: PathBuf,
+    /// True when no model was named, so the bundled demo model (and its pack) is used.
+    is_demo: bool,
+}
+
+fn resolve_model(given: Option<&Path>) -> Result<ChosenModel> {
+    if let Some(p) = given {
+        return Ok(ChosenModel { path: p.to_path_buf(), is_demo: false });
+    }
+    if let Some(p) = std::env::var_os("PELABEL_MODEL").filter(|p| !p.is_empty()) {
+        return Ok(ChosenModel { path: PathBuf::from(p), is_demo: false });
+    }
+    let path = demo_dir().join(DEMO_MODEL);
+    if !path.is_dir() {
+        bail!(
+            "no --model given and the bundled demo model is not at {} \
+             (pass --model, set PELABEL_MODEL, or PELABEL_DEMO_DIR to a copy of models/demo)",
+            path.display()
+        );
+    }
+    Ok(ChosenModel { path, is_demo: true })
 }
 
 #[derive(Serialize)]
@@ -325,10 +378,28 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            // Usage mistakes clap cannot see (an option required only in some combinations) exit
+            // with clap's usage code.
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }
+
+/// A usage mistake found after parsing (exit code 2, like clap's own).
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {

@@ -314,3 +314,55 @@ fn label_and_live_replay() {
     let out = pelabel(&["live", "--model", tiny, "--pack", &pack, empty.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+fn pelabel_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pelabel"));
+    cmd.args(args).current_dir(repo()).env_remove("PELABEL_MODEL").env_remove("PELABEL_DEMO_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// The README's first command: no --model and no --pack label the bundled example images with the
+/// bundled demo model and its pack, and every top label is the one in the file's name.
+#[test]
+fn default_model_labels_the_bundled_examples_correctly() {
+    let out = pelabel_env(&["label", "--json", "--top-k", "3", "models/demo/examples"], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = stdout_lines(&out);
+    assert_eq!(lines.len(), 8, "one line per example image");
+    for line in &lines {
+        let file = Path::new(line["input"].as_str().unwrap());
+        let want = file.file_stem().unwrap().to_str().unwrap().replace('-', " ");
+        assert_eq!(line["result"]["labels"][0]["name"], want.as_str(), "{}", file.display());
+    }
+    // classify and embed-text use the same default model.
+    let out = pelabel_env(
+        &["classify", "--json", "-t", "a photo of a yellow star.", "-t", "a photo of a blue circle.", "models/demo/examples/yellow-star.png"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("yellow star"));
+}
+
+#[test]
+fn default_model_choice_and_its_errors() {
+    let tiny = fixtures().join("tiny");
+    let tiny = tiny.to_str().unwrap();
+    let images = fixtures().join("images");
+    // Another model has no default pack: a usage error (exit 2) that says what to pass.
+    let out = pelabel_env(&["label", "--model", tiny, images.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--pack is required"));
+    // PELABEL_MODEL replaces the default model (and so needs --pack too).
+    let out = pelabel_env(&["label", images.to_str().unwrap()], &[("PELABEL_MODEL", tiny)]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pelabel_env(&["embed-text", "hello"], &[("PELABEL_MODEL", tiny)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout_lines(&out)[0]["embedding"].as_array().unwrap().len(), 32, "the tiny model's embedding");
+    // A missing bundled model is a runtime error naming where it looked.
+    let out = pelabel_env(&["embed-text", "hello"], &[("PELABEL_DEMO_DIR", "/nonexistent-demo")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-demo"));
+}

@@ -1,0 +1,175 @@
+//! The bundled demo model (`models/demo/`, issue [4]): parity of the Rust towers with PyTorch on
+//! its f16 weights, the committed label pack being the one `demo-shapes.toml` compiles to, and the
+//! end-to-end zero-shot accuracy of the Rust pipeline (decode → preprocess → image tower → pack →
+//! labels) on the committed held-out test set, against PyTorch's accuracy on the same images.
+//!
+//! The PyTorch side (`tests/fixtures/demo/`) is written by
+//! `models/demo/evaluate.py models/demo/pe-core-demo models/demo/testset --predictions
+//! tests/fixtures/demo/pytorch_predictions.json --fixture tests/fixtures/demo` (see
+//! models/demo/README.md).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use pelabel::{
+    compile_label_set, decode_image_file, preprocess_image, CompileOptions, LabelOptions, LabelPack, LabelSet,
+    Labeler, LabelerOptions, ModelFiles, PackLoadOptions, PeCore, PreprocessConfig, Towers,
+};
+use pelabel_tests::{cosine, load_expected, max_abs_diff, repo_root};
+use serde::Deserialize;
+
+fn demo() -> PathBuf {
+    repo_root().join("models/demo")
+}
+
+fn model_dir() -> PathBuf {
+    demo().join("pe-core-demo")
+}
+
+fn fixture_dir() -> PathBuf {
+    repo_root().join("tests/fixtures/demo")
+}
+
+#[derive(Deserialize)]
+struct Truth {
+    labels: Vec<String>,
+    eval_template: String,
+    images: Vec<TruthImage>,
+}
+
+#[derive(Deserialize)]
+struct TruthImage {
+    file: String,
+    label: String,
+    split: String,
+}
+
+fn truth() -> Truth {
+    let text = std::fs::read_to_string(demo().join("testset/truth.json")).expect("read testset/truth.json");
+    serde_json::from_str(&text).expect("parse truth.json")
+}
+
+#[derive(Deserialize)]
+struct TorchPredictions {
+    predictions: Vec<TorchPrediction>,
+}
+
+#[derive(Deserialize)]
+struct TorchPrediction {
+    file: String,
+    pred: String,
+    correct: bool,
+}
+
+/// The evaluation prompt of a label ("red star" → "a photo of a red star.").
+fn prompt(template: &str, label: &str) -> String {
+    let (colour, shape) = label.split_once(' ').expect("labels are '<colour> <shape>'");
+    template.replace("{colour}", colour).replace("{shape}", shape)
+}
+
+#[test]
+fn towers_match_pytorch_on_the_bundled_f16_weights() {
+    let model = PeCore::open(&model_dir(), Towers::Available).unwrap();
+    let expected = load_expected(&fixture_dir());
+    let truth = truth();
+
+    // Image tower, from the PNG files through the Pillow-exact preprocessing.
+    let want = &expected["image_embeds"];
+    let (k, d) = (want.shape[0], want.shape[1]);
+    assert!(k >= 8, "fixture has {k} image embeddings");
+    let size = model.config().vision.image_size as u32;
+    let mut worst = 0f32;
+    for (i, entry) in truth.images.iter().take(k).enumerate() {
+        let img = decode_image_file(&demo().join("testset").join(&entry.file)).unwrap();
+        let px = preprocess_image(&img, &PreprocessConfig::pe_core(size), model.device()).unwrap();
+        let got = model.encode_image(&px.unsqueeze(0).unwrap()).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        let w = &want.data[i * d..(i + 1) * d];
+        let diff = max_abs_diff(&got, w);
+        assert!(cosine(&got, w) > 0.99999, "{}: cosine {}", entry.file, cosine(&got, w));
+        worst = worst.max(diff);
+    }
+    eprintln!("demo model image tower vs PyTorch, {k} test images: max abs {worst:.2e}");
+    assert!(worst < 1e-4, "image embeddings differ from PyTorch by {worst}");
+
+    // Text tower, on every label prompt.
+    let prompts: Vec<String> = truth.labels.iter().map(|l| prompt(&truth.eval_template, l)).collect();
+    let refs: Vec<&str> = prompts.iter().map(String::as_str).collect();
+    let got = model.encode_text(&refs).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let diff = max_abs_diff(&got, &expected["text_embeds"].data);
+    eprintln!("demo model text tower vs PyTorch, {} prompts: max abs {diff:.2e}", prompts.len());
+    assert!(diff < 1e-4, "text embeddings differ from PyTorch by {diff}");
+
+    let scale = model.logit_scale().expect("the demo model has a logit_scale");
+    assert!((scale - expected["logit_scale"].data[0]).abs() < 1e-3, "logit_scale {scale}");
+}
+
+#[test]
+fn committed_pack_is_what_the_label_set_compiles_to() {
+    let set = LabelSet::from_file(&repo_root().join("label-sets/demo-shapes.toml")).unwrap();
+    let model = PeCore::open(&model_dir(), Towers::Text).unwrap();
+    let (fresh, _) = compile_label_set(&set, &model, &CompileOptions::default()).unwrap();
+    let committed = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
+    let (a, b) = (fresh.meta(), committed.meta());
+    assert_eq!(a.model_fingerprint, b.model_fingerprint, "pack made for another model: re-run the compile");
+    assert_eq!(a.label_set.name, b.label_set.name);
+    assert_eq!(a.label_set.version, b.label_set.version);
+    assert_eq!(a.labels.len(), 64);
+    assert_eq!(b.labels.len(), a.labels.len());
+    for (i, (x, y)) in a.labels.iter().zip(&b.labels).enumerate() {
+        assert_eq!((&x.id, &x.name, &x.prompts), (&y.id, &y.name, &y.prompts), "label {i}");
+        let diff = max_abs_diff(fresh.embedding(i).unwrap(), committed.embedding(i).unwrap());
+        assert!(diff < 1e-3, "label {}: embedding differs by {diff}: the committed pack is stale", x.id);
+    }
+}
+
+#[test]
+fn rust_pipeline_accuracy_matches_pytorch_and_reaches_90_percent_on_seen_combinations() {
+    let files = ModelFiles::discover(&model_dir(), None).unwrap();
+    let pack = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
+    // One thread: the tests of this binary run in parallel, and the model is tiny.
+    let labeler = Labeler::new(&files, pack, &LabelerOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let truth = truth();
+    let torch: TorchPredictions = serde_json::from_str(
+        &std::fs::read_to_string(fixture_dir().join("pytorch_predictions.json")).expect("read PyTorch predictions"),
+    )
+    .unwrap();
+    let torch: BTreeMap<&str, &TorchPrediction> = torch.predictions.iter().map(|p| (p.file.as_str(), p)).collect();
+    assert_eq!(torch.len(), truth.images.len(), "PyTorch predictions cover a different test set");
+
+    let options = LabelOptions { top_k: 1, min_score: None, min_probability: None };
+    // split -> (rust correct, torch correct, n)
+    let mut by_split: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
+    let mut disagreements = Vec::new();
+    for entry in &truth.images {
+        let img = decode_image_file(&demo().join("testset").join(&entry.file)).unwrap();
+        let outcome = labeler.label_image(&img, &options).unwrap();
+        let top = &outcome.labels()[0];
+        let t = torch.get(entry.file.as_str()).unwrap_or_else(|| panic!("no PyTorch prediction for {}", entry.file));
+        let s = by_split.entry(entry.split.as_str()).or_default();
+        s.0 += usize::from(top.name == entry.label);
+        s.1 += usize::from(t.correct);
+        s.2 += 1;
+        if top.name != t.pred {
+            disagreements.push(format!("{}: rust {:?} pytorch {:?}", entry.file, top.name, t.pred));
+        }
+    }
+    let pct = |c: usize, n: usize| 100.0 * c as f64 / n as f64;
+    let (mut rc, mut tc, mut n) = (0, 0, 0);
+    for (split, (r, t, m)) in &by_split {
+        eprintln!("demo accuracy {split:>6}: rust {:6.2} %  pytorch {:6.2} %  ({m} images)", pct(*r, *m), pct(*t, *m));
+        rc += r;
+        tc += t;
+        n += m;
+    }
+    eprintln!("demo accuracy    all: rust {:6.2} %  pytorch {:6.2} %  ({n} images)", pct(rc, n), pct(tc, n));
+    eprintln!("top-1 disagreements with PyTorch: {} {:?}", disagreements.len(), disagreements);
+
+    for (split, (r, t, m)) in &by_split {
+        let gap = (pct(*r, *m) - pct(*t, *m)).abs();
+        assert!(gap <= 0.5, "{split}: Rust and PyTorch top-1 differ by {gap:.2} points");
+    }
+    assert!((pct(rc, n) - pct(tc, n)).abs() <= 0.5);
+    let (r, _, m) = by_split["seen"];
+    assert!(pct(r, m) >= 90.0, "seen-combination top-1 {:.2} % is below 90 %", pct(r, m));
+    assert!(by_split.contains_key("unseen"), "the test set has no held-out combinations");
+}
