@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use pelabel::{
-    compile_label_set, decode_image_file, preprocess_image, CompileOptions, LabelOptions, LabelPack, LabelSet,
-    Labeler, LabelerOptions, ModelFiles, PackLoadOptions, PeCore, PreprocessConfig, Towers,
+    compile_label_set, decode_image_file, preprocess_image, CompileOptions, LabelOptions, LabelPack, LabelSet, Labeler,
+    LabelerOptions, ModelFiles, PackLoadOptions, PeCore, PreprocessConfig, Towers,
 };
 use pelabel_tests::{cosine, load_expected, max_abs_diff, repo_root};
 use serde::Deserialize;

@@ -337,9 +337,17 @@ fn default_model_labels_the_bundled_examples_correctly() {
         let want = file.file_stem().unwrap().to_str().unwrap().replace('-', " ");
         assert_eq!(line["result"]["labels"][0]["name"], want.as_str(), "{}", file.display());
     }
-    // classify and embed-text use the same default model.
+    // classify uses the same default model.
     let out = pelabel_env(
-        &["classify", "--json", "-t", "a photo of a yellow star.", "-t", "a photo of a blue circle.", "models/demo/examples/yellow-star.png"],
+        &[
+            "classify",
+            "--json",
+            "-t",
+            "a photo of a yellow star.",
+            "-t",
+            "a photo of a blue circle.",
+            "models/demo/examples/yellow-star.png",
+        ],
         &[],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
