@@ -21,10 +21,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[path = "../examples/common/mod.rs"]
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pelabel::{
-    write_random_checkpoint, Device, Frame, FramePreprocessor, IndexOptions, LabelPack, ModelFiles, PackLabel,
-    PackLabelSet, PackMeta, PeCoreConfig, Precision, PreprocessConfig, Tensor, TextTower, TowerStageTimes, VisionTower,
+    write_random_checkpoint, Device, Frame, FramePreprocessor, LabelPack, ModelFiles, PeCoreConfig, Precision,
+    PreprocessConfig, Tensor, TextTower, TowerStageTimes, VisionTower,
 };
 
 fn bench_dir() -> PathBuf {
@@ -131,37 +134,10 @@ fn text_tower(c: &mut Criterion) {
 fn label_pack(c: &mut Criterion) {
     let (n, dim) = (1000usize, 512usize);
     let mut seed = 0x1234_5678_u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    };
-    let embeddings: Vec<f32> = (0..n * dim).map(|_| next()).collect();
-    let meta = PackMeta {
-        model_fingerprint: "bench".into(),
-        label_set: PackLabelSet { name: "random".into(), version: "1.0.0".into(), description: None },
-        created_unix_s: 0,
-        created_by: "model bench".into(),
-        dim,
-        embedding_dtype: pelabel::EmbeddingDType::F16,
-        logit_scale: None,
-        labels: (0..n)
-            .map(|i| PackLabel {
-                id: format!("l{i}"),
-                name: format!("label {i}"),
-                parent: None,
-                min_score: None,
-                synonyms: vec![],
-                prompts: vec![],
-            })
-            .collect(),
-    };
-    let bytes =
-        LabelPack::new(meta, embeddings, &IndexOptions::default()).unwrap().to_bytes(&Default::default()).unwrap();
+    let bytes = common::random_pack_bytes(n, dim, "bench", "model bench", &mut seed).unwrap();
     let pack = LabelPack::from_bytes(&bytes, &Default::default()).unwrap();
     let query: Vec<f32> = {
-        let q: Vec<f32> = (0..dim).map(|_| next()).collect();
+        let q = common::random_values(&mut seed, dim);
         let norm = q.iter().map(|v| v * v).sum::<f32>().sqrt();
         q.iter().map(|v| v / norm).collect()
     };

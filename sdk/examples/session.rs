@@ -21,25 +21,13 @@
 
 use std::time::Instant;
 
-use pelabel::{
-    write_random_checkpoint, Frame, FramePreprocessor, IndexOptions, LabelOptions, LabelPack, Labeler, LabelerOptions,
-    ModelFiles, PackLabel, PackLabelSet, PackMeta, PeCoreConfig, Precision, Tensor, VisionTower,
-};
+mod common;
+use common::{memory_mib, random_pack_bytes};
 
-/// `VmRSS` / `VmHWM` of this process in MiB (Linux; 0 elsewhere).
-fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .map(|kib| kib / 1024.0)
-            .unwrap_or(0.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
+use pelabel::{
+    write_random_checkpoint, Frame, FramePreprocessor, LabelOptions, LabelPack, Labeler, LabelerOptions, ModelFiles,
+    PeCoreConfig, Precision, Tensor, VisionTower,
+};
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -69,35 +57,7 @@ fn main() -> pelabel::Result<()> {
     let dim = cfg.embed_dim();
 
     // A pack of random unit label embeddings for this model.
-    let mut seed = 0x1234_5678_u64;
-    let embeddings: Vec<f32> = (0..n_labels * dim)
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect();
-    let meta = PackMeta {
-        model_fingerprint: files.fingerprint()?,
-        label_set: PackLabelSet { name: "random".into(), version: "1.0.0".into(), description: None },
-        created_unix_s: 0,
-        created_by: "session example".into(),
-        dim,
-        embedding_dtype: pelabel::EmbeddingDType::F16,
-        logit_scale: None,
-        labels: (0..n_labels)
-            .map(|i| PackLabel {
-                id: format!("l{i}"),
-                name: format!("label {i}"),
-                parent: None,
-                min_score: None,
-                synonyms: vec![],
-                prompts: vec![],
-            })
-            .collect(),
-    };
-    let pack_bytes = LabelPack::new(meta, embeddings, &IndexOptions::default())?.to_bytes(&Default::default())?;
+    let pack_bytes = random_pack_bytes(n_labels, dim, &files.fingerprint()?, "session example", &mut 0x1234_5678_u64)?;
 
     let (rss_before, _) = memory_mib();
     let t = Instant::now();

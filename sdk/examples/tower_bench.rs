@@ -33,22 +33,10 @@ use std::time::Instant;
 
 use pelabel::{Device, ModelFiles, Precision, Tensor, VisionTower};
 
-type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+mod common;
+use common::memory_mib;
 
-/// `VmRSS` / `VmHWM` of this process in MiB (Linux; 0 elsewhere).
-fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .map(|kib| kib / 1024.0)
-            .unwrap_or(0.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
+type BoxResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 /// The value after `--name` in `args`, if any.
 fn flag(args: &[String], name: &str) -> Option<String> {
