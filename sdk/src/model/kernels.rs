@@ -14,6 +14,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use super::packed::{self, Epilogue, PackedF32};
 use super::quant::{matmul_bf16, pack_rows, PackedBf16};
 
 /// A raw pointer that may cross threads; every user writes disjoint ranges.
@@ -93,14 +94,7 @@ pub(crate) fn add_bias_rows(out: &mut [f32], n: usize, bias: &[f32], set: bool) 
     }
 }
 
-/// LayerNorm over rows of width `w`: `out = (x − mean) / sqrt(var + eps) · gamma + beta`
-/// (biased variance, like `torch.nn.LayerNorm`).
-pub(crate) fn layer_norm(x: &[f32], w: usize, gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
-    for (xr, or) in x.chunks_exact(w).zip(out.chunks_exact_mut(w)) {
-        layer_norm_row(xr, gamma, beta, eps, or);
-    }
-}
-
+#[inline(always)]
 fn layer_norm_row(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
     let n = x.len() as f32;
     let mean = sum8(x) / n;
@@ -123,6 +117,7 @@ fn layer_norm_row(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f
 }
 
 /// Sum with eight independent accumulators (vectorises without reassociation flags).
+#[inline(always)]
 fn sum8(x: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let mut chunks = x.chunks_exact(8);
@@ -183,10 +178,19 @@ fn gelu_erf_impl(x: &mut [f32]) {
 /// In-place softmax of one row (max-subtracted).
 #[inline(always)]
 fn softmax_impl(row: &mut [f32]) {
-    let mut m = [f32::NEG_INFINITY; 8];
-    let mut chunks = row.chunks_exact(8);
+    let inv = 1.0 / exp_shifted_impl(row);
+    for v in row.iter_mut() {
+        *v *= inv;
+    }
+}
+
+/// In place `row[i] = exp(row[i] − max(row))`; returns the sum (the softmax before its division).
+#[inline(always)]
+fn exp_shifted_impl(row: &mut [f32]) -> f32 {
+    let mut m = [f32::NEG_INFINITY; 16];
+    let mut chunks = row.chunks_exact(16);
     for c in &mut chunks {
-        for i in 0..8 {
+        for i in 0..16 {
             m[i] = m[i].max(c[i]);
         }
     }
@@ -194,29 +198,57 @@ fn softmax_impl(row: &mut [f32]) {
     for v in m {
         max = max.max(v);
     }
-    for v in row.iter_mut() {
-        *v = exp_poly(*v - max);
+    let mut acc = [0f32; 16];
+    let mut chunks = row.chunks_exact_mut(16);
+    for c in &mut chunks {
+        for i in 0..16 {
+            c[i] = exp_poly(c[i] - max);
+            acc[i] += c[i];
+        }
     }
-    let inv = 1.0 / sum8(row);
-    for v in row.iter_mut() {
-        *v *= inv;
+    let mut sum: f32 = acc.iter().sum();
+    for v in chunks.into_remainder() {
+        *v = exp_poly(*v - max);
+        sum += *v;
+    }
+    sum
+}
+
+#[inline(always)]
+fn layer_norm_impl(x: &[f32], w: usize, gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
+    for (xr, or) in x.chunks_exact(w).zip(out.chunks_exact_mut(w)) {
+        layer_norm_row(xr, gamma, beta, eps, or);
     }
 }
 
+/// Defines `$name`, which runs `$imp` compiled for AVX-512 or AVX2+FMA when the CPU has them
+/// (detected at run time, cached by `std`) and the portable build of `$imp` elsewhere.
 macro_rules! simd_dispatch {
-    ($(#[$doc:meta])* $name:ident, $avx2:ident, $imp:ident, ($($arg:ident: $ty:ty),*)) => {
+    ($(#[$doc:meta])* $name:ident, $avx2:ident, $avx512:ident, $imp:ident, ($($arg:ident: $ty:ty),*) $(-> $ret:ty)?) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
-        unsafe fn $avx2($($arg: $ty),*) {
+        unsafe fn $avx2($($arg: $ty),*) $(-> $ret)? {
+            $imp($($arg),*)
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512bw,avx2,fma")]
+        unsafe fn $avx512($($arg: $ty),*) $(-> $ret)? {
             $imp($($arg),*)
         }
 
         $(#[$doc])*
-        pub(crate) fn $name($($arg: $ty),*) {
+        pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
-                // SAFETY: the CPU supports the enabled features (checked just above).
-                return unsafe { $avx2($($arg),*) };
+            {
+                if has_avx512() {
+                    // SAFETY: the CPU supports the enabled features (checked just above).
+                    return unsafe { $avx512($($arg),*) };
+                }
+                if has_avx2_fma() {
+                    // SAFETY: as above.
+                    return unsafe { $avx2($($arg),*) };
+                }
             }
             $imp($($arg),*)
         }
@@ -225,17 +257,34 @@ macro_rules! simd_dispatch {
 
 simd_dispatch!(
     /// Exact-erf GELU in place (reference §12), on one chunk of values.
-    gelu_erf_chunk, gelu_erf_avx2, gelu_erf_impl, (x: &mut [f32])
+    gelu_erf_chunk, gelu_erf_avx2, gelu_erf_avx512, gelu_erf_impl, (x: &mut [f32])
 );
 simd_dispatch!(
     /// In-place softmax of one row.
-    softmax_row, softmax_avx2, softmax_impl, (row: &mut [f32])
+    softmax_row, softmax_avx2, softmax_avx512, softmax_impl, (row: &mut [f32])
+);
+simd_dispatch!(
+    /// In place `row[i] = exp(row[i] − max(row))`, returning the sum: a softmax whose division is
+    /// left to the caller (attention divides its `d` outputs instead of the `N` probabilities).
+    exp_shifted_row, exp_shifted_avx2, exp_shifted_avx512, exp_shifted_impl, (row: &mut [f32]) -> f32
+);
+simd_dispatch!(
+    /// LayerNorm over rows of width `w`: `out = (x − mean) / sqrt(var + eps) · gamma + beta`
+    /// (biased variance, like `torch.nn.LayerNorm`).
+    layer_norm, layer_norm_avx2, layer_norm_avx512, layer_norm_impl,
+    (x: &[f32], w: usize, gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32])
 );
 
 /// Whether AVX2 and FMA are available (cached by `std`).
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Whether AVX-512F/BW (and so AVX2, FMA) are available.
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bw") && has_avx2_fma()
 }
 
 /// Exact-erf GELU over a whole activation buffer, on all threads of the current pool.
@@ -256,7 +305,8 @@ const ATTN_TILE: usize = 48;
 /// and k, scales q by `1/√d`, and writes `softmax(q kᵀ) v` to `out[N, w]` in the same head layout.
 /// `scratch` is resized as needed and reused across calls. With `bf16` (a slot per head, reused),
 /// both products take bf16 operands with f32 accumulation (see [`super::quant`]); the softmax stays
-/// f32.
+/// f32. Otherwise, on CPUs with AVX-512, `kᵀ` and `v` are packed per head into `packed` (reused)
+/// for the f32 kernel of [`super::packed`]; elsewhere both products go to `gemm`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn attention(
     qkv: &[f32],
@@ -266,6 +316,7 @@ pub(crate) fn attention(
     rope: Option<(&[f32], &[f32])>,
     scratch: &mut Vec<f32>,
     bf16: Option<&mut Vec<(PackedBf16, PackedBf16)>>,
+    packed: &mut Vec<(PackedF32, PackedF32)>,
     out: &mut [f32],
 ) {
     let (h, d) = (heads, head_dim);
@@ -346,6 +397,46 @@ pub(crate) fn attention(
                 matmul_bf16(a16, rows, vp, dst, w, false);
             },
         );
+        return;
+    }
+    if packed::f32_supported() {
+        packed.resize_with(h, Default::default);
+        packed.par_iter_mut().enumerate().for_each(|(head, (kt, vp))| {
+            let k = &k_all[head * plane..][..plane];
+            let v = &v_all[head * plane..][..plane];
+            kt.resize(d, n);
+            vp.resize(n, d);
+            let (ktd, vpd) = (kt.data_mut(), vp.data_mut());
+            for t in 0..n {
+                for i in 0..d {
+                    ktd[PackedF32::offset(d, i, t)] = k[t * d + i];
+                    vpd[PackedF32::offset(n, t, i)] = v[t * d + i];
+                }
+            }
+        });
+        let packed = &*packed;
+        (0..h * tiles).into_par_iter().for_each_init(Vec::<f32>::new, |scores, task| {
+            let (head, tile) = (task / tiles, task % tiles);
+            let r0 = tile * ATTN_TILE;
+            let rows = ATTN_TILE.min(n - r0);
+            scores.resize(rows * n, 0.0);
+            let (kt, vp) = &packed[head];
+            let q = &q_all[head * plane + r0 * d..][..rows * d];
+            packed::matmul_f32(q, rows, d, kt, scores, n, Epilogue::default(), false);
+            let mut inv = [0f32; ATTN_TILE];
+            for (row, inv) in scores.chunks_exact_mut(n).zip(&mut inv) {
+                *inv = 1.0 / exp_shifted_row(row);
+            }
+            // SAFETY: rows r0..r0+rows, columns head·d.. of out (N×w) belong to this task only.
+            let dst =
+                unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(r0 * w + head * d), (rows - 1) * w + d) };
+            packed::matmul_f32(scores, rows, n, vp, dst, w, Epilogue::default(), false);
+            for (r, inv) in inv[..rows].iter().enumerate() {
+                for o in &mut dst[r * w..][..d] {
+                    *o *= inv;
+                }
+            }
+        });
         return;
     }
     (0..h * tiles).into_par_iter().for_each_init(Vec::<f32>::new, |scores, task| {

@@ -7,6 +7,7 @@
 mod config;
 mod kernels;
 mod layers;
+mod packed;
 mod quant;
 mod rope;
 mod text;

@@ -6,8 +6,8 @@
 //! error is the bf16 rounding of both operands (8 significant bits), which keeps the embedding's
 //! cosine to the f32 path above 0.999 on the fixtures (see the tests).
 //!
-//! The kernel needs AVX-512F + AVX512_BF16 at run time and Rust ≥ 1.89 at build time (when the
-//! intrinsics became stable); elsewhere [`bf16_supported`] is false and the tower stays in f32.
+//! The kernel needs AVX-512F + AVX512_BF16 at run time; elsewhere [`bf16_supported`] is false and
+//! the tower stays in f32.
 
 use rayon::prelude::*;
 
@@ -152,7 +152,6 @@ pub(crate) fn matmul_bf16(a: &[u32], m: usize, w: &PackedBf16, out: &mut [f32], 
     imp::matmul(a, m, w, out, ldo, accumulate);
 }
 
-#[rustversion::since(1.89)]
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use std::arch::x86_64::*;
@@ -263,18 +262,6 @@ mod imp {
     }
 }
 
-#[rustversion::not(since(1.89))]
-mod imp {
-    use super::PackedBf16;
-
-    pub(super) fn supported() -> bool {
-        false
-    }
-
-    pub(super) fn matmul(_a: &[u32], _m: usize, _w: &PackedBf16, _out: &mut [f32], _ldo: usize, _acc: bool) {}
-}
-
-#[rustversion::since(1.89)]
 #[cfg(not(target_arch = "x86_64"))]
 mod imp {
     use super::PackedBf16;
