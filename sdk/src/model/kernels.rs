@@ -14,7 +14,7 @@
 use gemm::Parallelism;
 use rayon::prelude::*;
 
-use super::packed::{self, Epilogue, PackedF32};
+use super::packed::{self, Epilogue, PackedF32, PackedI8, QuantRows};
 use super::quant::{matmul_bf16, pack_rows, PackedBf16};
 
 /// A raw pointer that may cross threads; every user writes disjoint ranges.
@@ -214,6 +214,41 @@ fn exp_shifted_impl(row: &mut [f32]) -> f32 {
     sum
 }
 
+/// `row[i] ← exp(row[i] − max)` rounded to `u8` steps of 1/255 into `bytes[i]` (the maximum is
+/// exactly 255); returns the sum of the bytes, the normaliser of the softmax the quantised row
+/// represents.
+#[inline(always)]
+fn exp_quantize_impl(row: &[f32], bytes: &mut [u8]) -> f32 {
+    let mut m = [f32::NEG_INFINITY; 16];
+    let mut chunks = row.chunks_exact(16);
+    for c in &mut chunks {
+        for i in 0..16 {
+            m[i] = m[i].max(c[i]);
+        }
+    }
+    let mut max = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    for v in m {
+        max = max.max(v);
+    }
+    let mut acc = [0f32; 16];
+    let mut src = row.chunks_exact(16);
+    let mut dst = bytes.chunks_exact_mut(16);
+    for (c, b) in (&mut src).zip(&mut dst) {
+        for i in 0..16 {
+            let q = (exp_poly(c[i] - max) * 255.0).round_ties_even();
+            acc[i] += q;
+            b[i] = q as u8;
+        }
+    }
+    let mut sum: f32 = acc.iter().sum();
+    for (&v, b) in src.remainder().iter().zip(dst.into_remainder()) {
+        let q = (exp_poly(v - max) * 255.0).round_ties_even();
+        sum += q;
+        *b = q as u8;
+    }
+    sum
+}
+
 #[inline(always)]
 fn layer_norm_impl(x: &[f32], w: usize, gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
     for (xr, or) in x.chunks_exact(w).zip(out.chunks_exact_mut(w)) {
@@ -263,11 +298,110 @@ simd_dispatch!(
     /// In-place softmax of one row.
     softmax_row, softmax_avx2, softmax_avx512, softmax_impl, (row: &mut [f32])
 );
+/// Softmax numerators of one row as `u8` (see `exp_quantize_impl`), returning their sum.
+/// `bytes` must be at least as long as `row`.
+pub(crate) fn exp_quantize_row(row: &[f32], bytes: &mut [u8]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() && bytes.len() >= row.len() {
+        // SAFETY: the features were detected just above; bytes covers row (checked).
+        return unsafe { avx512::exp_quantize(row, bytes) };
+    }
+    exp_quantize_impl(row, bytes)
+}
+
 simd_dispatch!(
     /// In place `row[i] = exp(row[i] − max(row))`, returning the sum: a softmax whose division is
     /// left to the caller (attention divides its `d` outputs instead of the `N` probabilities).
-    exp_shifted_row, exp_shifted_avx2, exp_shifted_avx512, exp_shifted_impl, (row: &mut [f32]) -> f32
+    exp_shifted_portable, exp_shifted_avx2, exp_shifted_avx512, exp_shifted_impl, (row: &mut [f32]) -> f32
 );
+
+/// In place `row[i] = exp(row[i] − max(row))`, returning the sum: a softmax whose division is left
+/// to the caller (attention divides its `d` outputs instead of the `N` probabilities).
+pub(crate) fn exp_shifted_row(row: &mut [f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the features were detected just above.
+        return unsafe { avx512::exp_shifted(row) };
+    }
+    exp_shifted_portable(row)
+}
+
+/// Hand-written AVX-512 versions of the softmax loops (the compiler does not vectorise the `u8`
+/// rounding of `exp_quantize_impl`, and `vscalefps` beats rebuilding the exponent bits).
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    /// `exp(x)` on 16 lanes: the Cephes polynomial of `exp_poly`, exponent applied by `vscalefps`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn exp(x: __m512) -> __m512 {
+        let x = _mm512_max_ps(x, _mm512_set1_ps(-87.336_55));
+        let fx = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(_mm512_fmadd_ps(
+            x,
+            _mm512_set1_ps(std::f32::consts::LOG2_E),
+            _mm512_set1_ps(0.5),
+        ));
+        let r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693_359_4), x);
+        let r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.121_944_4e-4), r);
+        let mut y = _mm512_set1_ps(1.987_569_1e-4);
+        for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
+            y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(c));
+        }
+        y = _mm512_fmadd_ps(_mm512_mul_ps(y, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0)));
+        _mm512_scalef_ps(y, fx)
+    }
+
+    fn mask(len: usize, i: usize) -> __mmask16 {
+        let left = len - i * 16;
+        if left >= 16 {
+            0xFFFF
+        } else {
+            ((1u32 << left) - 1) as u16
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn row_max(row: &[f32]) -> f32 {
+        let low = _mm512_set1_ps(f32::NEG_INFINITY);
+        let mut m = low;
+        for i in 0..row.len().div_ceil(16) {
+            m = _mm512_max_ps(m, _mm512_mask_loadu_ps(low, mask(row.len(), i), row.as_ptr().add(i * 16)));
+        }
+        _mm512_reduce_max_ps(m)
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn exp_shifted(row: &mut [f32]) -> f32 {
+        let max = _mm512_set1_ps(row_max(row));
+        let mut acc = _mm512_setzero_ps();
+        for i in 0..row.len().div_ceil(16) {
+            let m = mask(row.len(), i);
+            let p = row.as_mut_ptr().add(i * 16);
+            let e = exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, p), max));
+            acc = _mm512_mask_add_ps(acc, m, acc, e);
+            _mm512_mask_storeu_ps(p, m, e);
+        }
+        _mm512_reduce_add_ps(acc)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    pub(super) unsafe fn exp_quantize(row: &[f32], bytes: &mut [u8]) -> f32 {
+        let max = _mm512_set1_ps(row_max(row));
+        let scale = _mm512_set1_ps(255.0);
+        let mut acc = _mm512_setzero_si512();
+        for i in 0..row.len().div_ceil(16) {
+            let m = mask(row.len(), i);
+            let e = exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row.as_ptr().add(i * 16)), max));
+            // Round to nearest even (MXCSR default); e ≤ 1, so q ≤ 255.
+            let q = _mm512_maskz_cvtps_epi32(m, _mm512_mul_ps(e, scale));
+            acc = _mm512_add_epi32(acc, q);
+            _mm_mask_storeu_epi8(bytes.as_mut_ptr().add(i * 16) as *mut i8, m, _mm512_cvtepi32_epi8(q));
+        }
+        _mm512_reduce_add_epi32(acc) as f32
+    }
+}
 simd_dispatch!(
     /// LayerNorm over rows of width `w`: `out = (x − mean) / sqrt(var + eps) · gamma + beta`
     /// (biased variance, like `torch.nn.LayerNorm`).
@@ -305,8 +439,10 @@ const ATTN_TILE: usize = 48;
 /// and k, scales q by `1/√d`, and writes `softmax(q kᵀ) v` to `out[N, w]` in the same head layout.
 /// `scratch` is resized as needed and reused across calls. With `bf16` (a slot per head, reused),
 /// both products take bf16 operands with f32 accumulation (see [`super::quant`]); the softmax stays
-/// f32. Otherwise, on CPUs with AVX-512, `kᵀ` and `v` are packed per head into `packed` (reused)
-/// for the f32 kernel of [`super::packed`]; elsewhere both products go to `gemm`.
+/// f32. With `int8`, `kᵀ` (per key) and `v` (per channel) are quantised per head and both products
+/// run on the int8 kernel of [`super::packed`] with per-row quantised `q` and unnormalised
+/// probabilities. Otherwise, on CPUs with AVX-512, `kᵀ` and `v` are packed per head into `packed`
+/// (reused) for the f32 kernel; elsewhere both products go to `gemm`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn attention(
     qkv: &[f32],
@@ -317,6 +453,7 @@ pub(crate) fn attention(
     scratch: &mut Vec<f32>,
     bf16: Option<&mut Vec<(PackedBf16, PackedBf16)>>,
     packed: &mut Vec<(PackedF32, PackedF32)>,
+    int8: bool,
     out: &mut [f32],
 ) {
     let (h, d) = (heads, head_dim);
@@ -395,6 +532,45 @@ pub(crate) fn attention(
                 let dst =
                     unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(r0 * w + head * d), (rows - 1) * w + d) };
                 matmul_bf16(a16, rows, vp, dst, w, false);
+            },
+        );
+        return;
+    }
+    if int8 && packed::int8_supported() {
+        let heads: Vec<(PackedI8, PackedI8)> = (0..h)
+            .into_par_iter()
+            .map(|head| {
+                let k = &k_all[head * plane..][..plane];
+                let v = &v_all[head * plane..][..plane];
+                (PackedI8::from_key_rows(k, n, d), PackedI8::from_value_rows(v, n, d))
+            })
+            .collect();
+        let heads = &heads;
+        (0..h * tiles).into_par_iter().for_each_init(
+            || (Vec::<f32>::new(), QuantRows::default(), QuantRows::default()),
+            |(scores, qa, pa), task| {
+                let (head, tile) = (task / tiles, task % tiles);
+                let r0 = tile * ATTN_TILE;
+                let rows = ATTN_TILE.min(n - r0);
+                scores.resize(rows * n, 0.0);
+                let (kt, vq) = &heads[head];
+                qa.quantize(&q_all[head * plane + r0 * d..][..rows * d], rows, d);
+                packed::matmul_i8(qa, kt, scores, n, Epilogue::default(), false);
+                let mut inv = [0f32; ATTN_TILE];
+                pa.fill(rows, n, |r, bytes| {
+                    inv[r] = 1.0 / exp_quantize_row(&scores[r * n..][..n], bytes);
+                    (1.0, 0)
+                });
+                // SAFETY: rows r0..r0+rows, columns head·d.. of out (N×w) belong to this task only.
+                let dst =
+                    unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(r0 * w + head * d), (rows - 1) * w + d) };
+                // Probabilities are u / Σu: the bytes go in with scale 1, the division after.
+                packed::matmul_i8(pa, vq, dst, w, Epilogue::default(), false);
+                for (r, inv) in inv[..rows].iter().enumerate() {
+                    for o in &mut dst[r * w..][..d] {
+                        *o *= inv;
+                    }
+                }
             },
         );
         return;
@@ -539,6 +715,25 @@ mod tests {
         for (p, &v) in row.iter().zip(&orig) {
             let want = ((v - max) as f64).exp() / denom;
             assert!((*p as f64 - want).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn exp_rows_match_the_portable_ones() {
+        for len in [1, 7, 16, 33, 577] {
+            let row: Vec<f32> = (0..len).map(|i| (i as f32 * 0.91).sin() * 9.0 - 2.0).collect();
+            let (mut fast, mut slow) = (row.clone(), row.clone());
+            let (sf, ss) = (exp_shifted_row(&mut fast), exp_shifted_impl(&mut slow));
+            assert!((sf - ss).abs() <= 1e-5 * ss, "{len}: sum {sf} vs {ss}");
+            for (a, b) in fast.iter().zip(&slow) {
+                assert!((a - b).abs() <= 2e-7 * b.max(1e-30) + 1e-37, "{len}: {a} vs {b}");
+            }
+            let (mut qf, mut qs) = (vec![7u8; len + 3], vec![7u8; len + 3]);
+            let (sf, ss) = (exp_quantize_row(&row, &mut qf), exp_quantize_impl(&row, &mut qs));
+            assert_eq!(qf, qs, "{len}");
+            assert_eq!(sf, ss);
+            assert_eq!(sf, qs[..len].iter().map(|&b| b as f32).sum::<f32>());
+            assert!(qs[..len].contains(&255) && qs[len..] == [7, 7, 7], "{len}: max maps to 255, nothing past the row");
         }
     }
 

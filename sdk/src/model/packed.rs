@@ -106,7 +106,97 @@ pub(crate) struct PackedI8 {
 }
 
 impl PackedI8 {
+    /// `kᵀ` of attention: the `[d, n]` matrix whose column `t` is row `t` of `keys[n, d]`,
+    /// quantised per column (per key). Four consecutive rows of a column are one lane, so each
+    /// key row becomes `⌈d/4⌉` whole lanes.
+    pub(crate) fn from_key_rows(keys: &[f32], n: usize, d: usize) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if int8_supported() {
+            // SAFETY: the features were detected just above.
+            return unsafe { imp::from_key_rows(keys, n, d) };
+        }
+        Self::from_key_rows_impl(keys, n, d)
+    }
+
+    #[inline(always)]
+    fn from_key_rows_impl(keys: &[f32], n: usize, d: usize) -> Self {
+        let (nb, kq) = (n.div_ceil(PANEL), d.div_ceil(4));
+        let mut p =
+            Self { k: d, n, data: vec![0; nb * kq * PANEL], scale: vec![0.0; nb * PANEL], colsum: vec![0; nb * PANEL] };
+        for (t, row) in keys.chunks_exact(d).take(n).enumerate() {
+            let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let s = if amax > 0.0 && amax.is_finite() { amax / 127.0 } else { 1.0 };
+            let inv = 1.0 / s;
+            let mut q = [0i8; 4];
+            let mut sum = 0i32;
+            for (lane, quad) in row.chunks(4).enumerate() {
+                q.fill(0);
+                for (dst, &v) in q.iter_mut().zip(quad) {
+                    *dst = (v * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+                    sum += i32::from(*dst);
+                }
+                p.data[((t / PANEL) * kq + lane) * PANEL + t % PANEL] = u32::from_le_bytes(q.map(|b| b as u8));
+            }
+            (p.scale[t], p.colsum[t]) = (s, sum);
+        }
+        p
+    }
+
+    /// `v` of attention: `values[n, d]` as the `[n, d]` weight matrix, quantised per column
+    /// (per channel).
+    pub(crate) fn from_value_rows(values: &[f32], n: usize, d: usize) -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if int8_supported() {
+            // SAFETY: the features were detected just above.
+            return unsafe { imp::from_value_rows(values, n, d) };
+        }
+        Self::from_value_rows_impl(values, n, d)
+    }
+
+    #[inline(always)]
+    fn from_value_rows_impl(values: &[f32], n: usize, d: usize) -> Self {
+        let (nb, kq) = (d.div_ceil(PANEL), n.div_ceil(4));
+        let mut p = Self {
+            k: n,
+            n: d,
+            data: vec![0; nb * kq * PANEL],
+            scale: vec![0.0; nb * PANEL],
+            colsum: vec![0; nb * PANEL],
+        };
+        let values = &values[..n * d];
+        let mut amax = vec![0f32; d];
+        for row in values.chunks_exact(d) {
+            for (m, v) in amax.iter_mut().zip(row) {
+                *m = m.max(v.abs());
+            }
+        }
+        let inv: Vec<f32> = amax
+            .iter()
+            .zip(&mut p.scale)
+            .map(|(&a, s)| {
+                *s = if a > 0.0 && a.is_finite() { a / 127.0 } else { 1.0 };
+                1.0 / *s
+            })
+            .collect();
+        let mut q = vec![0u32; d];
+        for (tq, rows) in values.chunks(4 * d).enumerate() {
+            q.fill(0);
+            for (j, row) in rows.chunks_exact(d).enumerate() {
+                for (c, (&v, &iv)) in row.iter().zip(&inv).enumerate() {
+                    let b = (v * iv).round_ties_even().clamp(-127.0, 127.0) as i32;
+                    p.colsum[c] += b;
+                    q[c] |= u32::from(b as i8 as u8) << (8 * j);
+                }
+            }
+            for (c, &lane) in q.iter().enumerate() {
+                p.data[((c / PANEL) * kq + tq) * PANEL + c % PANEL] = lane;
+            }
+        }
+        p
+    }
+
     /// Quantises the `[k, n]` matrix whose element `(r, c)` is `at(r, c)`.
+    #[inline(always)]
     pub(crate) fn quantize(k: usize, n: usize, at: impl Fn(usize, usize) -> f32) -> Self {
         let nb = n.div_ceil(PANEL);
         let kq = k.div_ceil(4);
@@ -117,9 +207,10 @@ impl PackedI8 {
             let amax = (0..k).map(|r| at(r, c).abs()).fold(0f32, f32::max);
             let s = if amax > 0.0 && amax.is_finite() { amax / 127.0 } else { 1.0 };
             scale[c] = s;
+            let inv = 1.0 / s;
             let (b, j) = (c / PANEL, c % PANEL);
             for r in 0..k {
-                let q = (at(r, c) / s).round_ties_even().clamp(-127.0, 127.0) as i8;
+                let q = (at(r, c) * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
                 colsum[c] += i32::from(q);
                 bytes[((b * kq + r / 4) * PANEL + j) * 4 + r % 4] = q;
             }
@@ -185,11 +276,33 @@ impl QuantRows {
     }
 }
 
+impl QuantRows {
+    /// Fills `m` rows of width `k` by `f(row, bytes)`, which writes the row's `u8` values to
+    /// `bytes` (`⌈k/4⌉·4` long, zeroed; bytes past `k` must stay 0) and returns its
+    /// `(scale, zero point)`.
+    pub(crate) fn fill(&mut self, m: usize, k: usize, mut f: impl FnMut(usize, &mut [u8]) -> (f32, i32)) {
+        let kq = k.div_ceil(4);
+        self.m = m;
+        self.kq = kq;
+        self.data.clear();
+        self.data.resize(m * kq, 0);
+        self.scale.resize(m, 0.0);
+        self.zero.resize(m, 0);
+        for (r, lanes) in self.data.chunks_exact_mut(kq).enumerate() {
+            // SAFETY: a u32 slice viewed as its bytes (alignment 1, every bit pattern valid). The
+            // kernels read lanes as little-endian bytes, which is this view on x86-64, the only
+            // target of the int8 kernel.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(lanes.as_mut_ptr() as *mut u8, kq * 4) };
+            (self.scale[r], self.zero[r]) = f(r, bytes);
+        }
+    }
+}
+
 /// One row to `u8` lanes; returns `(scale, zero point)`. Non-finite values give a zero row.
 fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
     #[cfg(target_arch = "x86_64")]
-    if row.len() % 16 == 0 && int8_supported() {
-        // SAFETY: the CPU has AVX-512F/BW (checked); dst holds row.len() / 4 lanes.
+    if int8_supported() && dst.len() == row.len().div_ceil(4) {
+        // SAFETY: the CPU has AVX-512F/BW/VL (checked); dst holds ⌈len/4⌉ lanes (checked).
         return unsafe { imp::quantize_row(row, dst) };
     }
     quantize_row_portable(row, dst)
@@ -306,21 +419,43 @@ mod imp {
     pub(super) fn int8_supported() -> bool {
         f32_supported()
             && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
             && std::arch::is_x86_feature_detected!("avx512vnni")
     }
 
     /// Rows per register tile: 12 rows × 2 registers = 24 accumulators.
     const MR: usize = 12;
 
-    /// [`super::quantize_row`] for rows whose length is a multiple of 16, 16 values per step.
-    /// Rounding is to nearest even (the default MXCSR mode), like the portable version.
-    #[target_feature(enable = "avx512f,avx512bw")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+    pub(super) unsafe fn from_key_rows(keys: &[f32], n: usize, d: usize) -> PackedI8 {
+        PackedI8::from_key_rows_impl(keys, n, d)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+    pub(super) unsafe fn from_value_rows(values: &[f32], n: usize, d: usize) -> PackedI8 {
+        PackedI8::from_value_rows_impl(values, n, d)
+    }
+
+    /// [`super::quantize_row`], 16 values per step (the last step masked). Rounding is to
+    /// nearest even (the default MXCSR mode), like the portable version.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     pub(super) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
-        debug_assert!(row.len() % 16 == 0 && dst.len() * 4 >= row.len());
+        debug_assert!(dst.len() == row.len().div_ceil(4));
+        let len = row.len();
+        let steps = len.div_ceil(16);
+        let mask = |i: usize| -> __mmask16 {
+            let left = len - i * 16;
+            if left >= 16 {
+                0xFFFF
+            } else {
+                ((1u32 << left) - 1) as u16
+            }
+        };
         let zero = _mm512_setzero_ps();
         let (mut lo, mut hi, mut poison) = (zero, zero, zero);
-        for c in row.chunks_exact(16) {
-            let v = _mm512_loadu_ps(c.as_ptr());
+        for i in 0..steps {
+            // Masked-off lanes load as 0, which changes neither bound (both start at 0).
+            let v = _mm512_maskz_loadu_ps(mask(i), row.as_ptr().add(i * 16));
             lo = _mm512_min_ps(lo, v);
             hi = _mm512_max_ps(hi, v);
             poison = _mm512_add_ps(poison, _mm512_mul_ps(v, zero));
@@ -335,11 +470,16 @@ mod imp {
         let z = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
         let (vinv, vz) = (_mm512_set1_ps(inv), _mm512_set1_ps(z));
         let (q_lo, q_hi) = (_mm512_setzero_si512(), _mm512_set1_epi32(255));
-        let out = dst.as_mut_ptr() as *mut __m128i;
-        for (i, c) in row.chunks_exact(16).enumerate() {
-            let v = _mm512_fmadd_ps(_mm512_loadu_ps(c.as_ptr()), vinv, vz);
+        // Padding bytes of the last lane must be 0 (they meet zero weights).
+        if let Some(last) = dst.last_mut() {
+            *last = 0;
+        }
+        let out = dst.as_mut_ptr() as *mut i8;
+        for i in 0..steps {
+            let m = mask(i);
+            let v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row.as_ptr().add(i * 16)), vinv, vz);
             let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), q_lo), q_hi);
-            _mm_storeu_si128(out.add(i), _mm512_cvtepi32_epi8(q));
+            _mm_mask_storeu_epi8(out.add(i * 16), m, _mm512_cvtepi32_epi8(q));
         }
         (s, z as i32)
     }
@@ -674,20 +814,38 @@ mod tests {
         assert_eq!(quantize_row(&[2.0; 4], &mut lanes[..1]).0, 2.0 / 255.0);
     }
 
+    /// The attention constructors build exactly what the generic one builds from the same matrix.
+    #[test]
+    fn key_and_value_packing_match_the_generic_quantiser() {
+        for (n, d) in [(1, 4), (37, 64), (577, 64), (9, 6)] {
+            let rows = data(n * d, n as f32);
+            let keys = PackedI8::from_key_rows(&rows, n, d);
+            let want = PackedI8::quantize(d, n, |i, t| rows[t * d + i]);
+            assert_eq!((keys.k, keys.n), (d, n));
+            assert_eq!(keys.data, want.data, "keys {n}x{d}");
+            assert_eq!((&keys.scale, &keys.colsum), (&want.scale, &want.colsum));
+            let values = PackedI8::from_value_rows(&rows, n, d);
+            let want = PackedI8::quantize(n, d, |t, i| rows[t * d + i]);
+            assert_eq!((values.k, values.n), (n, d));
+            assert_eq!(values.data, want.data, "values {n}x{d}");
+            assert_eq!((&values.scale, &values.colsum), (&want.scale, &want.colsum));
+        }
+    }
+
     #[test]
     fn vector_row_quantisation_matches_the_portable_one() {
         if !int8_supported() {
             return;
         }
-        for len in [16, 192, 768] {
+        for len in [1, 5, 16, 31, 192, 577, 768] {
             let mut row = data(len, len as f32);
-            row[3] = 0.5; // exact halves: ties go to even in both
-            let (mut a, mut b) = (vec![0u32; len / 4], vec![0u32; len / 4]);
+            row[len / 2] = 0.5; // exact halves: ties go to even in both
+            let (mut a, mut b) = (vec![u32::MAX; len.div_ceil(4)], vec![0u32; len.div_ceil(4)]);
             assert_eq!(quantize_row(&row, &mut a), quantize_row_portable(&row, &mut b));
             let diff = a.iter().zip(&b).flat_map(|(x, y)| x.to_le_bytes().into_iter().zip(y.to_le_bytes()));
             // x·(1/s) + z in one fused step vs two roundings: at most one step apart, rarely.
             assert!(diff.filter(|(x, y)| x != y).all(|(x, y)| x.abs_diff(y) == 1));
-            row[7] = f32::INFINITY;
+            row[len - 1] = f32::INFINITY;
             assert_eq!(quantize_row(&row, &mut a), (1.0, 0));
             assert!(a.iter().all(|&l| l == 0));
         }

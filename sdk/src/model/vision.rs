@@ -592,7 +592,8 @@ impl VisionTower {
             blk.qkv.forward(hbuf, n, qkv, false, &mut ws.dense);
             let attn = sized(&mut ws.attn, n * w);
             let bf16 = (self.precision == Precision::Bf16).then_some(&mut ws.heads16);
-            attention(qkv, n, heads, d, rope, &mut ws.heads, bf16, &mut ws.heads32, attn);
+            let int8 = self.precision == Precision::Int8;
+            attention(qkv, n, heads, d, rope, &mut ws.heads, bf16, &mut ws.heads32, int8, attn);
             blk.out_proj.forward(attn, n, x, true, &mut ws.dense);
             blk.ln_2.apply(x, hbuf);
             let mlp = sized(&mut ws.mlp, n * mlp_w);
