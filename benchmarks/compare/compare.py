@@ -36,7 +36,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 MODEL_NAME = "vit_pe_core_tiny_patch16_384"
 PELABEL_PRESET = "PE-Core-T16-384"
-ALL_RUNTIMES = ["pytorch", "onnxruntime", "onnxruntime-int8", "executorch-xnnpack", "pelabel", "pelabel-bf16"]
+ALL_RUNTIMES = [
+    "pytorch",
+    "onnxruntime",
+    "onnxruntime-int8",
+    "executorch-xnnpack",
+    "pelabel",
+    "pelabel-int8",
+    "pelabel-bf16",
+]
+# pelabel's reduced-precision paths (harness name -> --precision value).
+PELABEL_REDUCED = {"pelabel-int8": "int8", "pelabel-bf16": "bf16"}
 # Runtimes computing in f32: they must agree with PyTorch eager to float noise.
 F32_RUNTIMES = {"pytorch", "onnxruntime", "executorch-xnnpack", "pelabel"}
 # Issue [6] goals (T16-384, batch 1, 2 threads).
@@ -444,30 +454,32 @@ def check_goals(results: dict) -> list[dict]:
             "measured": f"{pel['gflops']:.1f} GFLOP/s = {pel['fraction_of_peak']:.1%} of the peak",
             "met": pel["fraction_of_peak"] >= GOAL_FRACTION_OF_PEAK,
         })
-    red = results.get("pelabel-bf16")
-    if red is None:
-        goals.append({"goal": "reduced precision (bf16 or int8)", "measured": "no pelabel-bf16 in this run", "met": None})
+    reduced = [n for n in PELABEL_REDUCED if n in results]
+    if not reduced:
+        goals.append({"goal": "reduced precision (int8 or bf16)", "measured": "no pelabel-int8/bf16 in this run", "met": None})
         return goals
-    cos = red["agreement_vs_pytorch"].get("cosine_vs_pelabel_f32", red["agreement_vs_pytorch"]["cosine"])
-    goals.append({
-        "goal": f"reduced precision cosine to f32 >= {GOAL_REDUCED_COSINE}",
-        "measured": f"{cos:.5f}",
-        "met": cos >= GOAL_REDUCED_COSINE,
-    })
-    if pel:
-        speedup = pel["median_ms"] / red["median_ms"]
-        goals.append({
-            "goal": f"reduced precision >= {GOAL_REDUCED_SPEEDUP}x faster than pelabel f32",
-            "measured": f"{pel['median_ms']:.1f} / {red['median_ms']:.1f} ms = {speedup:.2f}x",
-            "met": speedup >= GOAL_REDUCED_SPEEDUP,
-        })
     q = results.get("onnxruntime-int8")
-    if q:
+    for name in reduced:
+        red = results[name]
+        cos = red["agreement_vs_pytorch"].get("cosine_vs_pelabel_f32", red["agreement_vs_pytorch"]["cosine"])
         goals.append({
-            "goal": "reduced precision faster than ONNX Runtime int8 (dynamic)",
-            "measured": f"pelabel-bf16 {red['median_ms']:.1f} ms vs onnxruntime-int8 {q['median_ms']:.1f} ms",
-            "met": red["median_ms"] < q["median_ms"],
+            "goal": f"{name}: cosine to f32 >= {GOAL_REDUCED_COSINE}",
+            "measured": f"{cos:.5f}",
+            "met": cos >= GOAL_REDUCED_COSINE,
         })
+        if pel:
+            speedup = pel["median_ms"] / red["median_ms"]
+            goals.append({
+                "goal": f"{name}: >= {GOAL_REDUCED_SPEEDUP}x faster than pelabel f32",
+                "measured": f"{pel['median_ms']:.1f} / {red['median_ms']:.1f} ms = {speedup:.2f}x",
+                "met": speedup >= GOAL_REDUCED_SPEEDUP,
+            })
+        if q:
+            goals.append({
+                "goal": f"{name}: faster than ONNX Runtime int8 (dynamic)",
+                "measured": f"{name} {red['median_ms']:.1f} ms vs onnxruntime-int8 {q['median_ms']:.1f} ms",
+                "met": red["median_ms"] < q["median_ms"],
+            })
     return goals
 
 
@@ -539,7 +551,7 @@ def main() -> int:
 
     pelabel = None
     harnesses: list[Pelabel] = []
-    for name, precision in (("pelabel", "f32"), ("pelabel-bf16", "bf16")):
+    for name, precision in (("pelabel", "f32"), *PELABEL_REDUCED.items()):
         if name not in ARGS.runtimes:
             continue
         try:
@@ -559,10 +571,9 @@ def main() -> int:
     agree = {name: agreement(rt.run(), ref) for name, rt in runtimes.items()}
     if pelabel is not None:
         agree["pelabel"]["first_call_matches"] = agreement(pelabel.first, ref)["cosine"]
-    if "pelabel-bf16" in runtimes and "pelabel" in runtimes:
-        agree["pelabel-bf16"]["cosine_vs_pelabel_f32"] = agreement(
-            runtimes["pelabel-bf16"].run(), runtimes["pelabel"].run()
-        )["cosine"]
+    for name in PELABEL_REDUCED:
+        if name in runtimes and "pelabel" in runtimes:
+            agree[name]["cosine_vs_pelabel_f32"] = agreement(runtimes[name].run(), runtimes["pelabel"].run())["cosine"]
     if "onnxruntime-int8" in runtimes and "onnxruntime" in runtimes:
         agree["onnxruntime-int8"]["cosine_vs_onnxruntime_f32"] = agreement(
             runtimes["onnxruntime-int8"].run(), runtimes["onnxruntime"].run()
@@ -688,12 +699,13 @@ def main() -> int:
             f"pelabel harness: load {pelabel.ready['load_ms']:.0f} ms, process start → first embedding "
             f"{pelabel.startup_ms:.0f} ms, RSS {memory['rss_mib']:.0f} MiB (peak {memory['peak_rss_mib']:.0f} MiB)"
         )
-    if "pelabel-bf16" in results:
-        a = results["pelabel-bf16"]["agreement_vs_pytorch"]
-        print(
-            f"pelabel-bf16 cosine vs PyTorch f32 {a['cosine']:.5f}, "
-            f"vs pelabel f32 {a.get('cosine_vs_pelabel_f32', float('nan')):.5f}"
-        )
+    for name in PELABEL_REDUCED:
+        if name in results:
+            a = results[name]["agreement_vs_pytorch"]
+            print(
+                f"{name} cosine vs PyTorch f32 {a['cosine']:.5f}, "
+                f"vs pelabel f32 {a.get('cosine_vs_pelabel_f32', float('nan')):.5f}"
+            )
     goals = check_goals(results)
     print()
     print("issue [6] goals:")

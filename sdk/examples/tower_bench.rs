@@ -8,12 +8,12 @@
 //! ```sh
 //! cargo build --release -p pelabel --example tower_bench
 //! RAYON_NUM_THREADS=2 target/release/examples/tower_bench serve --model ckpt.safetensors --preset PE-Core-T16-384
-//! RAYON_NUM_THREADS=2 target/release/examples/tower_bench serve --model ckpt.safetensors --precision bf16
+//! RAYON_NUM_THREADS=2 target/release/examples/tower_bench serve --model ckpt.safetensors --precision int8
 //! RAYON_NUM_THREADS=2 target/release/examples/tower_bench peak [--seconds 1.0]
 //! ```
 //!
-//! `--precision f32|bf16` selects the arithmetic of the tower's matrix products
-//! ([`VisionTower::set_precision`]); the `ready` line says which one is in effect (bf16 falls back
+//! `--precision f32|int8|bf16` selects the arithmetic of the tower's matrix products
+//! ([`VisionTower::set_precision`]); the `ready` line says which one is in effect (int8 and bf16 fall back
 //! to f32 on CPUs without AVX512_BF16).
 //!
 //! `serve` commands (one per line):
@@ -57,7 +57,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("serve") => serve(&args[1..]),
         Some("peak") => peak(&args[1..]),
-        _ => Err("usage: tower_bench serve --model PATH [--preset NAME] [--threads N] [--precision f32|bf16] | \
+        _ => Err("usage: tower_bench serve --model PATH [--preset NAME] [--threads N] [--precision f32|int8|bf16] | \
                   tower_bench peak [--threads N] [--seconds S]"
             .into()),
     };

@@ -537,14 +537,15 @@ pub(crate) fn attention(
         return;
     }
     if int8 && packed::int8_supported() {
-        let heads: Vec<(PackedI8, PackedI8)> = (0..h)
+        // kᵀ and v of each head as separate tasks (3 heads on 2 threads would leave one idle).
+        let packed8: Vec<PackedI8> = (0..2 * h)
             .into_par_iter()
-            .map(|head| {
-                let k = &k_all[head * plane..][..plane];
-                let v = &v_all[head * plane..][..plane];
-                (PackedI8::from_key_rows(k, n, d), PackedI8::from_value_rows(v, n, d))
+            .map(|t| match t % 2 {
+                0 => PackedI8::from_key_rows(&k_all[t / 2 * plane..][..plane], n, d),
+                _ => PackedI8::from_value_rows(&v_all[t / 2 * plane..][..plane], n, d),
             })
             .collect();
+        let heads: Vec<(&PackedI8, &PackedI8)> = packed8.chunks_exact(2).map(|p| (&p[0], &p[1])).collect();
         let heads = &heads;
         (0..h * tiles).into_par_iter().for_each_init(
             || (Vec::<f32>::new(), QuantRows::default(), QuantRows::default()),
@@ -553,7 +554,7 @@ pub(crate) fn attention(
                 let r0 = tile * ATTN_TILE;
                 let rows = ATTN_TILE.min(n - r0);
                 scores.resize(rows * n, 0.0);
-                let (kt, vq) = &heads[head];
+                let (kt, vq) = heads[head];
                 qa.quantize(&q_all[head * plane + r0 * d..][..rows * d], rows, d);
                 packed::matmul_i8(qa, kt, scores, n, Epilogue::default(), false);
                 let mut inv = [0f32; ATTN_TILE];
