@@ -4,8 +4,8 @@
 //! - `image_tower/<variant>/<precision>/<stage>`: batch 1 through the image tower of T16-384,
 //!   S16-384 and B16-224, split into `patch_embed` (patches, class token, position embedding,
 //!   `ln_pre`), `blocks`, `pooling` (`ln_post`, attention pooling, projection) and `total`, for the
-//!   f32 engine, the bf16 engine (where the CPU has AVX512_BF16) and, for T16-384, the original
-//!   candle-ops graph as the baseline;
+//!   f32 engine, the int8 engine (where the CPU has AVX512_VNNI), the bf16 engine (AVX512_BF16)
+//!   and, for T16-384, the original candle-ops graph as the baseline;
 //! - `text_tower_t16`: prompts/s of the T16 text tower, 32 prompts of 8 BPE tokens per call;
 //! - `label_pack`: loading a 1000-label pack from bytes and top-10 search in it.
 //!
@@ -83,9 +83,11 @@ fn image_tower(c: &mut Criterion) {
             engines.push(("candle_reference", VisionTower::load_candle_reference(&files, &Device::Cpu).unwrap()));
         }
         engines.push(("f32", VisionTower::load(&files, &Device::Cpu).unwrap()));
-        let mut bf16 = VisionTower::load(&files, &Device::Cpu).unwrap();
-        if bf16.set_precision(Precision::Bf16) == Precision::Bf16 {
-            engines.push(("bf16", bf16));
+        for (name, precision) in [("int8", Precision::Int8), ("bf16", Precision::Bf16)] {
+            let mut tower = VisionTower::load(&files, &Device::Cpu).unwrap();
+            if tower.set_precision(precision) == precision {
+                engines.push((name, tower));
+            }
         }
         let mut group = c.benchmark_group(format!("image_tower/{variant}"));
         group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));

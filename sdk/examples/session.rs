@@ -7,15 +7,15 @@
 //! ```sh
 //! cargo run --release -p pelabel --example session -- [VARIANT] [LABELS] [FRAMES] [THREADS] [PRECISION] [compare]
 //! cargo run --release -p pelabel --example session -- T16-384 1000 20 2
-//! cargo run --release -p pelabel --example session -- T16-384 1000 20 2 bf16
+//! cargo run --release -p pelabel --example session -- T16-384 1000 20 2 int8
 //! cargo run --release -p pelabel --example session -- T16-384 1000 20 2 f32 compare
 //! ```
 //!
-//! `PRECISION` is `f32` (default) or `bf16` (AVX512_BF16 CPUs; falls back to f32 elsewhere, and
-//! the report says which ran). The start-up figure is process start to the first labelled frame;
+//! `PRECISION` is `f32` (default), `int8` (AVX512_VNNI CPUs) or `bf16` (AVX512_BF16 CPUs); both
+//! fall back to f32 elsewhere, and the report says which ran. The start-up figure is process start to the first labelled frame;
 //! memory is resident set size (`VmRSS`, peak `VmHWM`). With `compare`, after the session report,
-//! the image tower runs on the same pixels alternately in three engines — the original candle-ops
-//! graph, the fast f32 engine and the fast bf16 engine — for `FRAMES` rounds, and the medians,
+//! the image tower runs on the same pixels alternately in four engines — the original candle-ops
+//! graph and the fast f32, int8 and bf16 engines — for `FRAMES` rounds, and the medians,
 //! the speed-ups and the embeddings' cosine to the candle reference are printed as a second JSON
 //! object (alternating runs keep a background load from favouring one engine).
 
@@ -122,15 +122,17 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
-/// The candle-ops reference, the fast f32 and the fast bf16 engine on the same pixels, alternating.
+/// The candle-ops reference and the fast f32, int8 and bf16 engines on the same pixels, alternating.
 fn compare_engines(files: &ModelFiles, px: &Tensor, rounds: usize, threads: Option<usize>) -> pelabel::Result<()> {
     let device = pelabel::Device::Cpu;
     let reference = VisionTower::load_candle_reference(files, &device)?;
     let fast = VisionTower::load(files, &device)?;
+    let mut int8 = VisionTower::load(files, &device)?;
+    let int8_in_effect = int8.set_precision(Precision::Int8);
     let mut bf16 = VisionTower::load(files, &device)?;
     let bf16_in_effect = bf16.set_precision(Precision::Bf16);
-    let engines: [(&str, &VisionTower); 3] =
-        [("candle_reference", &reference), ("fast_f32", &fast), ("fast_bf16", &bf16)];
+    let engines: [(&str, &VisionTower); 4] =
+        [("candle_reference", &reference), ("fast_f32", &fast), ("fast_int8", &int8), ("fast_bf16", &bf16)];
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -157,6 +159,7 @@ fn compare_engines(files: &ModelFiles, px: &Tensor, rounds: usize, threads: Opti
     out.insert("rounds".into(), rounds.into());
     out.insert("threads".into(), pool.current_num_threads().into());
     out.insert("model_gflop".into(), gflop.into());
+    out.insert("int8_in_effect".into(), format!("{int8_in_effect:?}").into());
     out.insert("bf16_in_effect".into(), format!("{bf16_in_effect:?}").into());
     for (i, (name, _)) in engines.iter().enumerate() {
         out.insert(
@@ -171,7 +174,8 @@ fn compare_engines(files: &ModelFiles, px: &Tensor, rounds: usize, threads: Opti
             }),
         );
     }
-    out.insert("bf16_speedup_vs_fast_f32".into(), (medians[1] / medians[2]).into());
+    out.insert("int8_speedup_vs_fast_f32".into(), (medians[1] / medians[2]).into());
+    out.insert("bf16_speedup_vs_fast_f32".into(), (medians[1] / medians[3]).into());
     println!("{}", serde_json::to_string_pretty(&serde_json::Value::Object(out)).unwrap_or_default());
     Ok(())
 }

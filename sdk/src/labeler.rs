@@ -320,8 +320,9 @@ impl Labeler {
     }
 
     /// Selects the arithmetic of the image tower's matrix products (see [`Precision`]); call it
-    /// before sharing the labeler. Returns the precision in effect: `Bf16` falls back to `F32`
-    /// on CPUs without AVX512_BF16.
+    /// before sharing the labeler. Returns the precision in effect: `Int8` falls back to `F32` on
+    /// CPUs without AVX512_VNNI (and, for now, on every non-x86-64 CPU), `Bf16` on CPUs without
+    /// AVX512_BF16.
     pub fn set_precision(&mut self, precision: Precision) -> Precision {
         self.vision.set_precision(precision)
     }
