@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use pelabel::{
     compile_label_set, decode_image_file, preprocess_image, CompileOptions, LabelOptions, LabelPack, LabelSet, Labeler,
-    LabelerOptions, ModelFiles, PackLoadOptions, PeCore, PreprocessConfig, Towers,
+    LabelerOptions, ModelFiles, PackLoadOptions, PeCore, Precision, PreprocessConfig, Towers,
 };
 use pelabel_tests::{cosine, load_expected, max_abs_diff, repo_root};
 use serde::Deserialize;
@@ -172,4 +172,47 @@ fn rust_pipeline_accuracy_matches_pytorch_and_reaches_90_percent_on_seen_combina
     let (r, _, m) = by_split["seen"];
     assert!(pct(r, m) >= 90.0, "seen-combination top-1 {:.2} % is below 90 %", pct(r, m));
     assert!(by_split.contains_key("unseen"), "the test set has no held-out combinations");
+}
+
+/// The int8 image tower on a trained model (outlier weights and peaked attention, unlike random
+/// weights): embeddings stay within cosine 0.995 of f32 on every test image, and top-1 labels and
+/// accuracy stay with f32's.
+#[test]
+fn int8_keeps_the_demo_models_labels() {
+    let files = ModelFiles::discover(&model_dir(), None).unwrap();
+    let pack = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
+    let options = LabelerOptions { threads: Some(1), ..Default::default() };
+    let pack = std::sync::Arc::new(pack);
+    let f32_labeler = Labeler::new(&files, pack.clone(), &options).unwrap();
+    let mut int8 = Labeler::new(&files, pack, &options).unwrap();
+    if int8.set_precision(Precision::Int8) != Precision::Int8 {
+        eprintln!("no AVX512_VNNI here: the int8 path falls back to f32, nothing to compare");
+        assert!(!Precision::Int8.is_supported());
+        return;
+    }
+    let top1 = LabelOptions { top_k: 1, min_score: None, min_probability: None };
+    let (mut agree, mut f32_correct, mut int8_correct, mut worst) = (0usize, 0usize, 0usize, 1f64);
+    let truth = truth();
+    for entry in &truth.images {
+        let img = decode_image_file(&demo().join("testset").join(&entry.file)).unwrap();
+        let px = preprocess_image(&img, f32_labeler.preprocess_config(), &pelabel::Device::Cpu).unwrap();
+        let (a, b) = (f32_labeler.embed_pixels(&px).unwrap(), int8.embed_pixels(&px).unwrap());
+        worst = worst.min(f64::from(cosine(&a, &b)));
+        let fa = f32_labeler.label_embedding(&a, &top1).unwrap().labels()[0].name.clone();
+        let fb = int8.label_embedding(&b, &top1).unwrap().labels()[0].name.clone();
+        agree += usize::from(fa == fb);
+        f32_correct += usize::from(fa == entry.label);
+        int8_correct += usize::from(fb == entry.label);
+    }
+    let n = truth.images.len();
+    let pct = |c: usize| 100.0 * c as f64 / n as f64;
+    eprintln!(
+        "int8 vs f32 on {n} demo test images: worst cosine {worst:.5}, top-1 agreement {:.2} %, accuracy {:.2} % vs {:.2} %",
+        pct(agree),
+        pct(int8_correct),
+        pct(f32_correct)
+    );
+    assert!(worst >= 0.995, "int8 embedding cosine to f32 {worst}");
+    assert!(pct(agree) >= 97.0, "int8 changes the top label on {} of {n} images", n - agree);
+    assert!((pct(int8_correct) - pct(f32_correct)).abs() <= 1.5, "int8 accuracy moves by more than 1.5 points");
 }
