@@ -426,14 +426,116 @@ mod imp {
     /// Rows per register tile: 12 rows × 2 registers = 24 accumulators.
     const MR: usize = 12;
 
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
-    pub(super) unsafe fn from_key_rows(keys: &[f32], n: usize, d: usize) -> PackedI8 {
-        PackedI8::from_key_rows_impl(keys, n, d)
+    /// `1/s` and `s` of a symmetric int8 scale for the largest magnitude `amax`.
+    fn scales(amax: f32) -> (f32, f32) {
+        let s = if amax > 0.0 && amax.is_finite() { amax / 127.0 } else { 1.0 };
+        (1.0 / s, s)
     }
 
+    /// [`PackedI8::from_key_rows`], 16 values per step when `d` is a multiple of 16.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
+    pub(super) unsafe fn from_key_rows(keys: &[f32], n: usize, d: usize) -> PackedI8 {
+        if d % 16 != 0 || keys.len() < n * d {
+            return PackedI8::from_key_rows_impl(keys, n, d);
+        }
+        let (nb, kq) = (n.div_ceil(PANEL), d / 4);
+        let mut p = PackedI8 {
+            k: d,
+            n,
+            data: vec![0; nb * kq * PANEL],
+            scale: vec![0.0; nb * PANEL],
+            colsum: vec![0; nb * PANEL],
+        };
+        let abs = _mm512_set1_epi32(0x7FFF_FFFF);
+        let (lo, hi) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127));
+        for t in 0..n {
+            let row = keys.as_ptr().add(t * d);
+            let mut m = _mm512_setzero_ps();
+            for i in 0..d / 16 {
+                let v =
+                    _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(row.add(i * 16))), abs));
+                m = _mm512_max_ps(m, v);
+            }
+            let (inv, s) = scales(_mm512_reduce_max_ps(m));
+            let vinv = _mm512_set1_ps(inv);
+            let mut sum = _mm512_setzero_si512();
+            let base = p.data.as_mut_ptr().add((t / PANEL) * kq * PANEL + t % PANEL);
+            for i in 0..d / 16 {
+                let q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(row.add(i * 16)), vinv));
+                let q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
+                sum = _mm512_add_epi32(sum, q);
+                // 16 values = lanes 4i .. 4i+3 of this key's column.
+                let lanes: [u32; 4] = std::mem::transmute(_mm512_cvtepi32_epi8(q));
+                for (j, lane) in lanes.into_iter().enumerate() {
+                    *base.add((4 * i + j) * PANEL) = lane;
+                }
+            }
+            (p.scale[t], p.colsum[t]) = (s, _mm512_reduce_add_epi32(sum));
+        }
+        p
+    }
+
+    /// [`PackedI8::from_value_rows`], 16 channels × 4 tokens per step when `d` is a multiple of 16.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
     pub(super) unsafe fn from_value_rows(values: &[f32], n: usize, d: usize) -> PackedI8 {
-        PackedI8::from_value_rows_impl(values, n, d)
+        if d % 16 != 0 || values.len() < n * d {
+            return PackedI8::from_value_rows_impl(values, n, d);
+        }
+        let (nb, kq) = (d.div_ceil(PANEL), n.div_ceil(4));
+        let mut p = PackedI8 {
+            k: n,
+            n: d,
+            data: vec![0; nb * kq * PANEL],
+            scale: vec![0.0; nb * PANEL],
+            colsum: vec![0; nb * PANEL],
+        };
+        let groups = d / 16;
+        let abs = _mm512_set1_epi32(0x7FFF_FFFF);
+        let mut inv = vec![_mm512_setzero_ps(); groups];
+        for (g, inv) in inv.iter_mut().enumerate() {
+            let mut m = _mm512_setzero_ps();
+            for t in 0..n {
+                let v = _mm512_loadu_ps(values.as_ptr().add(t * d + g * 16));
+                m = _mm512_max_ps(m, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs)));
+            }
+            let amax: [f32; 16] = std::mem::transmute(m);
+            let mut iv = [0f32; 16];
+            for c in 0..16 {
+                let (i, s) = scales(amax[c]);
+                (iv[c], p.scale[g * 16 + c]) = (i, s);
+            }
+            *inv = _mm512_loadu_ps(iv.as_ptr());
+        }
+        let (lo, hi) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127));
+        let mut sums = vec![_mm512_setzero_si512(); groups];
+        for tq in 0..kq {
+            for g in 0..groups {
+                // Four tokens' bytes for channels g·16 .. g·16+16 (missing tokens past n are 0).
+                let mut b = [_mm_setzero_si128(); 4];
+                for (j, b) in b.iter_mut().enumerate() {
+                    let t = 4 * tq + j;
+                    if t < n {
+                        let v = _mm512_mul_ps(_mm512_loadu_ps(values.as_ptr().add(t * d + g * 16)), inv[g]);
+                        let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
+                        sums[g] = _mm512_add_epi32(sums[g], q);
+                        *b = _mm512_cvtepi32_epi8(q);
+                    }
+                }
+                // Interleave to lanes [t0, t1, t2, t3] per channel.
+                let (l01, h01) = (_mm_unpacklo_epi8(b[0], b[1]), _mm_unpackhi_epi8(b[0], b[1]));
+                let (l23, h23) = (_mm_unpacklo_epi8(b[2], b[3]), _mm_unpackhi_epi8(b[2], b[3]));
+                let c0 = g * 16;
+                let dst = p.data.as_mut_ptr().add(((c0 / PANEL) * kq + tq) * PANEL + c0 % PANEL) as *mut __m128i;
+                _mm_storeu_si128(dst, _mm_unpacklo_epi16(l01, l23));
+                _mm_storeu_si128(dst.add(1), _mm_unpackhi_epi16(l01, l23));
+                _mm_storeu_si128(dst.add(2), _mm_unpacklo_epi16(h01, h23));
+                _mm_storeu_si128(dst.add(3), _mm_unpackhi_epi16(h01, h23));
+            }
+        }
+        for (g, sum) in sums.iter().enumerate() {
+            _mm512_storeu_si512(p.colsum.as_mut_ptr().add(g * 16) as *mut _, *sum);
+        }
+        p
     }
 
     /// [`super::quantize_row`], 16 values per step (the last step masked). Rounding is to
@@ -817,7 +919,7 @@ mod tests {
     /// The attention constructors build exactly what the generic one builds from the same matrix.
     #[test]
     fn key_and_value_packing_match_the_generic_quantiser() {
-        for (n, d) in [(1, 4), (37, 64), (577, 64), (9, 6)] {
+        for (n, d) in [(1, 4), (1, 16), (37, 64), (577, 64), (35, 96), (9, 6)] {
             let rows = data(n * d, n as f32);
             let keys = PackedI8::from_key_rows(&rows, n, d);
             let want = PackedI8::quantize(d, n, |i, t| rows[t * d + i]);
