@@ -262,8 +262,8 @@ fn split_of_an_open_clip_checkpoint_is_official_layout() {
     let bytes = std::fs::read(tmp.path().join(IMAGE_TOWER_FILE)).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let names = st.names();
-    assert!(names.iter().any(|n| *n == "visual.proj"));
-    assert!(names.iter().any(|n| *n == "visual.attn_pool.attn.in_proj_weight"));
+    assert!(names.contains(&"visual.proj"));
+    assert!(names.contains(&"visual.attn_pool.attn.in_proj_weight"));
     assert!(!names.iter().any(|n| n.contains("trunk")));
     let exp = load_expected(&dir);
     let model = PeCore::open(tmp.path(), Towers::Available).unwrap();

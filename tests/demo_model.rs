@@ -127,7 +127,7 @@ fn rust_pipeline_accuracy_matches_pytorch_and_reaches_90_percent_on_seen_combina
     let files = ModelFiles::discover(&model_dir(), None).unwrap();
     let pack = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
     // One thread: the tests of this binary run in parallel, and the model is tiny.
-    let labeler = Labeler::new(&files, pack, &LabelerOptions { threads: Some(1), ..Default::default() }).unwrap();
+    let labeler = Labeler::new(&files, pack, &LabelerOptions { threads: Some(1) }).unwrap();
     let truth = truth();
     let torch: TorchPredictions = serde_json::from_str(
         &std::fs::read_to_string(fixture_dir().join("pytorch_predictions.json")).expect("read PyTorch predictions"),
@@ -181,7 +181,7 @@ fn rust_pipeline_accuracy_matches_pytorch_and_reaches_90_percent_on_seen_combina
 fn int8_keeps_the_demo_models_labels() {
     let files = ModelFiles::discover(&model_dir(), None).unwrap();
     let pack = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
-    let options = LabelerOptions { threads: Some(1), ..Default::default() };
+    let options = LabelerOptions { threads: Some(1) };
     let pack = std::sync::Arc::new(pack);
     let f32_labeler = Labeler::new(&files, pack.clone(), &options).unwrap();
     let mut int8 = Labeler::new(&files, pack, &options).unwrap();

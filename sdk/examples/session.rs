@@ -72,7 +72,7 @@ fn main() -> pelabel::Result<()> {
     let (w, h, stride) = (1920u32, 1080u32, 1920 * 4 + 64);
     let bgra: Vec<u8> = (0..stride * h as usize).map(|i| (i * 31 % 251) as u8).collect();
     let frame = Frame::bgra(&bgra, w, h, stride)?;
-    let mut pre = FramePreprocessor::new(labeler.preprocess_config().clone())?;
+    let mut pre = FramePreprocessor::new(*labeler.preprocess_config())?;
     let device = pelabel::Device::Cpu;
     let options = LabelOptions::default();
 

@@ -404,7 +404,7 @@ impl Labeler {
             Ok(mut guard) => {
                 let pre = match guard.as_mut() {
                     Some(p) => p,
-                    None => guard.insert(FramePreprocessor::new(self.preprocess.clone())?),
+                    None => guard.insert(FramePreprocessor::new(self.preprocess)?),
                 };
                 pre.preprocess(frame, &self.device)?
             }

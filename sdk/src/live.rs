@@ -336,7 +336,7 @@ impl LiveLabeler {
     ) -> Result<Self> {
         // Set up everything that can fail before the thread exists; resize plans and scratch
         // buffers then live across frames.
-        let frames = FramePreprocessor::new(labeler.preprocess_config().clone())?;
+        let frames = FramePreprocessor::new(*labeler.preprocess_config())?;
         let shared = Arc::new(Shared {
             mailbox: ArcSwapOption::empty(),
             stop: AtomicBool::new(false),

@@ -506,7 +506,7 @@ impl TextCache {
 
 /// Decodes `dim` little-endian f32s; `None` when the length is wrong or a value is not finite.
 fn decode(bytes: &[u8], dim: usize) -> Option<Vec<f32>> {
-    if bytes.len() % 4 != 0 || bytes.len() / 4 != dim {
+    if !bytes.len().is_multiple_of(4) || bytes.len() / 4 != dim {
         return None;
     }
     let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();

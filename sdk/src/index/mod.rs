@@ -225,7 +225,7 @@ fn check_matrix(vectors: &[f32], dim: usize) -> Result<usize> {
     if dim > u32::MAX as usize {
         return Err(index_err(format!("embedding dimension {dim} exceeds {}", u32::MAX)));
     }
-    if vectors.len() % dim != 0 {
+    if !vectors.len().is_multiple_of(dim) {
         return Err(index_err(format!(
             "embedding matrix has {} values, not a multiple of the dimension {dim}",
             vectors.len()

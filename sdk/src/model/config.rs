@@ -215,10 +215,10 @@ impl PeCoreConfig {
         if v.image_size < v.patch_size {
             return Err(format!("vision.image_size {} is smaller than patch_size {}", v.image_size, v.patch_size));
         }
-        if v.width % v.heads != 0 {
+        if !v.width.is_multiple_of(v.heads) {
             return Err(format!("vision.width {} is not divisible by heads {}", v.width, v.heads));
         }
-        if v.use_rope2d && (v.width / v.heads) % 4 != 0 {
+        if v.use_rope2d && !(v.width / v.heads).is_multiple_of(4) {
             return Err(format!(
                 "2D RoPE needs a head dim divisible by 4, got {} (width {} / heads {})",
                 v.width / v.heads,
@@ -226,7 +226,7 @@ impl PeCoreConfig {
                 v.heads
             ));
         }
-        if v.width % v.attn_pooler_heads != 0 {
+        if !v.width.is_multiple_of(v.attn_pooler_heads) {
             return Err(format!(
                 "vision.width {} is not divisible by attn_pooler_heads {}",
                 v.width, v.attn_pooler_heads

@@ -140,7 +140,7 @@ fn exp_poly(x: f32) -> f32 {
     y = y * r + 8.333_452e-3;
     y = y * r + 4.166_579_6e-2;
     y = y * r + 1.666_666_5e-1;
-    y = y * r + 5.000_000_1e-1;
+    y = y * r + 5e-1;
     y = y * r * r + r + 1.0;
     // SAFETY: fx is an integer in [-126, 128) after the clamp.
     let e = unsafe { fx.to_int_unchecked::<i32>() };
@@ -345,7 +345,7 @@ mod avx512 {
         let r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693_359_4), x);
         let r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.121_944_4e-4), r);
         let mut y = _mm512_set1_ps(1.987_569_1e-4);
-        for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
+        for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5e-1] {
             y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(c));
         }
         y = _mm512_fmadd_ps(_mm512_mul_ps(y, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0)));

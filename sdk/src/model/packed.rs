@@ -260,6 +260,7 @@ impl QuantRows {
         self.zero.resize(m, 0);
         let x = &x[..m * k];
         const ROWS: usize = 16;
+        #[allow(clippy::type_complexity)] // rayon's zipped chunk tuple, destructured in place
         let work = |((xs, d), (s, z)): ((&[f32], &mut [u32]), (&mut [f32], &mut [i32]))| {
             for (((row, dst), s), z) in xs.chunks_exact(k).zip(d.chunks_exact_mut(kq)).zip(s).zip(z) {
                 (*s, *z) = quantize_row(row, dst);
@@ -435,7 +436,7 @@ mod imp {
     /// [`PackedI8::from_key_rows`], 16 values per step when `d` is a multiple of 16.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
     pub(super) unsafe fn from_key_rows(keys: &[f32], n: usize, d: usize) -> PackedI8 {
-        if d % 16 != 0 || keys.len() < n * d {
+        if !d.is_multiple_of(16) || keys.len() < n * d {
             return PackedI8::from_key_rows_impl(keys, n, d);
         }
         let (nb, kq) = (n.div_ceil(PANEL), d / 4);
@@ -478,7 +479,7 @@ mod imp {
     /// [`PackedI8::from_value_rows`], 16 channels × 4 tokens per step when `d` is a multiple of 16.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx2,fma")]
     pub(super) unsafe fn from_value_rows(values: &[f32], n: usize, d: usize) -> PackedI8 {
-        if d % 16 != 0 || values.len() < n * d {
+        if !d.is_multiple_of(16) || values.len() < n * d {
             return PackedI8::from_value_rows_impl(values, n, d);
         }
         let (nb, kq) = (d.div_ceil(PANEL), n.div_ceil(4));

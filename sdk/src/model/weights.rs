@@ -91,7 +91,7 @@ fn read_safetensors_metadata(path: &Path) -> Result<HashMap<String, String>> {
 /// The `__metadata__` map of a safetensors JSON header.
 fn parse_safetensors_metadata(header: &[u8], path: &Path) -> Result<HashMap<String, String>> {
     let json: serde_json::Value =
-        serde_json::from_slice(&header).map_err(|e| checkpoint_err(path, format!("safetensors header: {e}")))?;
+        serde_json::from_slice(header).map_err(|e| checkpoint_err(path, format!("safetensors header: {e}")))?;
     let mut out = HashMap::new();
     if let Some(serde_json::Value::Object(m)) = json.get("__metadata__") {
         for (k, v) in m {
