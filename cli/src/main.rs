@@ -14,8 +14,8 @@ use pelabel::{
     compile_label_set, decode_image_file, generate_signing_key, l2_normalize, preprocess_image, read_signing_key,
     read_verifying_key, split_checkpoint, write_signing_key, zero_shot_scores, CompileOptions, EmbeddingDType,
     IndexOptions, LabelOptions, LabelOutcome, LabelPack, LabelSet, Labeler, LabelerOptions, LiveInput, LiveLabeler,
-    LiveOptions, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, PreprocessConfig, StorageDType, TextCache,
-    Towers,
+    LiveOptions, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, Precision, PreprocessConfig, StorageDType,
+    TextCache, Towers,
 };
 use serde::Serialize;
 
@@ -237,6 +237,15 @@ struct SessionArgs {
     /// Threads for the image tower (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Arithmetic of the image tower: f32, int8 (x86-64 CPUs with AVX512_VNNI, about 1.6x faster
+    /// than f32) or bf16 (AVX512_BF16). Falls back to f32 where the CPU lacks it, with a note on
+    /// stderr.
+    #[arg(long, default_value = "f32", value_parser = parse_precision)]
+    precision: Precision,
+}
+
+fn parse_precision(s: &str) -> std::result::Result<Precision, String> {
+    s.parse()
 }
 
 impl SessionArgs {
@@ -256,7 +265,12 @@ impl SessionArgs {
             }
         };
         let pack = load_pack(&pack_path, self.public_key.as_deref())?;
-        Ok(Labeler::new(&files, pack, &LabelerOptions { threads: self.threads })?)
+        let mut labeler = Labeler::new(&files, pack, &LabelerOptions { threads: self.threads })?;
+        let effective = labeler.set_precision(self.precision);
+        if effective != self.precision {
+            eprintln!("note: this CPU cannot run {:?} arithmetic; using {effective:?}", self.precision);
+        }
+        Ok(labeler)
     }
 
     fn label_options(&self) -> LabelOptions {

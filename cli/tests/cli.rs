@@ -354,6 +354,28 @@ fn default_model_labels_the_bundled_examples_correctly() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("yellow star"));
 }
 
+/// `--precision int8` labels the examples like f32 (or falls back to f32 with a note); an unknown
+/// precision is a usage error.
+#[test]
+fn precision_option() {
+    let f32_out = pelabel_env(&["label", "--json", "--top-k", "1", "models/demo/examples"], &[]);
+    let int8_out =
+        pelabel_env(&["label", "--json", "--top-k", "1", "--precision", "int8", "models/demo/examples"], &[]);
+    assert!(int8_out.status.success(), "{}", String::from_utf8_lossy(&int8_out.stderr));
+    let (a, b) = (stdout_lines(&f32_out), stdout_lines(&int8_out));
+    assert_eq!(a.len(), 8);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x["result"]["labels"][0]["name"], y["result"]["labels"][0]["name"], "{}", x["input"]);
+    }
+    let bad = pelabel_env(&["label", "--precision", "int4", "models/demo/examples"], &[]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("unknown precision"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
 #[test]
 fn default_model_choice_and_its_errors() {
     let tiny = fixtures().join("tiny");
