@@ -34,6 +34,7 @@ pub(crate) struct Epilogue<'a> {
     /// `[n]`, added to every row.
     pub(crate) bias: Option<&'a [f32]>,
     /// Add to what `out` holds instead of overwriting it.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // read by the x86-64 kernels only
     pub(crate) accumulate: bool,
 }
 
