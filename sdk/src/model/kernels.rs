@@ -184,9 +184,9 @@ fn softmax_impl(row: &mut [f32]) {
     }
 }
 
-/// In place `row[i] = exp(row[i] − max(row))`; returns the sum (the softmax before its division).
+/// The largest value of `row` with sixteen independent maxima (vectorises).
 #[inline(always)]
-fn exp_shifted_impl(row: &mut [f32]) -> f32 {
+fn max16(row: &[f32]) -> f32 {
     let mut m = [f32::NEG_INFINITY; 16];
     let mut chunks = row.chunks_exact(16);
     for c in &mut chunks {
@@ -194,10 +194,14 @@ fn exp_shifted_impl(row: &mut [f32]) -> f32 {
             m[i] = m[i].max(c[i]);
         }
     }
-    let mut max = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-    for v in m {
-        max = max.max(v);
-    }
+    let max = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    m.into_iter().fold(max, f32::max)
+}
+
+/// In place `row[i] = exp(row[i] − max(row))`; returns the sum (the softmax before its division).
+#[inline(always)]
+fn exp_shifted_impl(row: &mut [f32]) -> f32 {
+    let max = max16(row);
     let mut acc = [0f32; 16];
     let mut chunks = row.chunks_exact_mut(16);
     for c in &mut chunks {
@@ -219,17 +223,7 @@ fn exp_shifted_impl(row: &mut [f32]) -> f32 {
 /// represents.
 #[inline(always)]
 fn exp_quantize_impl(row: &[f32], bytes: &mut [u8]) -> f32 {
-    let mut m = [f32::NEG_INFINITY; 16];
-    let mut chunks = row.chunks_exact(16);
-    for c in &mut chunks {
-        for i in 0..16 {
-            m[i] = m[i].max(c[i]);
-        }
-    }
-    let mut max = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
-    for v in m {
-        max = max.max(v);
-    }
+    let max = max16(row);
     let mut acc = [0f32; 16];
     let mut src = row.chunks_exact(16);
     let mut dst = bytes.chunks_exact_mut(16);

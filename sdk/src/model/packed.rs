@@ -38,6 +38,17 @@ pub(crate) struct Epilogue<'a> {
     pub(crate) accumulate: bool,
 }
 
+/// Scale of a symmetric int8 quantisation for the largest magnitude `amax` (`q = round(x / s)`,
+/// `|q| ≤ 127`); 1 for an all-zero or non-finite input.
+#[inline(always)]
+fn symmetric_scale(amax: f32) -> f32 {
+    if amax > 0.0 && amax.is_finite() {
+        amax / 127.0
+    } else {
+        1.0
+    }
+}
+
 /// Whether this CPU runs the f32 kernel (AVX-512F).
 pub(crate) fn f32_supported() -> bool {
     imp::f32_supported()
@@ -126,7 +137,7 @@ impl PackedI8 {
             Self { k: d, n, data: vec![0; nb * kq * PANEL], scale: vec![0.0; nb * PANEL], colsum: vec![0; nb * PANEL] };
         for (t, row) in keys.chunks_exact(d).take(n).enumerate() {
             let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-            let s = if amax > 0.0 && amax.is_finite() { amax / 127.0 } else { 1.0 };
+            let s = symmetric_scale(amax);
             let inv = 1.0 / s;
             let mut q = [0i8; 4];
             let mut sum = 0i32;
@@ -175,7 +186,7 @@ impl PackedI8 {
             .iter()
             .zip(&mut p.scale)
             .map(|(&a, s)| {
-                *s = if a > 0.0 && a.is_finite() { a / 127.0 } else { 1.0 };
+                *s = symmetric_scale(a);
                 1.0 / *s
             })
             .collect();
@@ -206,7 +217,7 @@ impl PackedI8 {
         let mut bytes = vec![0i8; nb * PANEL * kq * 4];
         for c in 0..n {
             let amax = (0..k).map(|r| at(r, c).abs()).fold(0f32, f32::max);
-            let s = if amax > 0.0 && amax.is_finite() { amax / 127.0 } else { 1.0 };
+            let s = symmetric_scale(amax);
             scale[c] = s;
             let inv = 1.0 / s;
             let (b, j) = (c / PANEL, c % PANEL);
@@ -409,10 +420,10 @@ pub(crate) fn matmul_i8(a: &QuantRows, w: &PackedI8, out: &mut [f32], ldo: usize
 }
 
 #[cfg(target_arch = "x86_64")]
-mod imp {
+pub(crate) mod imp {
     use std::arch::x86_64::*;
 
-    use super::{Epilogue, PackedF32, PackedI8, QuantRows, PANEL};
+    use super::{symmetric_scale, Epilogue, PackedF32, PackedI8, QuantRows, PANEL};
 
     pub(super) fn f32_supported() -> bool {
         std::arch::is_x86_feature_detected!("avx512f")
@@ -428,9 +439,9 @@ mod imp {
     /// Rows per register tile: 12 rows × 2 registers = 24 accumulators.
     const MR: usize = 12;
 
-    /// `1/s` and `s` of a symmetric int8 scale for the largest magnitude `amax`.
+    /// `1/s` and `s` of [`symmetric_scale`].
     fn scales(amax: f32) -> (f32, f32) {
-        let s = if amax > 0.0 && amax.is_finite() { amax / 127.0 } else { 1.0 };
+        let s = symmetric_scale(amax);
         (1.0 / s, s)
     }
 
@@ -588,7 +599,28 @@ mod imp {
         (s, z as i32)
     }
 
-    fn masks(cols: usize) -> (__mmask16, __mmask16) {
+    /// Stores one 32-wide output row `o[..cols]` (masks from [`masks`]), adding what it holds
+    /// when `accumulate`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    pub(crate) unsafe fn store_row(
+        o: *mut f32,
+        (m0, m1): (__mmask16, __mmask16),
+        v0: __m512,
+        v1: __m512,
+        accumulate: bool,
+    ) {
+        let (mut v0, mut v1) = (v0, v1);
+        if accumulate {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, o));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, o.add(16)));
+        }
+        _mm512_mask_storeu_ps(o, m0, v0);
+        _mm512_mask_storeu_ps(o.add(16), m1, v1);
+    }
+
+    /// Lane masks of the two registers of a 32-column panel with `cols` valid columns.
+    pub(crate) fn masks(cols: usize) -> (__mmask16, __mmask16) {
         let m0 = if cols >= 16 { 0xFFFF } else { ((1u32 << cols) - 1) as u16 };
         let m1 = if cols >= 32 {
             0xFFFF
@@ -690,14 +722,8 @@ mod imp {
             None => (_mm512_setzero_ps(), _mm512_setzero_ps()),
         };
         for r in 0..R {
-            let o = out.add(r * ldo);
-            let (mut v0, mut v1) = (_mm512_add_ps(c0[r], bias0), _mm512_add_ps(c1[r], bias1));
-            if accumulate {
-                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, o));
-                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, o.add(16)));
-            }
-            _mm512_mask_storeu_ps(o, m0, v0);
-            _mm512_mask_storeu_ps(o.add(16), m1, v1);
+            let (v0, v1) = (_mm512_add_ps(c0[r], bias0), _mm512_add_ps(c1[r], bias1));
+            store_row(out.add(r * ldo), (m0, m1), v0, v1, accumulate);
         }
     }
 
@@ -779,15 +805,9 @@ mod imp {
             let s = _mm512_set1_ps(*row_scale.add(r));
             let i0 = _mm512_sub_epi32(c0[r], _mm512_mullo_epi32(z, q0));
             let i1 = _mm512_sub_epi32(c1[r], _mm512_mullo_epi32(z, q1));
-            let mut v0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_mul_ps(s, s0), bias0);
-            let mut v1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_mul_ps(s, s1), bias1);
-            let o = out.add(r * ldo);
-            if accumulate {
-                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, o));
-                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, o.add(16)));
-            }
-            _mm512_mask_storeu_ps(o, m0, v0);
-            _mm512_mask_storeu_ps(o.add(16), m1, v1);
+            let v0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i0), _mm512_mul_ps(s, s0), bias0);
+            let v1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_mul_ps(s, s1), bias1);
+            store_row(out.add(r * ldo), (m0, m1), v0, v1, accumulate);
         }
     }
 }

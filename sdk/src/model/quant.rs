@@ -160,6 +160,7 @@ mod imp {
 
     use super::{PackedBf16, PANEL};
     use crate::model::kernels::SendPtr;
+    use crate::model::packed::imp::{masks, store_row};
 
     pub(super) fn supported() -> bool {
         std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512bf16")
@@ -241,23 +242,9 @@ mod imp {
                 c1[r] = _mm512_dpbf16_ps(c1[r], av, b1);
             }
         }
-        let m0: __mmask16 = if cols >= 16 { 0xFFFF } else { ((1u32 << cols) - 1) as u16 };
-        let m1: __mmask16 = if cols >= 32 {
-            0xFFFF
-        } else if cols <= 16 {
-            0
-        } else {
-            ((1u32 << (cols - 16)) - 1) as u16
-        };
+        let masks = masks(cols);
         for r in 0..R {
-            let o = out.add(r * ldo);
-            let (mut v0, mut v1) = (c0[r], c1[r]);
-            if accumulate {
-                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, o));
-                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, o.add(16)));
-            }
-            _mm512_mask_storeu_ps(o, m0, v0);
-            _mm512_mask_storeu_ps(o.add(16), m1, v1);
+            store_row(out.add(r * ldo), masks, c0[r], c1[r], accumulate);
         }
     }
 }
