@@ -13,8 +13,8 @@
 //! ```
 //!
 //! `--precision f32|int8|bf16` selects the arithmetic of the tower's matrix products
-//! ([`VisionTower::set_precision`]); the `ready` line says which one is in effect (int8 and bf16 fall back
-//! to f32 on CPUs without AVX512_BF16).
+//! ([`VisionTower::set_precision`]); the `ready` line says which one is in effect (int8 falls back
+//! to f32 on CPUs without AVX512_VNNI, bf16 on CPUs without AVX512_BF16).
 //!
 //! `serve` commands (one per line):
 //! - `input PATH H W` — pixels `[1, 3, H, W]` as raw little-endian f32 (already normalised);
