@@ -93,6 +93,14 @@ pub enum Error {
         /// The dtype found.
         dtype: String,
     },
+    /// A tensor holds NaN or ±∞ values (a corrupt or diverged checkpoint).
+    #[error("tensor {key:?} holds {count} non-finite values (NaN or infinity)")]
+    NonFiniteWeights {
+        /// Official key name.
+        key: String,
+        /// How many values are not finite.
+        count: usize,
+    },
     /// The requested tower is not part of the loaded weights (e.g. a text tower from an
     /// image-only split).
     #[error("the {tower} tower is not available: {reason}")]
@@ -236,6 +244,14 @@ pub enum Error {
     },
 
     // ----- numerics ------------------------------------------------------------------------
+    /// `PELABEL_CPU_TIER` (or an option) names no compute tier.
+    #[error("unknown CPU tier {value:?}; known tiers: {known}")]
+    UnknownCpuTier {
+        /// The value given.
+        value: String,
+        /// The tier names pelabel knows.
+        known: String,
+    },
     /// An error from the tensor library. Seeing it means a bug in pelabel or an exhausted
     /// resource, never a bad input: inputs are validated before they reach tensors.
     #[error("tensor computation failed: {0}")]

@@ -27,7 +27,11 @@
 //! ```
 #![deny(missing_docs)]
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod compile;
+mod cpu;
 mod error;
 mod index;
 mod labeler;
@@ -55,9 +59,10 @@ pub use live::{
     ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, OwnedFrame, ResultCallback,
     SmoothedLabel,
 };
+pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 pub use model::{
-    bf16_supported, l2_normalize, rope_angles, split_checkpoint, write_random_checkpoint, zero_shot_scores, ModelFiles,
-    PeCore, PeCoreConfig, Precision, SplitReport, StorageDType, TextConfig, TextTower, TowerStageTimes, Towers,
+    l2_normalize, rope_angles, split_checkpoint, write_random_checkpoint, zero_shot_scores, ModelFiles,
+    PeCore, PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, TowerStageTimes, Towers,
     VisionConfig, VisionTower, WeightFiles, CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE,
     TOKENIZER_FILE,
 };

@@ -5,10 +5,7 @@
 //! [`PeCore`] bundles whichever towers a model has, with the tokenizer and `logit_scale`.
 
 mod config;
-mod kernels;
 mod layers;
-mod packed;
-mod quant;
 mod rope;
 mod text;
 mod vision;
@@ -24,10 +21,9 @@ use sha2::{Digest, Sha256};
 
 pub use config::{PeCoreConfig, TextConfig, VisionConfig};
 pub use layers::l2_normalize;
-pub use quant::bf16_supported;
 pub use rope::rope_angles;
 pub use text::TextTower;
-pub use vision::{Precision, TowerStageTimes, VisionTower};
+pub use vision::{TowerStageTimes, VisionTower};
 use weights::{Checkpoint, Tower};
 
 use crate::tokenizer::{ClipTokenizer, TokenizedText};

@@ -3,9 +3,9 @@
 //! pooling and the bias-free projection.
 //!
 //! Two engines compute the same function. The default runs on plain `f32` buffers with the kernels
-//! of [`super::kernels`] (weights transposed once at load, LayerScale folded into the output
-//! projections, bias and residual folded into the matrix products, fused attention, buffers reused
-//! across calls) and optionally bf16 matrix products ([`Precision::Bf16`], see [`super::quant`]).
+//! of the compute layer [`crate::cpu`] (weights transposed and packed once at load, LayerScale
+//! folded into the output projections, bias and residual folded into the matrix products, fused
+//! attention, buffers reused across calls), at the [`Precision`] and [`CpuTier`] selected.
 //! The candle engine is the original graph of candle ops, kept as the reference it was first
 //! checked against and as the "before" of the benchmarks ([`VisionTower::load_candle_reference`]).
 
@@ -17,54 +17,13 @@ use candle_core::{Device, Module, Tensor};
 use candle_nn::LayerNorm;
 
 use super::config::VisionConfig;
-use super::kernels::{add_bias_rows, attention, gelu_erf, layer_norm, matmul_f32, softmax_row};
 use super::layers::{AttentionPool, Block, Rope, Weights};
-use super::packed::{self, int8_supported, Epilogue, PackedF32, PackedI8, QuantRows};
-use super::quant::{bf16_supported, matmul_bf16, pack_rows, PackedBf16};
 use super::rope::{interpolate_pos_embed, rope_cos_sin_vecs};
+use crate::cpu::{
+    self, add_bias_rows, attention, gelu_erf, layer_norm, matmul_rows, pack_rows_bf16, softmax_row, AttentionScratch,
+    Cpu, CpuTier, Epilogue, PackedBf16, PackedF32, PackedI8, Precision, QuantRows,
+};
 use crate::{Error, Result};
-
-/// Arithmetic of the image tower's matrix products.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Precision {
-    /// `f32` throughout: matches the official PyTorch model to ~1e-6.
-    #[default]
-    F32,
-    /// bf16 operands with f32 accumulation in the linear layers (x86-64 CPUs with AVX512_BF16);
-    /// attention, softmax, norms and GELU stay f32. The embedding's
-    /// cosine to the f32 one stays above 0.995. Where unsupported the tower keeps `F32` (see
-    /// [`VisionTower::precision`]).
-    Bf16,
-    /// int8 linear layers: weights quantised once per output channel, activations per token on
-    /// every call, `i32` accumulation (x86-64 CPUs with AVX512_VNNI). Attention, softmax, norms
-    /// and GELU stay f32. Measured cosine to `F32` ≥ 0.995 (tests); where unsupported the tower
-    /// keeps `F32`.
-    Int8,
-}
-
-impl Precision {
-    /// Whether this build and CPU can run `self` (always true for `F32`).
-    pub fn is_supported(self) -> bool {
-        match self {
-            Precision::F32 => true,
-            Precision::Bf16 => bf16_supported(),
-            Precision::Int8 => int8_supported(),
-        }
-    }
-}
-
-impl std::str::FromStr for Precision {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "f32" | "float32" => Ok(Self::F32),
-            "bf16" | "bfloat16" => Ok(Self::Bf16),
-            "int8" | "i8" => Ok(Self::Int8),
-            other => Err(format!("unknown precision {other:?} (expected f32, bf16 or int8)")),
-        }
-    }
-}
 
 /// Wall time of the tower's stages in one [`VisionTower::encode_timed`] call (summed over the batch).
 #[doc(hidden)]
@@ -86,7 +45,7 @@ struct GridTables {
     rope: Option<(Vec<f32>, Vec<f32>)>,
 }
 
-/// The f32 weights of a linear layer: packed for the AVX-512 kernel where the CPU has it,
+/// The f32 weights of a linear layer: packed for pelabel's kernel from the AVX-512 tier up,
 /// otherwise row-major `[k, n]` for `gemm`.
 enum DenseWeights {
     Rows(Vec<f32>),
@@ -114,7 +73,7 @@ struct DenseScratch {
 impl Dense {
     /// From a torch-layout weight `[n, k]` and bias `[n]`; `col_scale[n]` multiplies the outputs
     /// (LayerScale folded in: `γ ⊙ (xW + b) = x(W·diag γ) + γ ⊙ b`).
-    fn new(weight: &Tensor, bias: Option<&Tensor>, col_scale: Option<&[f32]>) -> Result<Self> {
+    fn new(cpu: Cpu, weight: &Tensor, bias: Option<&Tensor>, col_scale: Option<&[f32]>) -> Result<Self> {
         let (n, k) = weight.dims2()?;
         let mut w = weight.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let mut b = match bias {
@@ -133,12 +92,27 @@ impl Dense {
                 }
             }
         }
-        let w = if packed::f32_supported() {
-            DenseWeights::Packed(PackedF32::pack(&w, k, n))
+        let mut d = Self { w: DenseWeights::Rows(Vec::new()), b, k, n, bf16: None, int8: None };
+        d.set_weights(cpu, w);
+        Ok(d)
+    }
+
+    /// Stores the row-major `[k, n]` weights in the layout `cpu`'s kernels read.
+    fn set_weights(&mut self, cpu: Cpu, w: Vec<f32>) {
+        self.w = if cpu.has(CpuTier::Avx512) {
+            DenseWeights::Packed(PackedF32::pack(&w, self.k, self.n))
         } else {
             DenseWeights::Rows(w)
         };
-        Ok(Self { w, b, k, n, bf16: None, int8: None })
+    }
+
+    /// Moves the f32 weights to the layout of `cpu` (precision copies are reset by the caller).
+    fn set_cpu(&mut self, cpu: Cpu) {
+        let rows = match &self.w {
+            DenseWeights::Rows(w) => w.clone(),
+            DenseWeights::Packed(p) => (0..self.k * self.n).map(|i| p.at(i / self.n, i % self.n)).collect(),
+        };
+        self.set_weights(cpu, rows);
     }
 
     /// Weight `(r, c)` of the `[k, n]` matrix.
@@ -151,13 +125,13 @@ impl Dense {
 
     fn set_precision(&mut self, p: Precision) {
         let at = |r, c| self.weight_at(r, c);
-        let bf16 = (p == Precision::Bf16).then(|| PackedBf16::pack_strided(self.k, self.n, at));
+        let bf16 = (p == Precision::Bf16).then(|| PackedBf16::pack_with(self.k, self.n, at));
         let int8 = (p == Precision::Int8).then(|| PackedI8::quantize(self.k, self.n, at));
         (self.bf16, self.int8) = (bf16, int8);
     }
 
     /// `out[m, n] = (accumulate ? out : 0) + x[m, k] · W + b`.
-    fn forward(&self, x: &[f32], m: usize, out: &mut [f32], accumulate: bool, scratch: &mut DenseScratch) {
+    fn forward(&self, cpu: Cpu, x: &[f32], m: usize, out: &mut [f32], accumulate: bool, scratch: &mut DenseScratch) {
         let out = &mut out[..m * self.n];
         let x = &x[..m * self.k];
         let ep = Epilogue { bias: self.b.as_deref(), accumulate };
@@ -169,18 +143,18 @@ impl Dense {
         };
         match (&self.int8, &self.bf16, &self.w) {
             (Some(q), _, _) => {
-                scratch.q8.quantize(x, m, self.k);
-                packed::matmul_i8(&scratch.q8, q, out, self.n, ep, true);
+                scratch.q8.quantize(cpu, x, m, self.k);
+                cpu::int8::matmul(cpu, &scratch.q8, q, out, self.n, ep, true);
             }
             (None, Some(p), _) => {
                 prefill(out);
-                pack_rows(x, m, self.k, &mut scratch.a16);
-                matmul_bf16(&scratch.a16, m, p, out, self.n, true);
+                pack_rows_bf16(cpu, x, m, self.k, &mut scratch.a16);
+                cpu::bf16::matmul(cpu, &scratch.a16, m, p, out, self.n, true);
             }
-            (None, None, DenseWeights::Packed(w)) => packed::matmul_f32(x, m, self.k, w, out, self.n, ep, true),
+            (None, None, DenseWeights::Packed(w)) => cpu::packed_f32::matmul(cpu, x, m, self.k, w, out, self.n, ep, true),
             (None, None, DenseWeights::Rows(w)) => {
                 prefill(out);
-                matmul_f32(x, m, self.k, w, self.n, out, true);
+                matmul_rows(x, m, self.k, w, self.n, out, true);
             }
         }
     }
@@ -202,8 +176,8 @@ impl LnParams {
         })
     }
 
-    fn apply(&self, x: &[f32], out: &mut [f32]) {
-        layer_norm(x, self.g.len(), &self.g, &self.b, self.eps, out);
+    fn apply(&self, cpu: Cpu, x: &[f32], out: &mut [f32]) {
+        layer_norm(cpu, x, self.g.len(), &self.g, &self.b, self.eps, out);
     }
 }
 
@@ -217,7 +191,7 @@ struct FastBlock {
 }
 
 impl FastBlock {
-    fn new(w: &Weights, eps: f64) -> Result<Self> {
+    fn new(cpu: Cpu, w: &Weights, eps: f64) -> Result<Self> {
         let vec = |t: Option<Tensor>| -> Result<Option<Vec<f32>>> {
             Ok(match t {
                 Some(t) => Some(t.flatten_all()?.to_vec1::<f32>()?),
@@ -230,11 +204,11 @@ impl FastBlock {
         let m = w.pp("mlp");
         Ok(Self {
             ln_1: LnParams::new(w, "ln_1", eps)?,
-            qkv: Dense::new(&a.get("in_proj_weight")?, Some(&a.get("in_proj_bias")?), None)?,
-            out_proj: Dense::new(&a.get("out_proj.weight")?, Some(&a.get("out_proj.bias")?), ls_1.as_deref())?,
+            qkv: Dense::new(cpu, &a.get("in_proj_weight")?, Some(&a.get("in_proj_bias")?), None)?,
+            out_proj: Dense::new(cpu, &a.get("out_proj.weight")?, Some(&a.get("out_proj.bias")?), ls_1.as_deref())?,
             ln_2: LnParams::new(w, "ln_2", eps)?,
-            c_fc: Dense::new(&m.get("c_fc.weight")?, Some(&m.get("c_fc.bias")?), None)?,
-            c_proj: Dense::new(&m.get("c_proj.weight")?, Some(&m.get("c_proj.bias")?), ls_2.as_deref())?,
+            c_fc: Dense::new(cpu, &m.get("c_fc.weight")?, Some(&m.get("c_fc.bias")?), None)?,
+            c_proj: Dense::new(cpu, &m.get("c_proj.weight")?, Some(&m.get("c_proj.bias")?), ls_2.as_deref())?,
         })
     }
 
@@ -255,7 +229,7 @@ struct FastPool {
 }
 
 impl FastPool {
-    fn new(w: &Weights, width: usize, heads: usize, eps: f64) -> Result<Self> {
+    fn new(cpu: Cpu, w: &Weights, width: usize, heads: usize, eps: f64) -> Result<Self> {
         let a = w.pp("attn");
         let in_w = a.get("in_proj_weight")?; // [3w, w]
         let in_b = a.get("in_proj_bias")?;
@@ -266,11 +240,11 @@ impl FastPool {
         let m = w.pp("mlp");
         Ok(Self {
             q,
-            kv: Dense::new(&in_w.narrow(0, width, 2 * width)?, Some(&in_b.narrow(0, width, 2 * width)?), None)?,
-            out_proj: Dense::new(&a.get("out_proj.weight")?, Some(&a.get("out_proj.bias")?), None)?,
+            kv: Dense::new(cpu, &in_w.narrow(0, width, 2 * width)?, Some(&in_b.narrow(0, width, 2 * width)?), None)?,
+            out_proj: Dense::new(cpu, &a.get("out_proj.weight")?, Some(&a.get("out_proj.bias")?), None)?,
             layernorm: LnParams::new(w, "layernorm", eps)?,
-            c_fc: Dense::new(&m.get("c_fc.weight")?, Some(&m.get("c_fc.bias")?), None)?,
-            c_proj: Dense::new(&m.get("c_proj.weight")?, Some(&m.get("c_proj.bias")?), None)?,
+            c_fc: Dense::new(cpu, &m.get("c_fc.weight")?, Some(&m.get("c_fc.bias")?), None)?,
+            c_proj: Dense::new(cpu, &m.get("c_proj.weight")?, Some(&m.get("c_proj.bias")?), None)?,
             heads,
         })
     }
@@ -327,11 +301,25 @@ struct Workspace {
     qkv: Vec<f32>,
     attn: Vec<f32>,
     mlp: Vec<f32>,
-    heads: Vec<f32>,
     patches: Vec<f32>,
     dense: DenseScratch,
-    heads16: Vec<(PackedBf16, PackedBf16)>,
-    heads32: Vec<(PackedF32, PackedF32)>,
+    attention: AttentionScratch,
+}
+
+/// Refuses weights holding NaN or ±∞ (a typed error at load instead of NaN embeddings, or a
+/// quantisation of garbage, on every frame).
+fn check_finite(map: &HashMap<String, Tensor>, prefix: &str) -> Result<()> {
+    let mut names: Vec<&String> = map.keys().filter(|k| k.starts_with(prefix)).collect();
+    names.sort();
+    for name in names {
+        let t = &map[name];
+        let t = if t.dtype() == candle_core::DType::F32 { t.clone() } else { t.to_dtype(candle_core::DType::F32)? };
+        let bad = t.flatten_all()?.to_vec1::<f32>()?.iter().filter(|v| !v.is_finite()).count();
+        if bad > 0 {
+            return Err(Error::NonFiniteWeights { key: name.clone(), count: bad });
+        }
+    }
+    Ok(())
 }
 
 fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
@@ -349,6 +337,7 @@ pub struct VisionTower {
     pos_embed_host: Option<Vec<f32>>,
     engine: Engine,
     precision: Precision,
+    cpu: Cpu,
     grids: Mutex<HashMap<(usize, usize), Arc<GridTables>>>,
     workspaces: Mutex<Vec<Workspace>>,
 }
@@ -358,6 +347,7 @@ impl std::fmt::Debug for VisionTower {
         f.debug_struct("VisionTower")
             .field("cfg", &self.cfg)
             .field("precision", &self.precision)
+            .field("cpu", &self.cpu.tier())
             .finish_non_exhaustive()
     }
 }
@@ -378,6 +368,8 @@ impl VisionTower {
     }
 
     fn build(cfg: &VisionConfig, map: &HashMap<String, Tensor>, device: &Device, candle: bool) -> Result<Self> {
+        let cpu = Cpu::from_env()?;
+        check_finite(map, "visual.")?;
         let w = Weights::new(map, "visual.");
         let eps = cfg.layernorm_eps;
         let p = cfg.patch_size;
@@ -403,10 +395,10 @@ impl VisionTower {
             }))
         } else {
             let blocks = (0..cfg.layers)
-                .map(|i| FastBlock::new(&w.pp(&format!("transformer.resblocks.{i}")), eps))
+                .map(|i| FastBlock::new(cpu, &w.pp(&format!("transformer.resblocks.{i}")), eps))
                 .collect::<Result<Vec<_>>>()?;
             Engine::Fast(Box::new(FastWeights {
-                patch: Dense::new(&conv, None, None)?,
+                patch: Dense::new(cpu, &conv, None, None)?,
                 class_embedding: match class_embedding {
                     Some(c) => Some(c.flatten_all()?.to_vec1::<f32>()?),
                     None => None,
@@ -414,9 +406,9 @@ impl VisionTower {
                 ln_pre: if cfg.use_ln_pre { Some(LnParams::new(&w, "ln_pre", eps)?) } else { None },
                 blocks,
                 ln_post: if cfg.use_ln_post { Some(LnParams::new(&w, "ln_post", eps)?) } else { None },
-                pool: FastPool::new(&w.pp("attn_pool"), cfg.width, cfg.attn_pooler_heads, eps)?,
+                pool: FastPool::new(cpu, &w.pp("attn_pool"), cfg.width, cfg.attn_pooler_heads, eps)?,
                 // `proj` is stored `[w, D]`: as a torch-layout weight that is its transpose.
-                proj: Dense::new(&w.get("proj")?.t()?, None, None)?,
+                proj: Dense::new(cpu, &w.get("proj")?.t()?, None, None)?,
             }))
         };
         Ok(Self {
@@ -425,6 +417,7 @@ impl VisionTower {
             pos_embed_host,
             engine,
             precision: Precision::F32,
+            cpu,
             grids: Mutex::new(HashMap::new()),
             workspaces: Mutex::new(Vec::new()),
         })
@@ -444,7 +437,7 @@ impl VisionTower {
     /// AVX512_BF16, or on the candle reference engine) keep `F32`; returns the precision in effect.
     /// Packing bf16 weights takes a few milliseconds and holds them beside the f32 ones.
     pub fn set_precision(&mut self, precision: Precision) -> Precision {
-        let effective = if precision.is_supported() { precision } else { Precision::F32 };
+        let effective = if precision.is_supported_on(self.cpu) { precision } else { Precision::F32 };
         if let Engine::Fast(fw) = &mut self.engine {
             for d in fw.denses() {
                 d.set_precision(effective);
@@ -452,6 +445,28 @@ impl VisionTower {
             self.precision = effective;
         }
         self.precision
+    }
+
+    /// The compute tier the tower runs at ([`Cpu::from_env`] at load, or [`VisionTower::set_cpu`]).
+    pub fn cpu(&self) -> Cpu {
+        self.cpu
+    }
+
+    /// Runs the tower at `cpu` (usually [`Cpu::detect`] lowered with [`Cpu::lowered_to`]): the
+    /// weights move to the layout that tier's kernels read, and a precision the tier cannot run
+    /// falls back to `F32`. Returns the precision in effect. Tests use it to run every tier on
+    /// one machine.
+    pub fn set_cpu(&mut self, cpu: Cpu) -> Precision {
+        let wanted = self.precision;
+        if let Engine::Fast(fw) = &mut self.engine {
+            for d in fw.denses() {
+                d.set_cpu(cpu);
+            }
+            self.cpu = cpu;
+            // Workspaces hold packed per-call buffers of the old layout: start afresh.
+            self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        self.set_precision(wanted)
     }
 
     fn grid_tables(&self, gh: usize, gw: usize) -> Result<Arc<GridTables>> {
@@ -546,6 +561,7 @@ impl VisionTower {
         times: &mut TowerStageTimes,
     ) {
         let t0 = Instant::now();
+        let cpu = self.cpu;
         let cfg = &self.cfg;
         let (p, w) = (cfg.patch_size, cfg.width);
         let off = usize::from(cfg.use_cls_token);
@@ -565,7 +581,7 @@ impl VisionTower {
             }
         }
         let x = sized(&mut ws.x, n * w);
-        fw.patch.forward(patches, gh * gw, &mut x[off * w..], false, &mut ws.dense);
+        fw.patch.forward(cpu, patches, gh * gw, &mut x[off * w..], false, &mut ws.dense);
         if let Some(cls) = &fw.class_embedding {
             x[..w].copy_from_slice(cls);
         }
@@ -576,7 +592,7 @@ impl VisionTower {
         }
         if let Some(ln) = &fw.ln_pre {
             let hbuf = sized(&mut ws.h, n * w);
-            ln.apply(x, hbuf);
+            ln.apply(cpu, x, hbuf);
             std::mem::swap(&mut ws.x, &mut ws.h);
         }
         let t1 = Instant::now();
@@ -587,33 +603,31 @@ impl VisionTower {
         for blk in &fw.blocks {
             let x = sized(&mut ws.x, n * w);
             let hbuf = sized(&mut ws.h, n * w);
-            blk.ln_1.apply(x, hbuf);
+            blk.ln_1.apply(cpu, x, hbuf);
             let qkv = sized(&mut ws.qkv, n * 3 * w);
-            blk.qkv.forward(hbuf, n, qkv, false, &mut ws.dense);
+            blk.qkv.forward(cpu, hbuf, n, qkv, false, &mut ws.dense);
             let attn = sized(&mut ws.attn, n * w);
-            let bf16 = (self.precision == Precision::Bf16).then_some(&mut ws.heads16);
-            let int8 = self.precision == Precision::Int8;
-            attention(qkv, n, heads, d, rope, &mut ws.heads, bf16, &mut ws.heads32, int8, attn);
-            blk.out_proj.forward(attn, n, x, true, &mut ws.dense);
-            blk.ln_2.apply(x, hbuf);
+            attention(cpu, self.precision, qkv, n, heads, d, rope, &mut ws.attention, attn);
+            blk.out_proj.forward(cpu, attn, n, x, true, &mut ws.dense);
+            blk.ln_2.apply(cpu, x, hbuf);
             let mlp = sized(&mut ws.mlp, n * mlp_w);
-            blk.c_fc.forward(hbuf, n, mlp, false, &mut ws.dense);
-            gelu_erf(mlp);
-            blk.c_proj.forward(mlp, n, x, true, &mut ws.dense);
+            blk.c_fc.forward(cpu, hbuf, n, mlp, false, &mut ws.dense);
+            gelu_erf(cpu, mlp);
+            blk.c_proj.forward(cpu, mlp, n, x, true, &mut ws.dense);
         }
         let t2 = Instant::now();
 
         let x = sized(&mut ws.x, n * w);
         let hbuf = sized(&mut ws.h, n * w);
         match &fw.ln_post {
-            Some(ln) => ln.apply(x, hbuf),
+            Some(ln) => ln.apply(cpu, x, hbuf),
             None => hbuf.copy_from_slice(x),
         }
         // Attention pooling (reference §5): one query, `pool.heads` heads, no residual from the
         // probe; then y + MLP(LN(y)).
         let pool = &fw.pool;
         let kv = sized(&mut ws.qkv, n * 2 * w);
-        pool.kv.forward(hbuf, n, kv, false, &mut ws.dense);
+        pool.kv.forward(cpu, hbuf, n, kv, false, &mut ws.dense);
         let pd = w / pool.heads;
         let scale = 1.0 / (pd as f32).sqrt();
         let mut y = vec![0f32; w];
@@ -624,7 +638,7 @@ impl VisionTower {
                 let k = &kv[t * 2 * w + hd * pd..][..pd];
                 *s = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
             }
-            softmax_row(&mut scores);
+            softmax_row(cpu, &mut scores);
             let yh = &mut y[hd * pd..][..pd];
             for (t, &pr) in scores.iter().enumerate() {
                 let v = &kv[t * 2 * w + w + hd * pd..][..pd];
@@ -634,14 +648,14 @@ impl VisionTower {
             }
         }
         let mut y2 = vec![0f32; w];
-        pool.out_proj.forward(&y, 1, &mut y2, false, &mut ws.dense);
+        pool.out_proj.forward(cpu, &y, 1, &mut y2, false, &mut ws.dense);
         let mut z = vec![0f32; w];
-        pool.layernorm.apply(&y2, &mut z);
+        pool.layernorm.apply(cpu, &y2, &mut z);
         let mut hid = vec![0f32; pool.c_fc.n];
-        pool.c_fc.forward(&z, 1, &mut hid, false, &mut ws.dense);
-        gelu_erf(&mut hid);
-        pool.c_proj.forward(&hid, 1, &mut y2, true, &mut ws.dense);
-        fw.proj.forward(&y2, 1, out, false, &mut ws.dense);
+        pool.c_fc.forward(cpu, &z, 1, &mut hid, false, &mut ws.dense);
+        gelu_erf(cpu, &mut hid);
+        pool.c_proj.forward(cpu, &hid, 1, &mut y2, true, &mut ws.dense);
+        fw.proj.forward(cpu, &y2, 1, out, false, &mut ws.dense);
         let t3 = Instant::now();
         times.patch_embed += t1 - t0;
         times.blocks += t2 - t1;

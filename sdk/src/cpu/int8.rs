@@ -1,0 +1,486 @@
+//! int8 matrix products: weights symmetric per output column, activations asymmetric per row.
+//!
+//! - Weights: `w ≈ s_c · q`, `q ∈ [−127, 127]`, quantised once ([`PackedI8::quantize`]) or per
+//!   call for attention's `kᵀ` (per key) and `v` (per channel).
+//! - Activations: `x ≈ s_r · (u − z_r)`, `u ∈ [0, 255]`, quantised on every call ([`QuantRows`]).
+//! - The product: `vpdpbusd` sums four `u8 · i8` products into `i32` lanes (exact: |Σ| < 255 · 127
+//!   · k < 2³¹ for k < 66 000), and the epilogue restores `s_r · s_c · (Σ u·q − z_r · Σ_p q)`.
+//!
+//! Non-finite values: a row of activations holding NaN or ±∞ gets scale NaN, so its outputs are
+//! NaN (never a silent zero); a weight column holding them keeps scale 1 and zero values (weights
+//! are checked finite at load).
+//!
+//! The kernel is the [`CpuTier::Avx512Vnni`] tier's; the quantisers have portable versions (the
+//! reference the vector ones are tested against).
+
+use super::threads::{for_blocks, SendPtr};
+use super::{Cpu, CpuTier};
+use crate::cpu::packed_f32::Epilogue;
+
+/// Columns per packed panel (two 16-lane registers).
+pub(crate) const PANEL: usize = 32;
+
+/// Scale of a symmetric int8 quantisation for the largest magnitude `amax` (`q = round(x / s)`,
+/// `|q| ≤ 127`); 1 for an all-zero or non-finite input.
+#[inline(always)]
+pub(crate) fn symmetric_scale(amax: f32) -> f32 {
+    if amax > 0.0 && amax.is_finite() {
+        amax / 127.0
+    } else {
+        1.0
+    }
+}
+
+/// A `[k, n]` matrix quantised to int8 per column, packed as `[⌈n/32⌉][⌈k/4⌉][32]` lanes of four
+/// consecutive rows (the `vpdpbusd` layout), with per-column scales and sums of the quantised values.
+#[derive(Clone, Default)]
+pub(crate) struct PackedI8 {
+    pub(crate) k: usize,
+    pub(crate) n: usize,
+    pub(crate) data: Vec<u32>,
+    /// `[⌈n/32⌉·32]`, zero past `n`.
+    pub(crate) scale: Vec<f32>,
+    /// `[⌈n/32⌉·32]`, `Σ_r q[r, c]`.
+    pub(crate) colsum: Vec<i32>,
+}
+
+impl PackedI8 {
+    /// An all-zero `[k, n]` matrix with its buffers sized.
+    pub(crate) fn zeroed(k: usize, n: usize) -> Self {
+        let (nb, kq) = (n.div_ceil(PANEL), k.div_ceil(4));
+        Self { k, n, data: vec![0; nb * kq * PANEL], scale: vec![0.0; nb * PANEL], colsum: vec![0; nb * PANEL] }
+    }
+
+    /// `kᵀ` of attention: the `[d, n]` matrix whose column `t` is row `t` of `keys[n, d]`,
+    /// quantised per column (per key). Four consecutive rows of a column are one lane, so each
+    /// key row becomes `⌈d/4⌉` whole lanes.
+    pub(crate) fn from_key_rows(cpu: Cpu, keys: &[f32], n: usize, d: usize) -> Self {
+        assert!(keys.len() >= n * d, "keys shorter than n·d");
+        #[cfg(target_arch = "x86_64")]
+        if cpu.has(CpuTier::Avx512Vnni) && d.is_multiple_of(16) {
+            // SAFETY: the tier's features are present (a `Cpu` never exceeds the hardware); the
+            // shapes were checked above.
+            return unsafe { super::x86::avx512_int8::from_key_rows(keys, n, d) };
+        }
+        let _ = cpu;
+        Self::from_key_rows_portable(keys, n, d)
+    }
+
+    /// [`PackedI8::from_key_rows`] in plain Rust.
+    pub(crate) fn from_key_rows_portable(keys: &[f32], n: usize, d: usize) -> Self {
+        let mut p = Self::zeroed(d, n);
+        let kq = d.div_ceil(4);
+        for (t, row) in keys.chunks_exact(d.max(1)).take(n).enumerate() {
+            let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let s = symmetric_scale(amax);
+            let inv = 1.0 / s;
+            let mut q = [0i8; 4];
+            let mut sum = 0i32;
+            for (lane, quad) in row.chunks(4).enumerate() {
+                q.fill(0);
+                for (dst, &v) in q.iter_mut().zip(quad) {
+                    *dst = (v * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+                    sum += i32::from(*dst);
+                }
+                p.data[((t / PANEL) * kq + lane) * PANEL + t % PANEL] = u32::from_le_bytes(q.map(|b| b as u8));
+            }
+            (p.scale[t], p.colsum[t]) = (s, sum);
+        }
+        p
+    }
+
+    /// `v` of attention: `values[n, d]` as the `[n, d]` weight matrix, quantised per column
+    /// (per channel).
+    pub(crate) fn from_value_rows(cpu: Cpu, values: &[f32], n: usize, d: usize) -> Self {
+        assert!(values.len() >= n * d, "values shorter than n·d");
+        #[cfg(target_arch = "x86_64")]
+        if cpu.has(CpuTier::Avx512Vnni) && d.is_multiple_of(16) {
+            // SAFETY: as in `from_key_rows`.
+            return unsafe { super::x86::avx512_int8::from_value_rows(values, n, d) };
+        }
+        let _ = cpu;
+        Self::from_value_rows_portable(values, n, d)
+    }
+
+    /// [`PackedI8::from_value_rows`] in plain Rust.
+    pub(crate) fn from_value_rows_portable(values: &[f32], n: usize, d: usize) -> Self {
+        let mut p = Self::zeroed(n, d);
+        let kq = n.div_ceil(4);
+        let values = &values[..n * d];
+        let mut amax = vec![0f32; d];
+        for row in values.chunks_exact(d.max(1)) {
+            for (m, v) in amax.iter_mut().zip(row) {
+                *m = m.max(v.abs());
+            }
+        }
+        let inv: Vec<f32> = amax
+            .iter()
+            .zip(&mut p.scale)
+            .map(|(&a, s)| {
+                *s = symmetric_scale(a);
+                1.0 / *s
+            })
+            .collect();
+        let mut q = vec![0u32; d];
+        for (tq, rows) in values.chunks((4 * d).max(1)).enumerate() {
+            q.fill(0);
+            for (j, row) in rows.chunks_exact(d.max(1)).enumerate() {
+                for (c, (&v, &iv)) in row.iter().zip(&inv).enumerate() {
+                    let b = (v * iv).round_ties_even().clamp(-127.0, 127.0) as i32;
+                    p.colsum[c] += b;
+                    q[c] |= u32::from(b as i8 as u8) << (8 * j);
+                }
+            }
+            for (c, &lane) in q.iter().enumerate() {
+                p.data[((c / PANEL) * kq + tq) * PANEL + c % PANEL] = lane;
+            }
+        }
+        p
+    }
+
+    /// Quantises the `[k, n]` matrix whose element `(r, c)` is `at(r, c)`.
+    pub(crate) fn quantize(k: usize, n: usize, at: impl Fn(usize, usize) -> f32) -> Self {
+        let mut p = Self::zeroed(k, n);
+        let kq = k.div_ceil(4);
+        let mut bytes = vec![0i8; p.data.len() * 4];
+        for c in 0..n {
+            let amax = (0..k).map(|r| at(r, c).abs()).fold(0f32, f32::max);
+            let s = symmetric_scale(amax);
+            p.scale[c] = s;
+            let inv = 1.0 / s;
+            let (b, j) = (c / PANEL, c % PANEL);
+            for r in 0..k {
+                let q = (at(r, c) * inv).round_ties_even().clamp(-127.0, 127.0) as i8;
+                p.colsum[c] += i32::from(q);
+                bytes[((b * kq + r / 4) * PANEL + j) * 4 + r % 4] = q;
+            }
+        }
+        for (lane, q) in p.data.iter_mut().zip(bytes.chunks_exact(4)) {
+            *lane = u32::from_le_bytes([q[0] as u8, q[1] as u8, q[2] as u8, q[3] as u8]);
+        }
+        p
+    }
+
+    /// The dequantised matrix (`[k, n]` row-major), for tests.
+    #[cfg(test)]
+    pub(crate) fn dequantize(&self) -> Vec<f32> {
+        let kq = self.k.div_ceil(4);
+        let mut out = vec![0f32; self.k * self.n];
+        for r in 0..self.k {
+            for c in 0..self.n {
+                let lane = self.data[((c / PANEL) * kq + r / 4) * PANEL + c % PANEL];
+                let q = lane.to_le_bytes()[r % 4] as i8;
+                out[r * self.n + c] = f32::from(q) * self.scale[c];
+            }
+        }
+        out
+    }
+}
+
+/// Activations quantised per row to `u8` with a zero point, packed `[m][⌈k/4⌉]` (four per lane,
+/// little-endian byte order).
+#[derive(Default)]
+pub(crate) struct QuantRows {
+    pub(crate) m: usize,
+    pub(crate) kq: usize,
+    pub(crate) data: Vec<u32>,
+    pub(crate) scale: Vec<f32>,
+    pub(crate) zero: Vec<i32>,
+}
+
+impl QuantRows {
+    fn reset(&mut self, m: usize, k: usize) {
+        let kq = k.div_ceil(4);
+        self.m = m;
+        self.kq = kq;
+        self.data.clear();
+        self.data.resize(m * kq, 0);
+        self.scale.resize(m, 0.0);
+        self.zero.resize(m, 0);
+    }
+
+    /// Quantises the rows of `x[m, k]` (row stride `k`), on the current pool for large inputs.
+    pub(crate) fn quantize(&mut self, cpu: Cpu, x: &[f32], m: usize, k: usize) {
+        use rayon::prelude::*;
+        assert!(x.len() >= m * k, "activations shorter than m·k");
+        self.reset(m, k);
+        let kq = self.kq;
+        if k == 0 {
+            return;
+        }
+        let x = &x[..m * k];
+        const ROWS: usize = 16;
+        #[allow(clippy::type_complexity)] // rayon's zipped chunk tuple, destructured in place
+        let work = |((xs, d), (s, z)): ((&[f32], &mut [u32]), (&mut [f32], &mut [i32]))| {
+            for (((row, dst), s), z) in xs.chunks_exact(k).zip(d.chunks_exact_mut(kq)).zip(s).zip(z) {
+                (*s, *z) = quantize_row(cpu, row, dst);
+            }
+        };
+        if m * k >= (1 << 15) && rayon::current_num_threads() > 1 {
+            x.par_chunks(ROWS * k)
+                .zip(self.data.par_chunks_mut(ROWS * kq))
+                .zip(self.scale.par_chunks_mut(ROWS).zip(self.zero.par_chunks_mut(ROWS)))
+                .for_each(work);
+        } else {
+            work(((x, &mut self.data[..]), (&mut self.scale[..], &mut self.zero[..])));
+        }
+    }
+
+    /// Fills `m` rows of width `k` by `f(row, bytes)`, which writes the row's `u8` values to
+    /// `bytes` (`⌈k/4⌉·4` long, zeroed; bytes past `k` must stay 0) and returns its
+    /// `(scale, zero point)`.
+    pub(crate) fn fill(&mut self, m: usize, k: usize, mut f: impl FnMut(usize, &mut [u8]) -> (f32, i32)) {
+        self.reset(m, k);
+        if self.kq == 0 {
+            return;
+        }
+        for (r, lanes) in self.data.chunks_exact_mut(self.kq).enumerate() {
+            // Lanes are read as little-endian bytes, which is this view on every target with an
+            // int8 kernel (x86-64, aarch64).
+            (self.scale[r], self.zero[r]) = f(r, bytemuck::cast_slice_mut(lanes));
+        }
+    }
+}
+
+/// One row to `u8` lanes (`dst` holds `⌈len/4⌉` lanes); returns `(scale, zero point)`. A row with
+/// NaN or ±∞ gives zero bytes and scale NaN.
+pub(crate) fn quantize_row(cpu: Cpu, row: &[f32], dst: &mut [u32]) -> (f32, i32) {
+    assert_eq!(dst.len(), row.len().div_ceil(4), "lane count must be ⌈len/4⌉");
+    #[cfg(target_arch = "x86_64")]
+    if cpu.has(CpuTier::Avx512) {
+        // SAFETY: the tier's features are present (a `Cpu` never exceeds the hardware); dst holds
+        // ⌈len/4⌉ lanes (asserted).
+        return unsafe { super::x86::avx512_int8::quantize_row(row, dst) };
+    }
+    let _ = cpu;
+    quantize_row_portable(row, dst)
+}
+
+/// [`quantize_row`] in plain Rust (any length; the reference for the vector version).
+pub(crate) fn quantize_row_portable(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
+    let (mut lo, mut hi, mut sum) = (0f32, 0f32, 0f32);
+    for &v in row {
+        lo = lo.min(v);
+        hi = hi.max(v);
+        sum += v * 0.0; // NaN or ±∞ anywhere makes this NaN (min/max skip NaN).
+    }
+    if !(lo.is_finite() && hi.is_finite() && sum == 0.0) {
+        dst.fill(0);
+        return (f32::NAN, 0);
+    }
+    if hi == lo {
+        dst.fill(0);
+        return (1.0, 0);
+    }
+    let s = (hi - lo) / 255.0;
+    let inv = 1.0 / s;
+    let z = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
+    let q = |v: f32| (v * inv + z).round_ties_even().clamp(0.0, 255.0) as u8;
+    let mut quads = row.chunks_exact(4);
+    for (d, c) in dst.iter_mut().zip(&mut quads) {
+        *d = u32::from_le_bytes([q(c[0]), q(c[1]), q(c[2]), q(c[3])]);
+    }
+    let rest = quads.remainder();
+    if !rest.is_empty() {
+        // The padding lanes hold zero bytes, which meet zero weights: they add nothing.
+        let mut b = [0u8; 4];
+        for (i, &v) in rest.iter().enumerate() {
+            b[i] = q(v);
+        }
+        dst[dst.len() - 1] = u32::from_le_bytes(b);
+    }
+    (s, z as i32)
+}
+
+/// The int8 product of quantised rows `a` and `w`, dequantised:
+/// `out[r·ldo + c] = [out +] s_r·s_c·(Σ u·q − z_r·Σ q) [+ bias[c]]`.
+///
+/// Panics on mismatched or undersized buffers, and (an internal bug) when `cpu` is below the
+/// AVX512_VNNI tier.
+pub(crate) fn matmul(cpu: Cpu, a: &QuantRows, w: &PackedI8, out: &mut [f32], ldo: usize, ep: Epilogue<'_>, parallel: bool) {
+    cpu.require(CpuTier::Avx512Vnni, "int8");
+    if a.m == 0 || w.n == 0 {
+        return;
+    }
+    assert!(ldo >= w.n && out.len() >= (a.m - 1) * ldo + w.n, "output buffer too small");
+    // SAFETY: `out` is borrowed mutably for the call and holds every element written (checked).
+    unsafe { matmul_raw(cpu, a, w, out.as_mut_ptr(), ldo, ep, parallel) }
+}
+
+/// [`matmul`] into a raw output (see [`super::packed_f32::matmul_raw`] for why).
+///
+/// # Safety
+/// `out` must be valid for reads and writes of `out[r·ldo + c]` for `r < a.m`, `c < w.n`, and no
+/// other thread may access those elements during the call. `ldo ≥ w.n`.
+pub(crate) unsafe fn matmul_raw(
+    cpu: Cpu,
+    a: &QuantRows,
+    w: &PackedI8,
+    out: *mut f32,
+    ldo: usize,
+    ep: Epilogue<'_>,
+    parallel: bool,
+) {
+    cpu.require(CpuTier::Avx512Vnni, "int8");
+    let m = a.m;
+    if m == 0 || w.n == 0 {
+        return;
+    }
+    assert_eq!(a.kq, w.k.div_ceil(4), "activation width does not match the weights");
+    assert!(a.data.len() >= m * a.kq && a.scale.len() >= m && a.zero.len() >= m, "quantised rows truncated");
+    let nb = w.n.div_ceil(PANEL);
+    assert!(w.data.len() >= nb * a.kq * PANEL && w.scale.len() >= nb * PANEL && w.colsum.len() >= nb * PANEL);
+    assert!(ldo >= w.n, "output stride below the width");
+    assert!(ep.bias.is_none_or(|b| b.len() >= w.n), "bias too short");
+    let out = SendPtr(out);
+    for_blocks(m, w.n, 4 * a.kq, PANEL, parallel, |r0, rows, p0, panels| {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the tier was required above and a `Cpu` never exceeds the hardware; `a` holds
+        // m rows (asserted), output rows r < m and columns c < n are the caller's to write; blocks
+        // are disjoint, so each output element has one writer.
+        unsafe {
+            super::x86::avx512_int8::block(a, r0, rows, w, p0, panels, out.get().add(r0 * ldo), ldo, ep)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("no int8 kernel on this architecture ({r0}, {rows}, {p0}, {panels})");
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::testing::data;
+
+    const SHAPES: [(usize, usize, usize); 6] =
+        [(1, 3, 1), (5, 9, 33), (13, 64, 32), (30, 31, 70), (97, 130, 200), (577, 192, 96)];
+
+    #[test]
+    fn weights_quantise_per_column_within_half_a_step() {
+        let (k, n) = (37, 45);
+        let w = data(k * n, 0.7);
+        let p = PackedI8::quantize(k, n, |r, c| w[r * n + c]);
+        let back = p.dequantize();
+        for c in 0..n {
+            let amax = (0..k).map(|r| w[r * n + c].abs()).fold(0f32, f32::max);
+            let sum: i32 = (0..k).map(|r| (back[r * n + c] / p.scale[c]).round() as i32).sum();
+            assert_eq!(sum, p.colsum[c]);
+            for r in 0..k {
+                assert!((back[r * n + c] - w[r * n + c]).abs() <= amax / 127.0 * 0.5 + 1e-6);
+            }
+        }
+        // An all-zero column keeps a finite scale and zero values.
+        let z = PackedI8::quantize(4, 2, |_, c| if c == 0 { 0.0 } else { 1.0 });
+        assert!(z.dequantize().iter().step_by(2).all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn rows_quantise_within_half_a_step_and_flag_bad_values() {
+        let row = [-1.5f32, 0.25, 3.0, 0.0, 2.2];
+        for cpu in [Cpu::portable(), Cpu::detect()] {
+            let mut lanes = [0u32; 2];
+            let (s, z) = quantize_row(cpu, &row, &mut lanes);
+            let bytes: Vec<u8> = lanes.iter().flat_map(|l| l.to_le_bytes()).collect();
+            for (i, &v) in row.iter().enumerate() {
+                let back = s * (f32::from(bytes[i]) - z as f32);
+                assert!((back - v).abs() <= s * 0.5 + 1e-6, "{v} -> {back}");
+            }
+            assert_eq!(&bytes[5..], &[0, 0, 0], "padding lanes must be zero");
+            let (s, z) = quantize_row(cpu, &[f32::NAN, 1.0], &mut lanes[..1]);
+            assert!(s.is_nan() && z == 0 && lanes[0] == 0, "NaN row: scale NaN, zero bytes");
+            assert_eq!(quantize_row(cpu, &[2.0; 4], &mut lanes[..1]).0, 2.0 / 255.0);
+        }
+    }
+
+    /// The attention constructors build exactly what the generic one builds from the same matrix.
+    #[test]
+    fn key_and_value_packing_match_the_generic_quantiser() {
+        for cpu in [Cpu::portable(), Cpu::detect()] {
+            for (n, d) in [(1, 4), (1, 16), (37, 64), (577, 64), (35, 96), (9, 6)] {
+                let rows = data(n * d, n as f32);
+                let keys = PackedI8::from_key_rows(cpu, &rows, n, d);
+                let want = PackedI8::quantize(d, n, |i, t| rows[t * d + i]);
+                assert_eq!((keys.k, keys.n), (d, n));
+                assert_eq!(keys.data, want.data, "keys {n}x{d}");
+                assert_eq!((&keys.scale, &keys.colsum), (&want.scale, &want.colsum));
+                let values = PackedI8::from_value_rows(cpu, &rows, n, d);
+                let want = PackedI8::quantize(n, d, |t, i| rows[t * d + i]);
+                assert_eq!((values.k, values.n), (n, d));
+                assert_eq!(values.data, want.data, "values {n}x{d}");
+                assert_eq!((&values.scale, &values.colsum), (&want.scale, &want.colsum));
+            }
+        }
+    }
+
+    #[test]
+    fn vector_row_quantisation_matches_the_portable_one() {
+        let cpu = Cpu::detect();
+        if !cpu.has(CpuTier::Avx512) {
+            eprintln!("SKIPPED: no AVX-512 here, the vector quantiser is not exercised");
+            return;
+        }
+        for len in [1, 5, 16, 31, 192, 577, 768] {
+            let mut row = data(len, len as f32);
+            row[len / 2] = 0.5; // exact halves: ties go to even in both
+            let (mut a, mut b) = (vec![u32::MAX; len.div_ceil(4)], vec![0u32; len.div_ceil(4)]);
+            assert_eq!(quantize_row(cpu, &row, &mut a), quantize_row_portable(&row, &mut b));
+            let diff = a.iter().zip(&b).flat_map(|(x, y)| x.to_le_bytes().into_iter().zip(y.to_le_bytes()));
+            // x·(1/s) + z in one fused step vs two roundings: at most one step apart, rarely.
+            assert!(diff.filter(|(x, y)| x != y).all(|(x, y)| x.abs_diff(y) == 1));
+            row[len - 1] = f32::INFINITY;
+            assert!(quantize_row(cpu, &row, &mut a).0.is_nan());
+            assert!(a.iter().all(|&l| l == 0));
+        }
+    }
+
+    /// The kernel equals the exact integer product of the quantised operands, dequantised.
+    #[test]
+    fn kernel_matches_the_quantised_product() {
+        let cpu = Cpu::detect();
+        if !cpu.has(CpuTier::Avx512Vnni) {
+            eprintln!("SKIPPED: no AVX512_VNNI here, the int8 kernel is not exercised");
+            return;
+        }
+        for &(m, k, n) in &SHAPES {
+            let x = data(m * k, 0.9);
+            let w = data(k * n, 0.2);
+            let bias = data(n, 4.0);
+            let p = PackedI8::quantize(k, n, |r, c| w[r * n + c]);
+            let wq = p.dequantize();
+            let mut a = QuantRows::default();
+            a.quantize(cpu, &x, m, k);
+            let mut out = vec![0.25f32; m * n];
+            matmul(cpu, &a, &p, &mut out, n, Epilogue { bias: Some(&bias), accumulate: true }, true);
+            for i in 0..m {
+                let bytes: Vec<u8> = a.data[i * a.kq..][..a.kq].iter().flat_map(|l| l.to_le_bytes()).collect();
+                for j in 0..n {
+                    let dot: f64 = (0..k)
+                        .map(|t| a.scale[i] as f64 * (bytes[t] as f64 - a.zero[i] as f64) * wq[t * n + j] as f64)
+                        .sum();
+                    let want = 0.25 + bias[j] as f64 + dot;
+                    let got = out[i * n + j] as f64;
+                    assert!((got - want).abs() < 1e-4 * (1.0 + want.abs()), "({m},{k},{n}) [{i},{j}] {got} vs {want}");
+                    // And within the worst-case quantisation error of the f32 product.
+                    let exact: f64 =
+                        0.25 + bias[j] as f64 + (0..k).map(|t| x[i * k + t] as f64 * w[t * n + j] as f64).sum::<f64>();
+                    let (hx, hw) = (a.scale[i] as f64 / 2.0, p.scale[j] as f64 / 2.0);
+                    let bound: f64 =
+                        (0..k).map(|t| x[i * k + t].abs() as f64 * hw + w[t * n + j].abs() as f64 * hx + hx * hw).sum();
+                    assert!(
+                        (got - exact).abs() <= bound * 1.001 + 1e-4,
+                        "({m},{k},{n}) [{i},{j}] {got} vs f32 {exact}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "internal bug")]
+    fn the_kernel_below_its_tier_is_an_internal_bug() {
+        let cpu = Cpu::detect().lowered_to(CpuTier::Avx512);
+        let mut a = QuantRows::default();
+        a.quantize(cpu, &[1.0, 2.0], 1, 2);
+        let w = PackedI8::quantize(2, 1, |_, _| 1.0);
+        matmul(cpu, &a, &w, &mut [0.0], 1, Epilogue::default(), false);
+    }
+}

@@ -1,0 +1,279 @@
+//! The compute layer: every SIMD kernel, packed-weight layout, quantiser, element-wise function
+//! and threading helper the towers run on. `model/` uses it; it never imports `model/`.
+//!
+//! What a CPU can run is one value, [`Cpu`], detected once per process and passed to every kernel.
+//! Its [`CpuTier`] names an instruction-set level; each kernel states the tier it needs and is
+//! chosen from that value alone (no kernel re-detects features). A `Cpu` can be *lowered* on
+//! purpose — by tests, by [`Cpu::lowered_to`], or by the environment variable
+//! [`CPU_TIER_ENV`] (`PELABEL_CPU_TIER=portable|avx2|avx512|avx512-vnni|avx512-bf16`) — so one
+//! machine runs the code every other CPU runs, including the portable paths phones take. It can
+//! never be raised above what the hardware has: the only constructors are detection and
+//! lowering, which is what makes dispatching on it sound (see the `SAFETY:` notes at the calls).
+//!
+//! | file | holds |
+//! |---|---|
+//! | `math.rs` | exp, erf/GELU, softmax (and its u8-quantised form), LayerNorm: portable code built per tier |
+//! | `gemm.rs` | row-major f32 products on the `gemm` crate (the tiers below AVX-512) |
+//! | `packed_f32.rs` | f32 weights packed in 32-column panels and their product (AVX-512 FMA) |
+//! | `int8.rs` | int8 weights and u8 activations, their quantisers and product (AVX512_VNNI) |
+//! | `bf16.rs` | bf16 weights and activations and their product (AVX512_BF16) |
+//! | `attention.rs` | multi-head attention on the above, per precision |
+//! | `threads.rs` | splitting work over the current rayon pool |
+//! | `x86/` | the hand-written x86-64 kernels behind the files above |
+//!
+//! The `gemm` crate does its own run-time dispatch (AVX2/AVX-512/NEON); lowering the tier does not
+//! reach inside it, only the choice between it and pelabel's own kernels.
+
+mod attention;
+pub(crate) mod bf16;
+mod gemm;
+pub(crate) mod int8;
+mod math;
+pub(crate) mod packed_f32;
+mod threads;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+
+use std::sync::OnceLock;
+
+pub(crate) use attention::{attention, AttentionScratch};
+pub(crate) use bf16::{pack_rows as pack_rows_bf16, PackedBf16};
+pub(crate) use gemm::matmul_rows;
+pub(crate) use int8::{PackedI8, QuantRows};
+pub(crate) use math::{add_bias_rows, gelu_erf, layer_norm, softmax_row};
+pub(crate) use packed_f32::{Epilogue, PackedF32};
+
+use crate::{Error, Result};
+
+/// The environment variable that lowers the detected [`CpuTier`] (read by [`Cpu::from_env`],
+/// which model loading calls). Values: `portable`, `avx2`, `avx512`, `avx512-vnni`, `avx512-bf16`.
+/// A tier above what the CPU has is the CPU's own tier; an unknown name is an error at load.
+pub const CPU_TIER_ENV: &str = "PELABEL_CPU_TIER";
+
+/// An instruction-set level pelabel has kernels for, lowest first.
+///
+/// On x86-64 each tier includes the ones below it (every CPU with AVX512_BF16 also has
+/// AVX512_VNNI, and so on), so "at least this tier" is a plain comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CpuTier {
+    /// Plain Rust, what any CPU runs (the compiler's baseline vectorisation only).
+    Portable,
+    /// x86-64 AVX2 + FMA: the element-wise functions built for 256-bit vectors.
+    Avx2,
+    /// x86-64 AVX-512 F/BW/VL (+ AVX2, FMA): pelabel's packed f32 kernel and AVX-512 softmax.
+    Avx512,
+    /// [`CpuTier::Avx512`] + AVX512_VNNI: the int8 kernel (`vpdpbusd`).
+    Avx512Vnni,
+    /// [`CpuTier::Avx512Vnni`] + AVX512_BF16: the bf16 kernel (`vdpbf16ps`).
+    Avx512Bf16,
+}
+
+impl CpuTier {
+    /// Every tier, lowest first.
+    pub const ALL: [CpuTier; 5] =
+        [CpuTier::Portable, CpuTier::Avx2, CpuTier::Avx512, CpuTier::Avx512Vnni, CpuTier::Avx512Bf16];
+
+    /// The name [`CPU_TIER_ENV`] and `--cpu-tier` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuTier::Portable => "portable",
+            CpuTier::Avx2 => "avx2",
+            CpuTier::Avx512 => "avx512",
+            CpuTier::Avx512Vnni => "avx512-vnni",
+            CpuTier::Avx512Bf16 => "avx512-bf16",
+        }
+    }
+}
+
+impl std::fmt::Display for CpuTier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for CpuTier {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let want = s.trim().to_ascii_lowercase().replace('_', "-");
+        CpuTier::ALL.into_iter().find(|t| t.name() == want).ok_or_else(|| Error::UnknownCpuTier {
+            value: s.to_string(),
+            known: CpuTier::ALL.map(CpuTier::name).join(", "),
+        })
+    }
+}
+
+/// What this CPU runs: a [`CpuTier`] no higher than the hardware's.
+///
+/// Obtained from [`Cpu::detect`] / [`Cpu::from_env`] and lowered with [`Cpu::lowered_to`]; there
+/// is no way to raise it, so every kernel chosen from a `Cpu` has its instructions available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cpu {
+    tier: CpuTier,
+}
+
+impl Cpu {
+    /// The highest tier this CPU supports (detected once per process).
+    pub fn detect() -> Cpu {
+        static DETECTED: OnceLock<CpuTier> = OnceLock::new();
+        Cpu { tier: *DETECTED.get_or_init(detect_tier) }
+    }
+
+    /// [`Cpu::detect`] lowered by [`CPU_TIER_ENV`] when it is set.
+    pub fn from_env() -> Result<Cpu> {
+        match std::env::var(CPU_TIER_ENV) {
+            Ok(v) if !v.trim().is_empty() => Ok(Cpu::detect().lowered_to(v.parse()?)),
+            _ => Ok(Cpu::detect()),
+        }
+    }
+
+    /// The portable tier (what any CPU runs).
+    pub fn portable() -> Cpu {
+        Cpu { tier: CpuTier::Portable }
+    }
+
+    /// This CPU at no more than `max`.
+    pub fn lowered_to(self, max: CpuTier) -> Cpu {
+        Cpu { tier: self.tier.min(max) }
+    }
+
+    /// The tier in effect.
+    pub fn tier(self) -> CpuTier {
+        self.tier
+    }
+
+    /// Every tier this CPU can be lowered to, lowest first (for tests that run them all).
+    pub fn tiers(self) -> Vec<CpuTier> {
+        CpuTier::ALL.into_iter().filter(|&t| t <= self.tier).collect()
+    }
+
+    /// Whether kernels of tier `t` may run.
+    #[inline(always)]
+    pub(crate) fn has(self, t: CpuTier) -> bool {
+        self.tier >= t
+    }
+
+    /// Panics (an internal bug, never an input error) when a kernel of tier `t` is called on a
+    /// `Cpu` below it: callers choose kernels from the same value.
+    #[track_caller]
+    pub(crate) fn require(self, t: CpuTier, kernel: &str) {
+        assert!(self.has(t), "internal bug: the {kernel} kernel needs the {t} tier, this Cpu is {}", self.tier);
+    }
+}
+
+/// Arithmetic of the image tower's matrix products.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Precision {
+    /// `f32` throughout: matches the official PyTorch model to ~1e-6.
+    #[default]
+    F32,
+    /// bf16 operands with f32 accumulation in the linear layers and attention (the
+    /// [`CpuTier::Avx512Bf16`] tier); softmax, norms and GELU stay f32. The embedding's cosine to
+    /// the f32 one stays above 0.995. Where unsupported the tower keeps `F32`.
+    Bf16,
+    /// int8 linear layers and attention: weights quantised once per output channel, activations
+    /// per token on every call, `i32` accumulation (the [`CpuTier::Avx512Vnni`] tier). Norms and
+    /// GELU stay f32. Measured cosine to `F32` ≥ 0.995 (tests); where unsupported the tower keeps
+    /// `F32`.
+    Int8,
+}
+
+impl Precision {
+    /// The lowest tier that runs `self`.
+    pub fn min_tier(self) -> CpuTier {
+        match self {
+            Precision::F32 => CpuTier::Portable,
+            Precision::Bf16 => CpuTier::Avx512Bf16,
+            Precision::Int8 => CpuTier::Avx512Vnni,
+        }
+    }
+
+    /// Whether `cpu` runs `self` (always true for `F32`).
+    pub fn is_supported_on(self, cpu: Cpu) -> bool {
+        cpu.has(self.min_tier())
+    }
+
+    /// Whether this CPU, at the tier [`Cpu::from_env`] allows, runs `self`.
+    pub fn is_supported(self) -> bool {
+        self.is_supported_on(Cpu::from_env().unwrap_or_else(|_| Cpu::detect()))
+    }
+}
+
+impl std::str::FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "f32" | "float32" => Ok(Self::F32),
+            "bf16" | "bfloat16" => Ok(Self::Bf16),
+            "int8" | "i8" => Ok(Self::Int8),
+            other => Err(format!("unknown precision {other:?} (expected f32, bf16 or int8)")),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn detect_tier() -> CpuTier {
+    use std::arch::is_x86_feature_detected as has;
+    if !(has!("avx2") && has!("fma")) {
+        return CpuTier::Portable;
+    }
+    if !(has!("avx512f") && has!("avx512bw") && has!("avx512vl")) {
+        return CpuTier::Avx2;
+    }
+    if !has!("avx512vnni") {
+        return CpuTier::Avx512;
+    }
+    if !has!("avx512bf16") {
+        return CpuTier::Avx512Vnni;
+    }
+    CpuTier::Avx512Bf16
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn detect_tier() -> CpuTier {
+    CpuTier::Portable
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Test data shared by the kernel tests.
+
+    /// Deterministic values in about [-3.6, 3.6] with some structure.
+    pub(crate) fn data(len: usize, seed: f32) -> Vec<f32> {
+        (0..len).map(|i| (i as f32 * 0.37 + seed).sin() * 3.0 + (i % 7) as f32 * 0.1).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_lower_and_never_raise() {
+        let cpu = Cpu::detect();
+        assert_eq!(cpu.lowered_to(CpuTier::Portable).tier(), CpuTier::Portable);
+        assert_eq!(cpu.lowered_to(CpuTier::Avx512Bf16), cpu, "lowering to the top is a no-op");
+        assert_eq!(cpu.tiers().first(), Some(&CpuTier::Portable));
+        assert_eq!(cpu.tiers().last(), Some(&cpu.tier()));
+        let low = Cpu::portable();
+        assert!(low.has(CpuTier::Portable) && !low.has(CpuTier::Avx2));
+    }
+
+    #[test]
+    fn tier_names_parse() {
+        for t in CpuTier::ALL {
+            assert_eq!(t.name().parse::<CpuTier>().unwrap(), t);
+            assert_eq!(t.to_string().to_uppercase().parse::<CpuTier>().unwrap(), t);
+        }
+        assert_eq!("avx512_vnni".parse::<CpuTier>().unwrap(), CpuTier::Avx512Vnni);
+        assert!(matches!("sse2".parse::<CpuTier>(), Err(Error::UnknownCpuTier { .. })));
+    }
+
+    #[test]
+    #[should_panic(expected = "internal bug")]
+    fn a_kernel_above_the_tier_is_an_internal_bug() {
+        Cpu::portable().require(CpuTier::Avx512, "test");
+    }
+}

@@ -1,0 +1,89 @@
+//! Splitting work over the current rayon pool (the `Labeler`'s, when one is installed).
+
+use ::gemm::Parallelism;
+use rayon::prelude::*;
+
+/// A raw output pointer handed to parallel tasks that write disjoint elements through it.
+///
+/// Tasks never turn it into overlapping `&mut` slices: each writes its own elements through the
+/// pointer (see the `SAFETY:` notes at the users).
+#[derive(Clone, Copy)]
+pub(crate) struct SendPtr(pub(crate) *mut f32);
+
+// SAFETY: the pointer is only dereferenced by tasks that write disjoint elements of a buffer
+// the spawning call borrows mutably for the duration of the parallel section.
+unsafe impl Send for SendPtr {}
+// SAFETY: as above: shared between tasks only to reach disjoint elements.
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// The pointer (a method, so closures capture the whole `SendPtr`, not its raw field).
+    #[inline(always)]
+    pub(crate) fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Parallelism for one `gemm` call of `flops` from the current rayon pool.
+pub(crate) fn gemm_parallelism(flops: usize) -> Parallelism {
+    let threads = rayon::current_num_threads();
+    // Below ~1 MFLOP the fork/join costs more than it saves.
+    if threads <= 1 || flops < (1 << 20) {
+        Parallelism::None
+    } else {
+        Parallelism::Rayon(threads)
+    }
+}
+
+/// Rows per work block of the packed kernels (four 12-row tiles).
+pub(crate) const BLOCK_ROWS: usize = 48;
+/// Panels per work block.
+pub(crate) const BLOCK_PANELS: usize = 4;
+
+/// Runs `task(row0, rows, panel0, panels)` over (48-row, 4-panel) blocks of an `m × n` product
+/// with `panel`-column panels, in parallel when asked and worth it. Blocks are disjoint.
+pub(crate) fn for_blocks(
+    m: usize,
+    n: usize,
+    k: usize,
+    panel: usize,
+    parallel: bool,
+    task: impl Fn(usize, usize, usize, usize) + Sync,
+) {
+    let nb = n.div_ceil(panel);
+    let (rb, cb) = (m.div_ceil(BLOCK_ROWS), nb.div_ceil(BLOCK_PANELS));
+    let run = |t: usize| {
+        let (i, j) = (t / cb, t % cb);
+        let (r0, p0) = (i * BLOCK_ROWS, j * BLOCK_PANELS);
+        task(r0, BLOCK_ROWS.min(m - r0), p0, BLOCK_PANELS.min(nb - p0));
+    };
+    let tasks = rb * cb;
+    if parallel && tasks > 1 && rayon::current_num_threads() > 1 && 2 * m * n * k >= (1 << 20) {
+        (0..tasks).into_par_iter().for_each(run);
+    } else {
+        (0..tasks).for_each(run);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[test]
+    fn blocks_cover_the_product_once() {
+        for (m, n) in [(1, 1), (47, 33), (49, 129), (577, 192)] {
+            let seen = Mutex::new(vec![0u8; m * n]);
+            for_blocks(m, n, 64, 32, true, |r0, rows, p0, panels| {
+                let mut s = seen.lock().unwrap();
+                for r in r0..r0 + rows {
+                    for c in p0 * 32..((p0 + panels) * 32).min(n) {
+                        s[r * n + c] += 1;
+                    }
+                }
+            });
+            assert!(seen.into_inner().unwrap().iter().all(|&v| v == 1), "{m}x{n}");
+        }
+    }
+}
