@@ -127,7 +127,18 @@ fn rust_pipeline_accuracy_matches_pytorch_and_reaches_90_percent_on_seen_combina
     let files = ModelFiles::discover(&model_dir(), None).unwrap();
     let pack = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
     // One thread: the tests of this binary run in parallel, and the model is tiny.
-    let labeler = Labeler::new(&files, pack, &LabelerOptions { threads: Some(1) }).unwrap();
+    let mut labeler = Labeler::new(&files, pack, &LabelerOptions { threads: Some(1) }).unwrap();
+    // At every compute tier this CPU can be lowered to: the portable one is what phones without
+    // pelabel's SIMD kernels run.
+    let cpu = pelabel::Cpu::detect();
+    for tier in cpu.tiers() {
+        eprintln!("-- compute tier {tier}");
+        labeler.set_cpu(cpu.lowered_to(tier));
+        check_accuracy(&labeler);
+    }
+}
+
+fn check_accuracy(labeler: &Labeler) {
     let truth = truth();
     let torch: TorchPredictions = serde_json::from_str(
         &std::fs::read_to_string(fixture_dir().join("pytorch_predictions.json")).expect("read PyTorch predictions"),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use pelabel::{
-    decode_image_file, preprocess_image, rope_angles, zero_shot_scores, ModelFiles, PeCore, PreprocessConfig, Tensor,
+    Cpu, decode_image_file, preprocess_image, rope_angles, zero_shot_scores, ModelFiles, PeCore, PreprocessConfig, Tensor,
     Towers, VisionTower,
 };
 use pelabel_tests::{
@@ -105,13 +105,26 @@ fn check_end_to_end(dir: &Path, model: &PeCore, exp: &HashMap<String, Array>, im
     }
 }
 
+/// Runs `check` with the model's image tower at every compute tier this CPU can be lowered to
+/// (the portable tier is what phones without pelabel's SIMD kernels run).
+fn at_every_tier(model: &mut PeCore, mut check: impl FnMut(&PeCore)) {
+    let cpu = Cpu::detect();
+    for tier in cpu.tiers() {
+        eprintln!("-- compute tier {tier}");
+        model.set_cpu(cpu.lowered_to(tier));
+        check(model);
+    }
+}
+
 #[test]
 fn tiny_matches_reference() {
     let dir = fixtures_dir().join("tiny");
-    let model = PeCore::open(&dir, Towers::Available).unwrap();
+    let mut model = PeCore::open(&dir, Towers::Available).unwrap();
     let exp = load_expected(&dir);
-    check_config(&dir, &model, &exp);
-    check_end_to_end(&dir, &model, &exp, &fixtures_dir().join("images"));
+    at_every_tier(&mut model, |model| {
+        check_config(&dir, model, &exp);
+        check_end_to_end(&dir, model, &exp, &fixtures_dir().join("images"));
+    });
 }
 
 #[test]
@@ -145,11 +158,13 @@ fn tiny_from_pytorch_pickle_matches_reference() {
 #[test]
 fn tiny_nocls_matches_reference() {
     let dir = fixtures_dir().join("tiny-nocls");
-    let model = PeCore::open(&dir, Towers::Available).unwrap();
+    let mut model = PeCore::open(&dir, Towers::Available).unwrap();
     assert!(model.text().is_err(), "tiny-nocls is vision-only");
     let exp = load_expected(&dir);
-    check_config(&dir, &model, &exp);
-    check_end_to_end(&dir, &model, &exp, &fixtures_dir().join("images"));
+    at_every_tier(&mut model, |model| {
+        check_config(&dir, model, &exp);
+        check_end_to_end(&dir, model, &exp, &fixtures_dir().join("images"));
+    });
 }
 
 #[test]
@@ -157,10 +172,12 @@ fn t16_384_l2_matches_reference() {
     let Some(shared) = shared_fixtures_dir() else { return };
     let dir = shared.join("t16-384-l2");
     assert!(dir.is_dir(), "{} missing", dir.display());
-    let model = PeCore::open(&dir, Towers::Available).unwrap();
+    let mut model = PeCore::open(&dir, Towers::Available).unwrap();
     let exp = load_expected(&dir);
-    check_config(&dir, &model, &exp);
-    check_end_to_end(&dir, &model, &exp, &shared.join("images"));
+    at_every_tier(&mut model, |model| {
+        check_config(&dir, model, &exp);
+        check_end_to_end(&dir, model, &exp, &shared.join("images"));
+    });
 }
 
 #[test]
@@ -170,10 +187,12 @@ fn open_clip_layout_matches_open_clip() {
     assert!(
         matches!(&files.weights, pelabel::WeightFiles::Checkpoint(p) if p.ends_with("open_clip_model.safetensors"))
     );
-    let model = PeCore::load(files, Towers::Available, &pelabel::Device::Cpu).unwrap();
+    let mut model = PeCore::load(files, Towers::Available, &pelabel::Device::Cpu).unwrap();
     let exp = load_expected(&dir);
-    check_config(&dir, &model, &exp);
-    check_end_to_end(&dir, &model, &exp, &fixtures_dir().join("images"));
+    at_every_tier(&mut model, |model| {
+        check_config(&dir, model, &exp);
+        check_end_to_end(&dir, model, &exp, &fixtures_dir().join("images"));
+    });
 }
 
 #[test]

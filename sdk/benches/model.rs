@@ -10,8 +10,8 @@
 //! - `label_pack`: loading a 1000-label pack from bytes and top-10 search in it.
 //!
 //! ```sh
-//! cargo bench -p pelabel --bench model -- --quick
-//! RAYON_NUM_THREADS=2 cargo bench -p pelabel --bench model -- image_tower/T16-384
+//! cargo bench -p pelabel --features testing --bench model -- --quick
+//! RAYON_NUM_THREADS=2 cargo bench -p pelabel --features testing --bench model -- image_tower/T16-384
 //! ```
 //!
 //! Stage times come from one forward pass each (`VisionTower::encode_timed` reads the clock between

@@ -5,10 +5,10 @@
 //! of the chosen variant, so time and memory are those of the real model.
 //!
 //! ```sh
-//! cargo run --release -p pelabel --example session -- [VARIANT] [LABELS] [FRAMES] [THREADS] [PRECISION] [compare]
-//! cargo run --release -p pelabel --example session -- T16-384 1000 20 2
-//! cargo run --release -p pelabel --example session -- T16-384 1000 20 2 int8
-//! cargo run --release -p pelabel --example session -- T16-384 1000 20 2 f32 compare
+//! cargo run --release -p pelabel --features testing --example session -- [VARIANT] [LABELS] [FRAMES] [THREADS] [PRECISION] [compare]
+//! cargo run --release -p pelabel --features testing --example session -- T16-384 1000 20 2
+//! cargo run --release -p pelabel --features testing --example session -- T16-384 1000 20 2 int8
+//! cargo run --release -p pelabel --features testing --example session -- T16-384 1000 20 2 f32 compare
 //! ```
 //!
 //! `PRECISION` is `f32` (default), `int8` (AVX512_VNNI CPUs) or `bf16` (AVX512_BF16 CPUs); both

@@ -327,6 +327,13 @@ impl Labeler {
         self.vision.set_precision(precision)
     }
 
+    /// Runs the image tower at `cpu`'s tier (a lowered [`crate::Cpu::detect`]; the default is
+    /// [`crate::Cpu::from_env`]). Returns the precision in effect, which falls back to `F32` when
+    /// the tier cannot run the one selected.
+    pub fn set_cpu(&mut self, cpu: crate::Cpu) -> Precision {
+        self.vision.set_cpu(cpu)
+    }
+
     /// The image tower's precision in effect.
     pub fn precision(&self) -> Precision {
         self.vision.precision()

@@ -61,8 +61,8 @@ pub use live::{
 };
 pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 pub use model::{
-    l2_normalize, rope_angles, split_checkpoint, write_random_checkpoint, zero_shot_scores, ModelFiles,
-    PeCore, PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, TowerStageTimes, Towers,
+    l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles,
+    PeCore, PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers,
     VisionConfig, VisionTower, WeightFiles, CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE,
     TOKENIZER_FILE,
 };
@@ -71,6 +71,9 @@ pub use preprocess::{
     Frame, FramePreprocessor, FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig,
     RgbImage8, Roi, YuvMatrix, YuvRange,
 };
+/// Test and benchmark helpers, not part of the product API (the `testing` feature).
+#[cfg(any(test, feature = "testing"))]
+pub use model::{write_random_checkpoint, TowerStageTimes};
 pub use textcache::{CacheStats, TextCache};
 pub use tokenizer::{ClipTokenizer, TokenizedText};
 

@@ -34,6 +34,9 @@ mod threads;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
+#[cfg(all(test, not(miri)))]
+mod proptests;
+
 
 use std::sync::OnceLock;
 

@@ -25,8 +25,8 @@ use crate::cpu::{
 };
 use crate::{Error, Result};
 
-/// Wall time of the tower's stages in one [`VisionTower::encode_timed`] call (summed over the batch).
-#[doc(hidden)]
+/// Wall time of the tower's stages in one `VisionTower::encode_timed` call (summed over the
+/// batch; the `testing` feature).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TowerStageTimes {
     /// Patch extraction and embedding, class token, position embedding, `ln_pre`.
@@ -359,6 +359,7 @@ impl VisionTower {
     }
 
     /// Builds the tower on the original candle-ops engine (the reference and benchmark baseline).
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn from_tensors_candle(
         cfg: &VisionConfig,
         map: &HashMap<String, Tensor>,
@@ -513,12 +514,16 @@ impl VisionTower {
     /// `H = W = image_size`; other sizes work (grid `⌊H/p⌋ × ⌊W/p⌋`, leftover pixels ignored,
     /// position embedding interpolated). Returns `[B, D]` f32.
     pub fn encode(&self, pixel_values: &Tensor) -> Result<Tensor> {
-        Ok(self.encode_timed(pixel_values)?.0)
+        Ok(self.encode_with_times(pixel_values)?.0)
     }
 
     /// [`VisionTower::encode`] with the wall time of each stage (for the benchmarks).
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "testing"))]
     pub fn encode_timed(&self, pixel_values: &Tensor) -> Result<(Tensor, TowerStageTimes)> {
+        self.encode_with_times(pixel_values)
+    }
+
+    fn encode_with_times(&self, pixel_values: &Tensor) -> Result<(Tensor, TowerStageTimes)> {
         let (b, c, h, wd) = pixel_values.dims4().map_err(|_| Error::InvalidImage {
             reason: format!("pixel values must be [B, 3, H, W], got {:?}", pixel_values.dims()),
         })?;
