@@ -12,7 +12,7 @@ use super::bf16::{self, PackedBf16};
 use super::int8::{self, PackedI8, QuantRows};
 use super::math::{exp_quantize_row, exp_shifted_row, softmax_row};
 use super::packed_f32::{self, Epilogue, PackedF32};
-use super::threads::SendPtr;
+use super::threads::{for_each_task, parallel, SendPtr};
 use super::{gemm, Cpu, CpuTier, Precision};
 
 /// Rows per attention task: the score tile (`ATTN_TILE × N` f32) stays in L2.
@@ -112,12 +112,16 @@ pub(crate) fn attention(
             }
         }
     };
-    q_all
-        .par_chunks_mut(plane)
-        .zip(k_all.par_chunks_mut(plane))
-        .zip(v_all.par_chunks_mut(plane))
-        .enumerate()
-        .for_each(split);
+    if parallel() {
+        q_all
+            .par_chunks_mut(plane)
+            .zip(k_all.par_chunks_mut(plane))
+            .zip(v_all.par_chunks_mut(plane))
+            .enumerate()
+            .for_each(split);
+    } else {
+        q_all.chunks_mut(plane).zip(k_all.chunks_mut(plane)).zip(v_all.chunks_mut(plane)).enumerate().for_each(split);
+    }
 
     let tiles = n.div_ceil(ATTN_TILE);
     let (q_all, k_all, v_all) = (&*q_all, &*k_all, &*v_all);
@@ -137,14 +141,20 @@ pub(crate) fn attention(
             let slots = &mut scratch.packed16;
             slots.resize_with(h, Default::default);
             // kᵀ as a [d, n] matrix and v as [n, d], per head.
-            slots.par_iter_mut().enumerate().for_each(|(head, (kt, vp))| {
+            let pack = |(head, (kt, vp)): (usize, &mut (PackedBf16, PackedBf16))| {
                 let k = &k_all[head * plane..][..plane];
                 let v = &v_all[head * plane..][..plane];
                 kt.repack(d, n, |r, c| k[c * d + r]);
                 vp.repack(n, d, |r, c| v[r * d + c]);
-            });
+            };
+            if parallel() {
+                slots.par_iter_mut().enumerate().for_each(pack);
+            } else {
+                slots.iter_mut().enumerate().for_each(pack);
+            }
             let slots = &*slots;
-            (0..h * tiles).into_par_iter().for_each_init(
+            for_each_task(
+                h * tiles,
                 || (Vec::<f32>::new(), Vec::<u32>::new()),
                 |(scores, a16), task| {
                     let (head, r0, rows) = task_of(task);
@@ -164,15 +174,18 @@ pub(crate) fn attention(
         Precision::Int8 => {
             cpu.require(CpuTier::Avx512Vnni, "int8 attention");
             // kᵀ and v of each head as separate tasks (3 heads on 2 threads would leave one idle).
-            let packed8: Vec<PackedI8> = (0..2 * h)
-                .into_par_iter()
-                .map(|t| match t % 2 {
-                    0 => PackedI8::from_key_rows(cpu, &k_all[t / 2 * plane..][..plane], n, d),
-                    _ => PackedI8::from_value_rows(cpu, &v_all[t / 2 * plane..][..plane], n, d),
-                })
-                .collect();
+            let quantise = |t: usize| match t % 2 {
+                0 => PackedI8::from_key_rows(cpu, &k_all[t / 2 * plane..][..plane], n, d),
+                _ => PackedI8::from_value_rows(cpu, &v_all[t / 2 * plane..][..plane], n, d),
+            };
+            let packed8: Vec<PackedI8> = if parallel() {
+                (0..2 * h).into_par_iter().map(quantise).collect()
+            } else {
+                (0..2 * h).map(quantise).collect()
+            };
             let packed8 = &packed8;
-            (0..h * tiles).into_par_iter().for_each_init(
+            for_each_task(
+                h * tiles,
                 || (Vec::<f32>::new(), QuantRows::default(), QuantRows::default()),
                 |(scores, qa, pa), task| {
                     let (head, r0, rows) = task_of(task);
@@ -197,7 +210,7 @@ pub(crate) fn attention(
         Precision::F32 if cpu.has(CpuTier::Avx512) => {
             let packed = &mut scratch.packed;
             packed.resize_with(h, Default::default);
-            packed.par_iter_mut().enumerate().for_each(|(head, (kt, vp))| {
+            let pack = |(head, (kt, vp)): (usize, &mut (PackedF32, PackedF32))| {
                 let k = &k_all[head * plane..][..plane];
                 let v = &v_all[head * plane..][..plane];
                 kt.resize(d, n);
@@ -209,9 +222,14 @@ pub(crate) fn attention(
                         vpd[PackedF32::offset(n, t, i)] = v[t * d + i];
                     }
                 }
-            });
+            };
+            if parallel() {
+                packed.par_iter_mut().enumerate().for_each(pack);
+            } else {
+                packed.iter_mut().enumerate().for_each(pack);
+            }
             let packed = &*packed;
-            (0..h * tiles).into_par_iter().for_each_init(Vec::<f32>::new, |scores, task| {
+            for_each_task(h * tiles, Vec::<f32>::new, |scores, task| {
                 let (head, r0, rows) = task_of(task);
                 scores.resize(rows * n, 0.0);
                 let (kt, vp) = &packed[head];
@@ -229,7 +247,7 @@ pub(crate) fn attention(
             });
         }
         Precision::F32 => {
-            (0..h * tiles).into_par_iter().for_each_init(Vec::<f32>::new, |scores, task| {
+            for_each_task(h * tiles, Vec::<f32>::new, |scores, task| {
                 let (head, r0, rows) = task_of(task);
                 scores.resize(rows * n, 0.0);
                 let q = &q_all[head * plane + r0 * d..][..rows * d];
@@ -264,5 +282,48 @@ pub(crate) fn attention(
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The portable path on a small case (what Miri interprets): tasks of two heads write the same
+    /// rows of `out`, each through its own columns; the result is softmax(q kᵀ/√d) v.
+    #[test]
+    fn heads_sharing_rows_write_their_own_columns() {
+        let (n, heads, d) = (5, 2, 6);
+        let w = heads * d;
+        let qkv: Vec<f32> = (0..n * 3 * w).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.2).collect();
+        let mut out = vec![f32::NAN; n * w];
+        attention(Cpu::portable(), Precision::F32, &qkv, n, heads, d, None, &mut AttentionScratch::default(), &mut out);
+        for h in 0..heads {
+            for i in 0..n {
+                let q = &qkv[i * 3 * w + h * d..][..d];
+                let s: Vec<f64> = (0..n)
+                    .map(|j| {
+                        let k = &qkv[j * 3 * w + w + h * d..][..d];
+                        q.iter().zip(k).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum::<f64>() / (d as f64).sqrt()
+                    })
+                    .collect();
+                let max = s.iter().cloned().fold(f64::MIN, f64::max);
+                let z: f64 = s.iter().map(|v| (v - max).exp()).sum();
+                for c in 0..d {
+                    let want: f64 =
+                        (0..n).map(|j| (s[j] - max).exp() / z * f64::from(qkv[j * 3 * w + 2 * w + h * d + c])).sum();
+                    let got = out[i * w + h * d + c];
+                    assert!((f64::from(got) - want).abs() < 1e-5, "head {h} row {i} col {c}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "shorter than N·w")]
+    fn a_short_output_panics() {
+        let qkv = vec![0f32; 2 * 3 * 4];
+        let mut out = vec![0f32; 7];
+        attention(Cpu::portable(), Precision::F32, &qkv, 2, 1, 4, None, &mut AttentionScratch::default(), &mut out);
     }
 }

@@ -269,6 +269,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "candle's tensor ops are outside what Miri checks here")]
     fn gelu_matches_candle_erf_at_every_tier() {
         let xs: Vec<f32> = (-1200..=1200).map(|i| i as f32 * 0.01).collect();
         let t = candle_core::Tensor::new(xs.as_slice(), &candle_core::Device::Cpu).unwrap();

@@ -30,7 +30,7 @@ mod gemm;
 pub(crate) mod int8;
 mod math;
 pub(crate) mod packed_f32;
-mod threads;
+pub(crate) mod threads;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 

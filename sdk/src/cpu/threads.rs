@@ -35,6 +35,32 @@ pub(crate) fn gemm_parallelism(flops: usize) -> Parallelism {
     }
 }
 
+/// Whether the current pool has more than one thread (parallel iterators on a one-thread pool
+/// still hand every task through the pool's queues, which costs a sleep and wake-up per loop).
+#[inline]
+pub(crate) fn parallel() -> bool {
+    rayon::current_num_threads() > 1
+}
+
+/// Runs `f(state, task)` for `task < count`, over the current pool when it has several threads,
+/// with one `init()` state per worker (in order on the calling thread otherwise).
+pub(crate) fn for_each_task<S>(count: usize, init: impl Fn() -> S + Sync + Send, f: impl Fn(&mut S, usize) + Sync + Send) {
+    if parallel() && count > 1 {
+        (0..count).into_par_iter().for_each_init(init, f);
+    } else {
+        let mut state = init();
+        (0..count).for_each(|t| f(&mut state, t));
+    }
+}
+
+/// Wakes the current pool's other workers without waiting for them, so their wake-up overlaps
+/// the caller's serial work at the start of a frame instead of the first parallel loop.
+pub(crate) fn prewake() {
+    if parallel() {
+        rayon::spawn_broadcast(|_| {});
+    }
+}
+
 /// Rows per work block of the packed kernels (four 12-row tiles).
 pub(crate) const BLOCK_ROWS: usize = 48;
 /// Panels per work block.

@@ -537,6 +537,9 @@ impl VisionTower {
         let tables = self.grid_tables(gh, gw)?;
         match &self.engine {
             Engine::Fast(fw) => {
+                // The workers slept through the gap since the last frame (a camera's 33-100 ms):
+                // wake them now, while this thread converts the pixels and cuts the patches.
+                cpu::threads::prewake();
                 let px = pixel_values.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
                 let mut ws = self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default();
                 let dim = self.cfg.output_dim;
