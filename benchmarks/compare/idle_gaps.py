@@ -14,7 +14,9 @@ Python sits between the idle time and the timer) and prints the median latency p
    (the harness, at nice 0, still gets ~98 % of a core when it wants one).
 4. `perf`: `perf stat` software counters (context switches, CPU migrations, page faults, task
    clock) of the harness over passes at each gap, per pass (the gap's own sleep included).
-5. `wake`: `tower_bench wake`, the model-free micro-experiment (pool wake-up latency, FMA speed
+5. `openvino`: OpenVINO int8 (the NNCF model compare.py saved, 2 threads, latency hint) in this
+   process, at the same gaps, interleaved with pelabel int8, with perf stat counts per pass.
+6. `wake`: `tower_bench wake`, the model-free micro-experiment (pool wake-up latency, FMA speed
    of a core just back from idle, a pass over 8 MiB after idle).
 
 Conditions are interleaved in short blocks so slow drifts of a shared host hit all of them. The
@@ -60,7 +62,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--blocks", type=int, default=8, help="interleaved blocks per condition (default 8)")
     p.add_argument("--per-block", type=int, default=5, help="timed passes per block (default 5)")
     p.add_argument(
-        "--experiments", default="threads,modes,spinner,perf,wake", help="subset of threads,modes,spinner,perf,wake"
+        "--experiments", default="threads,modes,spinner,perf,openvino,wake",
+        help="subset of threads,modes,spinner,perf,openvino,wake",
     )
     p.add_argument("--quiet", type=float, default=0.05, help="max CPU share of other processes in a quiet block")
     p.add_argument("--json", type=Path)
@@ -88,6 +91,44 @@ def proc_cpu(pid: int | str) -> float:
     """utime + stime of a process (all its threads), seconds."""
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (float(f[11]) + float(f[12])) / TICK
+
+
+class OpenVinoInt8:
+    """compare.py's NNCF int8 model in OpenVINO's CPU plugin, as compare.py compiles it; the gap is
+    slept here (Python), then one inference is timed."""
+
+    def __init__(self, threads: int):
+        import numpy as np
+        import openvino as ov
+        import openvino.properties as props
+        import openvino.properties.hint as hints
+
+        core = ov.Core()
+        xml = ARGS.model.parent / "t16.openvino-int8.xml"
+        cfg = {props.inference_num_threads: threads, hints.performance_mode: hints.PerformanceMode.LATENCY,
+               props.num_streams: 1}
+        self.req = core.compile_model(core.read_model(str(xml)), "CPU", cfg).create_infer_request()
+        self.x = np.fromfile(ARGS.input, dtype="<f4").reshape(1, 3, 384, 384)
+        self.proc = type("P", (), {"pid": os.getpid()})()
+        for _ in range(5):
+            self.req.infer({0: self.x})
+
+    def cmd(self, line: str) -> dict:
+        return {}
+
+    def run(self, n: int, gap: float, mode: str) -> tuple[list[float], list[float], float, float]:
+        self.req.infer({0: self.x})
+        t0, (b0, s0), m0 = time.perf_counter(), cpu_busy_steal(), proc_cpu("self")
+        ms = []
+        for _ in range(n):
+            if gap > 0:
+                time.sleep(gap / 1e3)
+            t = time.perf_counter()
+            self.req.infer({0: self.x})
+            ms.append((time.perf_counter() - t) * 1e3)
+        t1, (b1, s1), m1 = time.perf_counter(), cpu_busy_steal(), proc_cpu("self")
+        cap = (t1 - t0) * (os.cpu_count() or 1)
+        return ms, [float("nan")] * n, max(0.0, (b1 - b0) - (m1 - m0)) / cap, (s1 - s0) / cap
 
 
 class Harness:
@@ -216,7 +257,7 @@ def main() -> int:
     if "spinner" in exps:
         log("experiment `spinner`")
         h = Harness(2, ARGS.precision)
-        quiet = interleave([(f"idle machine, gap {g:g}", h, g, "sleep") for g in gaps])
+        quiet = interleave([(f"no spinners, gap {g:g}", h, g, "sleep") for g in gaps])
         spin = "import os\nos.nice(19)\nwhile True: pass\n"
         spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(os.cpu_count() or 2)]
         try:
@@ -226,7 +267,7 @@ def main() -> int:
             for s in spinners:
                 s.kill()
                 s.wait()
-        table(f"2 threads, with and without {len(spinners)} nice-19 busy loops (ratio to gap {gaps[0]:g})", {**quiet, **busy}, f"idle machine, gap {gaps[0]:g}")
+        table(f"2 threads, with and without {len(spinners)} nice-19 busy loops (ratio to gap {gaps[0]:g})", {**quiet, **busy}, f"no spinners, gap {gaps[0]:g}")
         report["spinner"] = {**quiet, **busy}
         h.close()
 
@@ -264,6 +305,38 @@ def main() -> int:
                 f"{fmt(c.get('page-faults')):>7s} {fmt(c.get('task-clock'), 2):>13s}"
             )
         report["perf"] = rows
+        h.close()
+
+    if "openvino" in exps:
+        log("experiment `openvino`")
+        h = Harness(2, ARGS.precision)
+        ov8 = OpenVinoInt8(2)
+        conds = [(f"pelabel-{ARGS.precision} gap {g:g}", h, g, "sleep") for g in gaps]
+        conds += [(f"openvino-int8 gap {g:g}", ov8, g, "sleep") for g in gaps]
+        res = interleave(conds)
+        table("pelabel vs OpenVINO int8 at the same gaps (ratio to pelabel gap 0)", res, conds[0][0])
+        # Context switches per pass, OpenVINO (this process) and pelabel (the harness).
+        n = ARGS.blocks * ARGS.per_block
+        counts = {}
+        for who, pid, runner in (("openvino-int8", os.getpid(), ov8), (f"pelabel-{ARGS.precision}", h.proc.pid, h)):
+            for g in gaps:
+                perf = subprocess.Popen(
+                    ["perf", "stat", "-x,", "-e", "context-switches,task-clock", "-p", str(pid)],
+                    stderr=subprocess.PIPE, text=True,
+                )
+                time.sleep(0.3)
+                runner.run(n, g, "sleep")
+                perf.send_signal(2)
+                c = {}
+                for line in perf.communicate()[1].splitlines():
+                    f = line.split(",")
+                    if len(f) > 2 and f[2] in ("context-switches", "task-clock"):
+                        c[f[2]] = float(f[0]) / n
+                counts[f"{who} gap {g:g}"] = c
+        print("  perf stat per pass: " + "; ".join(
+            f"{k}: {v.get('context-switches', float('nan')):.0f} ctx sw, {v.get('task-clock', float('nan')):.1f} ms CPU"
+            for k, v in counts.items()))
+        report["openvino"] = {"latency": res, "perf_per_pass": counts}
         h.close()
 
     if "wake" in exps:

@@ -16,7 +16,10 @@
 //! `wake` is a micro-experiment without the model: after each idle gap it times (a) how long the
 //! pool's workers take to start a `rayon::broadcast` (wake-up latency), (b) a fixed register-only
 //! FMA loop on this thread in 50 µs slices (clock speed of a vCPU that was idle), (c) one pass
-//! over an 8 MiB buffer (cache contents after idle), each against the same done back to back.
+//! over an 8 MiB buffer (cache contents after idle), each against the same done back to back, and
+//! (d) a frame-like chain of 200 hand-offs to the pool (`broadcast`, ~25 µs of FMA per worker,
+//! ~25 µs on this thread in between), per hand-off, to see whether the cost of a hand-off stays
+//! high after the gap and for how long.
 //!
 //! ```sh
 //! ```
@@ -316,6 +319,7 @@ fn wake(args: &[String]) -> BoxResult<()> {
         iters = ((iters as f64) * 50.0 / us.max(1.0)).max(10.0) as usize;
     }
     let slices = 40; // 2 ms of work
+    const HANDOFFS: usize = 200;
     let mut buf = vec![1u8; 8 << 20];
     let pass = |buf: &mut [u8]| {
         let t = Instant::now();
@@ -331,6 +335,7 @@ fn wake(args: &[String]) -> BoxResult<()> {
         let (mut wake_us, mut bcast_us, mut first_slice, mut slice_med, mut slices_to_steady) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let (mut first_ms_slow, mut mem_first, mut mem_second) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut h_first10, mut h_10_50, mut h_last50, mut h_total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..reps {
             // (a) pool wake-up.
             std::thread::sleep(d);
@@ -361,6 +366,22 @@ fn wake(args: &[String]) -> BoxResult<()> {
             std::thread::sleep(d);
             mem_first.push(pass(&mut buf));
             mem_second.push(pass(&mut buf));
+            // (d) a frame-like chain of hand-offs.
+            std::thread::sleep(d);
+            let start = Instant::now();
+            let hs: Vec<f64> = (0..HANDOFFS)
+                .map(|_| {
+                    std::hint::black_box(fma_slice(iters / 2));
+                    let t = Instant::now();
+                    rayon::broadcast(|_| std::hint::black_box(fma_slice(iters / 2)));
+                    t.elapsed().as_secs_f64() * 1e6
+                })
+                .collect();
+            h_total.push(start.elapsed().as_secs_f64() * 1e3);
+            let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+            h_first10.push(mean(&hs[..10]));
+            h_10_50.push(mean(&hs[10..50]));
+            h_last50.push(mean(&hs[HANDOFFS - 50..]));
         }
         let row = serde_json::json!({
             "gap_ms": gap, "threads": threads, "reps": reps,
@@ -371,6 +392,10 @@ fn wake(args: &[String]) -> BoxResult<()> {
             "fma_slices_until_steady_median": median(&mut slices_to_steady),
             "mem_8mib_after_gap_us_median": median(&mut mem_first),
             "mem_8mib_again_us_median": median(&mut mem_second),
+            "handoff_us_first10_median": median(&mut h_first10),
+            "handoff_us_10_to_50_median": median(&mut h_10_50),
+            "handoff_us_last50_median": median(&mut h_last50),
+            "handoff_chain_ms_median": median(&mut h_total),
         });
         println!("{row}");
     }
