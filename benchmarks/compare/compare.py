@@ -787,6 +787,8 @@ def main() -> int:
         f"gaps {gaps} ms x {ARGS.calls_per_gap} calls"
     )
     for r in range(ARGS.warmup + ARGS.rounds):
+        if r > 0 and r % 10 == 0:
+            log(f"round {r} of {ARGS.warmup + ARGS.rounds}, 1-min load {os.getloadavg()[0]:.2f}")
         order = names[r % len(names) :] + names[: r % len(names)]
         for n in order:
             timed(runtimes[n])

@@ -131,6 +131,22 @@ class OpenVinoInt8:
         return ms, [float("nan")] * n, max(0.0, (b1 - b0) - (m1 - m0)) / cap, (s1 - s0) / cap
 
 
+def ctx_switches(pid: int) -> tuple[int, int]:
+    """Voluntary (blocked: futex, read, sleep) and involuntary (preempted) context switches, summed
+    over the threads of `pid`, from /proc/PID/task/*/status."""
+    vol = invol = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches"):
+                    vol += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    invol += int(line.split()[1])
+        except OSError:
+            pass
+    return vol, invol
+
+
 class Harness:
     def __init__(self, threads: int, precision: str):
         env = dict(os.environ, RAYON_NUM_THREADS=str(threads), CANDLE_NUM_THREADS=str(threads))
@@ -273,10 +289,28 @@ def main() -> int:
 
     if "perf" in exps:
         log("experiment `perf`")
+        n = ARGS.blocks * ARGS.per_block
+        # Voluntary / involuntary switches per pass, 1 and 2 threads (the gap's own sleep is one
+        # voluntary switch of the harness's main thread per pass).
+        vcs = {}
+        for t in (1, 2):
+            ht = Harness(t, ARGS.precision)
+            for g in gaps:
+                ht.cmd("run 1")
+                v0, i0 = ctx_switches(ht.proc.pid)
+                ms = ht.cmd(f"run {n} {g:g} sleep")["ms"]
+                v1, i1 = ctx_switches(ht.proc.pid)
+                vcs[f"threads={t} gap={g:g}"] = {
+                    "median_ms": statistics.median(ms), "voluntary": (v1 - v0) / n, "involuntary": (i1 - i0) / n
+                }
+            ht.close()
+        print(f"\ncontext switches per pass from /proc/PID/task/*/status ({n} passes each)")
+        for k, r in vcs.items():
+            print(f"  {k:22s} median {r['median_ms']:7.2f} ms  voluntary {r['voluntary']:7.1f}  involuntary {r['involuntary']:6.1f}")
+        report["ctx_switches"] = vcs
         h = Harness(2, ARGS.precision)
         events = "context-switches,cpu-migrations,page-faults,task-clock"
         rows = {}
-        n = ARGS.blocks * ARGS.per_block
         for g in gaps:
             h.cmd("run 1")
             perf = subprocess.Popen(
@@ -352,7 +386,8 @@ def main() -> int:
         print("\nwake micro-experiment (medians of 30): pool wake-up, FMA slices on a core back from idle, 8 MiB pass")
         print(
             f"  {'threads':>7s} {'gap ms':>6s} {'wake us':>8s} {'bcast us':>8s} {'1st 50us':>8s} {'slice':>6s} "
-            f"{'1ms slow':>8s} {'to steady':>9s} {'mem 1st':>8s} {'mem 2nd':>8s}"
+            f"{'1ms slow':>8s} {'to steady':>9s} {'mem 1st':>8s} {'mem 2nd':>8s} {'h 0-9':>6s} {'h 10-49':>7s} "
+            f"{'h last50':>8s} {'chain ms':>8s}"
         )
         for t, rs in rows.items():
             for r in rs:
@@ -360,7 +395,9 @@ def main() -> int:
                     f"  {t:7d} {r['gap_ms']:6g} {r['pool_wake_us_median']:8.1f} {r['broadcast_roundtrip_us_median']:8.1f} "
                     f"{r['fma_first_50us_slice_us_median']:8.1f} {r['fma_slice_us_median']:6.1f} "
                     f"{r['fma_first_1ms_slowdown_median']:8.2f} {r['fma_slices_until_steady_median']:9.0f} "
-                    f"{r['mem_8mib_after_gap_us_median']:8.0f} {r['mem_8mib_again_us_median']:8.0f}"
+                    f"{r['mem_8mib_after_gap_us_median']:8.0f} {r['mem_8mib_again_us_median']:8.0f} "
+                    f"{r['handoff_us_first10_median']:6.1f} {r['handoff_us_10_to_50_median']:7.1f} "
+                    f"{r['handoff_us_last50_median']:8.1f} {r['handoff_chain_ms_median']:8.2f}"
                 )
         report["wake"] = rows
 
