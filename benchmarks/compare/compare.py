@@ -6,16 +6,18 @@ One seeded random checkpoint in timm's layout (`vit_pe_core_tiny_patch16_384`) i
 - PyTorch eager (timm),
 - ONNX Runtime (the same timm model exported to ONNX), and its int8 dynamic quantisation,
 - ExecuTorch with the XNNPACK delegate (the same model exported and lowered to a .pte),
+- OpenVINO (that ONNX file converted, CPU plugin, f32), and its NNCF post-training int8 model,
 - pelabel (`sdk/examples/tower_bench.rs`, a long-lived process loading the same file),
 
 all at the same thread count, batch 1. The script checks that every runtime's image embedding
 agrees with PyTorch eager on the same preprocessed input, then runs them round-robin in one
-session (warm-up first, the order rotated every round, a short pause before each call so no
-runtime's spinning worker threads eat into the next one's time) and prints median / p10 / p90
-latency, the ratio pelabel / peer, and GFLOP/s achieved against candle's measured f32 matmul
-peak on this machine. `--json out.json` writes everything.
+session (warm-up first, the order rotated every round; each runtime's turn is one untimed call
+and then, for every idle gap of `--gap-ms`, calls each preceded by that pause) and prints median /
+p10 / p90 latency, the ratio pelabel / peer, GFLOP/s achieved against candle's measured f32
+matmul peak on this machine, and each runtime's median at every gap with its ratio to back to
+back. `--json out.json` writes everything.
 
-    python benchmarks/compare/compare.py --threads 2 --rounds 40 --json compare.json
+    python benchmarks/compare/compare.py --threads 2 --rounds 40 --gap-ms 30,0,100 --json compare.json
 
 See README.md beside this file for installation and the meaning of each column.
 """
@@ -41,6 +43,8 @@ ALL_RUNTIMES = [
     "onnxruntime",
     "onnxruntime-int8",
     "executorch-xnnpack",
+    "openvino-f32",
+    "openvino-int8",
     "pelabel",
     "pelabel-int8",
     "pelabel-bf16",
@@ -48,12 +52,19 @@ ALL_RUNTIMES = [
 # pelabel's reduced-precision paths (harness name -> --precision value).
 PELABEL_REDUCED = {"pelabel-int8": "int8", "pelabel-bf16": "bf16"}
 # Runtimes computing in f32: they must agree with PyTorch eager to float noise.
-F32_RUNTIMES = {"pytorch", "onnxruntime", "executorch-xnnpack", "pelabel"}
+F32_RUNTIMES = {"pytorch", "onnxruntime", "executorch-xnnpack", "openvino-f32", "pelabel"}
 # Issue [6] goals (T16-384, batch 1, 2 threads).
 GOAL_F32_VS_FASTEST_PEER = 0.9  # pelabel f32 latency at most 0.9x the fastest f32 peer's
 GOAL_FRACTION_OF_PEAK = 0.70  # pelabel f32 at least 70 % of candle's measured matmul peak
 GOAL_REDUCED_COSINE = 0.995  # reduced precision: cosine to f32 at least this
 GOAL_REDUCED_SPEEDUP = 1.6  # reduced precision at least 1.6x faster than pelabel f32, and faster than ORT int8
+# Issue [7] goals: pelabel at most 0.9x OpenVINO's latency at the same precision, and pelabel's
+# latency after a 100 ms idle gap at most 1.10x its back-to-back latency.
+GOAL_VS_OPENVINO = 0.9
+GOAL_IDLE_GAP_MS = 100.0
+GOAL_IDLE_RATIO = 1.10
+# NNCF calibration: this many seeded random images preprocessed as the timed input is.
+OPENVINO_CALIBRATION_IMAGES = 16
 MIN_COSINE_F32 = 0.9999
 MAX_REL_ABS_F32 = 1e-3  # max |a - ref| / max |ref|
 
@@ -63,7 +74,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="intra-op threads of every runtime (default 2)")
     p.add_argument("--rounds", type=int, default=40, help="timed round-robin rounds (default 40)")
     p.add_argument("--warmup", type=int, default=3, help="untimed round-robin rounds first (default 3)")
-    p.add_argument("--gap-ms", type=float, default=30.0, help="pause before each timed call (default 30)")
+    p.add_argument(
+        "--gap-ms",
+        default="30",
+        help="idle gaps before timed calls, comma-separated ms, e.g. 0,30,100; the first sets the main table (default 30)",
+    )
+    p.add_argument(
+        "--calls-per-gap",
+        type=int,
+        default=2,
+        help="timed calls per gap in each runtime's turn of a round (default 2)",
+    )
     p.add_argument(
         "--solo-runs",
         type=int,
@@ -84,6 +105,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="write all results to this file")
     args = p.parse_args()
     args.runtimes = [r.strip() for r in args.runtimes.split(",") if r.strip()]
+    try:
+        args.gaps = [float(g) for g in str(args.gap_ms).split(",") if g.strip()]
+    except ValueError:
+        p.error(f"--gap-ms: comma-separated numbers, got {args.gap_ms!r}")
+    if not args.gaps or min(args.gaps) < 0 or len(set(args.gaps)) != len(args.gaps):
+        p.error("--gap-ms: one or more distinct non-negative numbers")
     unknown = set(args.runtimes) - set(ALL_RUNTIMES)
     if unknown:
         p.error(f"unknown runtimes: {', '.join(sorted(unknown))}")
@@ -295,6 +322,74 @@ class ExecuTorch:
         return self.module.forward(self.inputs)[0].numpy()
 
 
+def openvino_models(onnx_path: Path, f32_xml: Path, int8_xml: Path, want_int8: bool) -> dict:
+    """OpenVINO IR of the ONNX export (f32 weights kept: `compress_to_fp16=False`) and, when asked,
+    its NNCF post-training int8 quantisation (`model_type=TRANSFORMER`, calibrated on seeded random
+    images preprocessed as the timed input is). Both are saved, so later runs only compile them."""
+    import openvino as ov
+
+    info: dict = {}
+    if not f32_xml.exists():
+        log("converting the ONNX export to OpenVINO IR")
+        ov.save_model(ov.convert_model(str(onnx_path)), str(f32_xml), compress_to_fp16=False)
+    info["openvino_convert"] = "openvino.convert_model(ONNX export), save_model(compress_to_fp16=False)"
+    if want_int8 and not int8_xml.exists():
+        import nncf
+
+        log(f"quantising the OpenVINO model with NNCF ({OPENVINO_CALIBRATION_IMAGES} calibration images)")
+        size = int(ov.Core().read_model(str(f32_xml)).inputs[0].partial_shape[2].get_length())
+        calib = [make_input(1000 + i, size).numpy() for i in range(OPENVINO_CALIBRATION_IMAGES)]
+        q = nncf.quantize(
+            ov.Core().read_model(str(f32_xml)),
+            nncf.Dataset(calib),
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(calib),
+        )
+        ov.save_model(q, str(int8_xml), compress_to_fp16=False)
+    if want_int8:
+        info["openvino_int8"] = (
+            f"nncf.quantize(model_type=TRANSFORMER, preset PERFORMANCE, {OPENVINO_CALIBRATION_IMAGES} seeded random "
+            f"images preprocessed like the input, seeds 1000..{1000 + OPENVINO_CALIBRATION_IMAGES - 1})"
+        )
+    return info
+
+
+class OpenVino:
+    """OpenVINO's CPU plugin, `threads` inference threads, one stream, latency hint.
+
+    f32 is asked for explicitly (`INFERENCE_PRECISION_HINT=f32`): on CPUs with AMX or
+    AVX512_BF16 the plugin's default is bf16 for the ops that stay in floating point. The int8
+    model keeps the plugin's default there (its quantised ops run in int8 either way); the
+    precision in effect is recorded."""
+
+    def __init__(self, name: str, xml: Path, x: torch.Tensor, threads: int, f32: bool):
+        import openvino as ov
+        import openvino.properties as props
+        import openvino.properties.hint as hints
+
+        self.name = name
+        core = ov.Core()
+        config = {
+            props.inference_num_threads: threads,
+            hints.performance_mode: hints.PerformanceMode.LATENCY,
+            props.num_streams: 1,
+        }
+        if f32:
+            config[hints.inference_precision] = ov.Type.f32
+        self.compiled = core.compile_model(core.read_model(str(xml)), "CPU", config)
+        self.request = self.compiled.create_infer_request()
+        self.x = x.numpy()
+        self.properties = {}
+        for key in ("INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT", "PERFORMANCE_HINT", "NUM_STREAMS", "ENABLE_CPU_PINNING"):
+            try:
+                self.properties[key] = str(self.compiled.get_property(key))
+            except Exception:  # noqa: BLE001 - informational only
+                pass
+
+    def run(self) -> np.ndarray:
+        return self.request.infer({0: self.x})[0].copy()
+
+
 class Pelabel:
     """The Rust harness: a child process loading the checkpoint once, answering stdin commands."""
 
@@ -421,7 +516,7 @@ def cpu_model() -> str:
 
 def versions() -> dict:
     v = {"python": platform.python_version(), "torch": torch.__version__, "timm": timm.__version__}
-    for mod in ("onnx", "onnxruntime", "onnxscript"):
+    for mod in ("onnx", "onnxruntime", "onnxscript", "openvino", "nncf"):
         try:
             v[mod] = __import__(mod).__version__
         except Exception:  # noqa: BLE001
@@ -483,6 +578,63 @@ def check_goals(results: dict) -> list[dict]:
     return goals
 
 
+def gap_summary(by_gap: dict[float, list[float]], gaps: list[float]) -> dict:
+    """Median / p10 / p90 at each gap and the ratio of each median to the back-to-back one (gap 0,
+    or the smallest gap when 0 was not run). Keys are the gaps as strings (JSON)."""
+    base = 0.0 if 0.0 in gaps else min(gaps)
+    base_med = float(np.median(by_gap[base]))
+    out = {}
+    for g in gaps:
+        v = np.asarray(by_gap[g])
+        med = float(np.median(v))
+        out[str(g)] = {
+            "median_ms": med,
+            "p10_ms": float(np.percentile(v, 10)),
+            "p90_ms": float(np.percentile(v, 90)),
+            "runs": len(v),
+            "ratio_to_base": med / base_med,
+        }
+    return out
+
+
+def check_goals_issue7(results: dict, gaps: list[float], base: float) -> list[dict]:
+    """Issue [7]: pelabel <= 0.9x OpenVINO at the same precision (at every gap run, the first gap's
+    being the headline), and pelabel's median after a 100 ms idle gap <= 1.10x back to back."""
+    goals = []
+    for pel, ov in (("pelabel", "openvino-f32"), ("pelabel-int8", "openvino-int8")):
+        if pel not in results or ov not in results:
+            goals.append({"goal": f"{pel} / {ov} <= {GOAL_VS_OPENVINO}", "measured": "not in this run", "met": None})
+            continue
+        for g in gaps:
+            a, b = results[pel]["by_gap"][str(g)]["median_ms"], results[ov]["by_gap"][str(g)]["median_ms"]
+            goals.append({
+                "goal": f"{pel} / {ov} <= {GOAL_VS_OPENVINO} (gap {g:g} ms)",
+                "measured": f"{a:.1f} / {b:.1f} ms = {a / b:.3f}",
+                "ratio": a / b,
+                "gap_ms": g,
+                "met": a / b <= GOAL_VS_OPENVINO,
+            })
+    for pel in ("pelabel", *PELABEL_REDUCED):
+        if pel not in results:
+            continue
+        if GOAL_IDLE_GAP_MS not in gaps or base not in gaps or base == GOAL_IDLE_GAP_MS:
+            goals.append({
+                "goal": f"{pel} after {GOAL_IDLE_GAP_MS:g} ms idle <= {GOAL_IDLE_RATIO}x back to back",
+                "measured": f"run with --gap-ms 0,{GOAL_IDLE_GAP_MS:g}",
+                "met": None,
+            })
+            continue
+        bg = results[pel]["by_gap"]
+        r = bg[str(GOAL_IDLE_GAP_MS)]["ratio_to_base"]
+        goals.append({
+            "goal": f"{pel} after {GOAL_IDLE_GAP_MS:g} ms idle <= {GOAL_IDLE_RATIO}x back to back ({base:g} ms)",
+            "measured": f"{bg[str(GOAL_IDLE_GAP_MS)]['median_ms']:.1f} / {bg[str(base)]['median_ms']:.1f} ms = {r:.3f}",
+            "ratio": r,
+            "met": r <= GOAL_IDLE_RATIO,
+        })
+    return goals
+
+
 def main() -> int:
     work: Path = ARGS.workdir
     work.mkdir(parents=True, exist_ok=True)
@@ -507,16 +659,18 @@ def main() -> int:
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     fresh = ARGS.rebuild or manifest.get("key") != key
     onnx_path, int8_path, pte_path = work / "t16.onnx", work / "t16.int8.onnx", work / "t16.xnnpack.pte"
+    ov_f32_xml, ov_int8_xml = work / "t16.openvino.xml", work / "t16.openvino-int8.xml"
     if fresh:
         manifest = {"key": key}
         # Exports of other weights or versions must not survive into this run.
-        for stale in (onnx_path, int8_path, pte_path):
+        for stale in (onnx_path, int8_path, pte_path, ov_f32_xml, ov_int8_xml):
             stale.unlink(missing_ok=True)
+            stale.with_suffix(".bin").unlink(missing_ok=True)
 
     runtimes: dict[str, object] = {"pytorch": PyTorchEager(model, x)}
     failures: dict[str, str] = {}
 
-    if {"onnxruntime", "onnxruntime-int8"} & set(ARGS.runtimes):
+    if {"onnxruntime", "onnxruntime-int8", "openvino-f32", "openvino-int8"} & set(ARGS.runtimes):
         try:
             if fresh or not onnx_path.exists():
                 log("exporting ONNX")
@@ -547,6 +701,24 @@ def main() -> int:
         except Exception as e:  # noqa: BLE001 - reported in the table and JSON
             failures["executorch-xnnpack"] = f"{type(e).__name__}: {e}"
             log(f"ExecuTorch failed: {failures['executorch-xnnpack']}")
+    ov_props: dict[str, dict] = {}
+    if {"openvino-f32", "openvino-int8"} & set(ARGS.runtimes):
+        try:
+            if not onnx_path.exists():
+                raise RuntimeError("no ONNX export to convert (see the ONNX Runtime failure)")
+            manifest.update(
+                openvino_models(onnx_path, ov_f32_xml, ov_int8_xml, want_int8="openvino-int8" in ARGS.runtimes)
+            )
+            for name, xml, f32 in (("openvino-f32", ov_f32_xml, True), ("openvino-int8", ov_int8_xml, False)):
+                if name in ARGS.runtimes:
+                    t = time.perf_counter()
+                    runtimes[name] = OpenVino(name, xml, x, ARGS.threads, f32)
+                    load_ms[name] = (time.perf_counter() - t) * 1e3
+                    ov_props[name] = runtimes[name].properties
+                    log(f"{name}: {ov_props[name]}")
+        except Exception as e:  # noqa: BLE001 - reported in the table and JSON
+            failures["openvino"] = f"{type(e).__name__}: {e}"
+            log(f"OpenVINO failed: {failures['openvino']}")
     manifest_path.write_text(json.dumps(manifest, indent=2))
 
     pelabel = None
@@ -578,6 +750,10 @@ def main() -> int:
         agree["onnxruntime-int8"]["cosine_vs_onnxruntime_f32"] = agreement(
             runtimes["onnxruntime-int8"].run(), runtimes["onnxruntime"].run()
         )["cosine"]
+    if "openvino-int8" in runtimes and "openvino-f32" in runtimes:
+        agree["openvino-int8"]["cosine_vs_openvino_f32"] = agreement(
+            runtimes["openvino-int8"].run(), runtimes["openvino-f32"].run()
+        )["cosine"]
     bad = [
         n
         for n, a in agree.items()
@@ -598,18 +774,33 @@ def main() -> int:
         rt.run()
         return (time.perf_counter() - t) * 1e3
 
-    # Round-robin timing.
+    # Round-robin timing. In each round every runtime gets one turn (order rotated per round): one
+    # untimed call, so what follows does not start from another runtime's caches and threads, then
+    # for each idle gap `--calls-per-gap` calls, each after sleeping that gap. The first timed call
+    # of a gap therefore follows this runtime's own previous call by exactly the gap, as frames do
+    # in a camera app (gap 0 = back to back); during the sleep the whole process is idle.
     names = list(runtimes)
-    times: dict[str, list[float]] = {n: [] for n in names}
-    gap = ARGS.gap_ms / 1e3
-    log(f"timing {len(names)} runtimes: {ARGS.warmup} warm-up + {ARGS.rounds} rounds, {ARGS.threads} threads")
+    gaps = ARGS.gaps
+    gap_times: dict[str, dict[float, list[float]]] = {n: {g: [] for g in gaps} for n in names}
+    log(
+        f"timing {len(names)} runtimes: {ARGS.warmup} warm-up + {ARGS.rounds} rounds, {ARGS.threads} threads, "
+        f"gaps {gaps} ms x {ARGS.calls_per_gap} calls"
+    )
     for r in range(ARGS.warmup + ARGS.rounds):
+        if r > 0 and r % 10 == 0:
+            log(f"round {r} of {ARGS.warmup + ARGS.rounds}, 1-min load {os.getloadavg()[0]:.2f}")
         order = names[r % len(names) :] + names[: r % len(names)]
         for n in order:
-            time.sleep(gap)
-            ms = timed(runtimes[n])
-            if r >= ARGS.warmup:
-                times[n].append(ms)
+            timed(runtimes[n])
+            for g in gaps:
+                for _ in range(ARGS.calls_per_gap):
+                    if g > 0:
+                        time.sleep(g / 1e3)
+                    ms = timed(runtimes[n])
+                    if r >= ARGS.warmup:
+                        gap_times[n][g].append(ms)
+    # The main table is the first gap's.
+    times: dict[str, list[float]] = {n: gap_times[n][gaps[0]] for n in names}
 
     solo: dict[str, list[float]] = {n: [] for n in names}
     if ARGS.solo_runs > 0:
@@ -646,6 +837,7 @@ def main() -> int:
             "fraction_of_peak": flops / (med / 1e3) / 1e9 / peak_gflops,
             "load_ms": load_ms.get(n),
             "agreement_vs_pytorch": agree[n],
+            "by_gap": gap_summary(gap_times[n], gaps),
         }
     if "pelabel" in results:
         pm = results["pelabel"]["median_ms"]
@@ -711,6 +903,41 @@ def main() -> int:
     print("issue [6] goals:")
     for g in goals:
         print(f"  [{'met' if g['met'] else 'MISSED' if g['met'] is False else 'n/a'}] {g['goal']}: {g['measured']}")
+    for name in ("openvino-int8",):
+        if name in results:
+            a = results[name]["agreement_vs_pytorch"]
+            print(
+                f"{name} cosine vs PyTorch f32 {a['cosine']:.5f}, "
+                f"vs OpenVINO f32 {a.get('cosine_vs_openvino_f32', float('nan')):.5f}"
+            )
+    for name, p in ov_props.items():
+        print(f"{name} compiled with {p}")
+
+    # Latency by idle gap.
+    base = 0.0 if 0.0 in gaps else min(gaps)
+    print()
+    print(
+        f"median ms by idle gap before the call ({ARGS.calls_per_gap} calls per gap per round; "
+        f"ratio = median at the gap / median at {base:g} ms):"
+    )
+    gap_header = f"{'runtime':20s} " + " ".join(f"{f'{g:g} ms':>9s}" for g in gaps) + " " + " ".join(
+        f"{f'x@{g:g}':>7s}" for g in gaps if g != base
+    )
+    print(gap_header)
+    print("-" * len(gap_header))
+    for n in names:
+        bg = results[n]["by_gap"]
+        print(
+            f"{n:20s} "
+            + " ".join(f"{bg[str(g)]['median_ms']:9.1f}" for g in gaps)
+            + " "
+            + " ".join(f"{bg[str(g)]['ratio_to_base']:7.3f}" for g in gaps if g != base)
+        )
+    goals7 = check_goals_issue7(results, gaps, base)
+    print()
+    print("issue [7] goals:")
+    for g in goals7:
+        print(f"  [{'PASS' if g['met'] else 'MISS' if g['met'] is False else 'n/a'}] {g['goal']}: {g['measured']}")
     print()
     if "executorch-xnnpack" in results and "executorch_delegation" in manifest:
         print(f"executorch delegation: {json.dumps(manifest['executorch_delegation'])}")
@@ -727,7 +954,8 @@ def main() -> int:
             "threads": ARGS.threads,
             "rounds": ARGS.rounds,
             "warmup": ARGS.warmup,
-            "gap_ms": ARGS.gap_ms,
+            "gaps_ms": gaps,
+            "calls_per_gap": ARGS.calls_per_gap,
             "seed": ARGS.seed,
             "cpu": cpu_model(),
             "pelabel_source": pelabel_source(),
@@ -742,10 +970,13 @@ def main() -> int:
             "failures": failures,
             "disagreeing": bad,
             "goals": goals,
+            "goals_issue7": goals7,
+            "openvino_properties": ov_props,
             "pelabel_harness": None
             if pelabel is None
             else {"ready": pelabel.ready, "startup_ms": pelabel.startup_ms, "memory": memory},
             "raw_ms": times,
+            "raw_ms_by_gap": {n: {str(g): v for g, v in gap_times[n].items()} for n in names},
             "solo_raw_ms": solo,
         }
         ARGS.json.write_text(json.dumps(report, indent=2))
