@@ -464,12 +464,12 @@ def harness_binary() -> Path:
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
     binary = target / "release" / "examples" / "tower_bench"
     if not ARGS.no_build:
-        log("building the pelabel harness: cargo build --release -p pelabel --example tower_bench")
+        log("building the pelabel harness: cargo build --release -p pelabel --features testing --example tower_bench")
         subprocess.run(
-            ["cargo", "build", "--release", "-p", "pelabel", "--example", "tower_bench"], cwd=REPO, check=True
+            ["cargo", "build", "--release", "-p", "pelabel", "--features", "testing", "--example", "tower_bench"], cwd=REPO, check=True
         )
     if not binary.exists():
-        sys.exit(f"{binary} not found: build it with `cargo build --release -p pelabel --example tower_bench`")
+        sys.exit(f"{binary} not found: build it with `cargo build --release -p pelabel --features testing --example tower_bench`")
     return binary
 
 

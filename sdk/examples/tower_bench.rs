@@ -6,7 +6,7 @@
 //! once and then answers line commands on stdin, one JSON line per answer on stdout.
 //!
 //! ```sh
-//! cargo build --release -p pelabel --example tower_bench
+//! cargo build --release -p pelabel --features testing --example tower_bench
 //! RAYON_NUM_THREADS=2 target/release/examples/tower_bench serve --model ckpt.safetensors --preset PE-Core-T16-384
 //! RAYON_NUM_THREADS=2 target/release/examples/tower_bench serve --model ckpt.safetensors --precision int8
 //! RAYON_NUM_THREADS=2 target/release/examples/tower_bench peak [--seconds 1.0]
