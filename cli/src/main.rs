@@ -604,6 +604,7 @@ fn run_compile(
         index: IndexOptions { hnsw_min_labels, ..IndexOptions::default() },
         cache: cache.as_ref(),
         progress: Some(&progress),
+        ..CompileOptions::default()
     };
     let (pack, report) = compile_label_set(&set, &model, &options)?;
     if let Some(bar) = &bar {

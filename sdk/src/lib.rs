@@ -50,7 +50,7 @@ pub use labelpack::{
     write_signing_key, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta,
     PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,
 };
-pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
+pub use labelset::{Label, LabelSet, LabelSetOptions, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use live::{
     ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, OwnedFrame, ResultCallback,
     SmoothedLabel,
