@@ -62,9 +62,10 @@ pub use model::{
     TOKENIZER_FILE,
 };
 pub use preprocess::{
-    decode_image_bytes, decode_image_file, frame_to_rgb, preprocess_frame, preprocess_image, resize_squash, to_tensor,
-    Frame, FramePreprocessor, FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig,
-    RgbImage8, Roi, YuvMatrix, YuvRange,
+    decode_image_bytes, decode_image_bytes_with, decode_image_file, decode_image_file_with, frame_to_rgb,
+    preprocess_frame, preprocess_image, resize_squash, to_tensor, DecodeOptions, Frame, FramePreprocessor,
+    FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
+    YuvRange,
 };
 pub use textcache::{CacheStats, TextCache};
 pub use tokenizer::{ClipTokenizer, TokenizedText};
