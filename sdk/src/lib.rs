@@ -44,7 +44,9 @@ pub use compile::{compile_label_set, CompileOptions, CompileReport};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::{Error, Result};
 pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions, LabelIndex, HNSW_MIN_LABELS};
-pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE};
+pub use labeler::{
+    LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE, MAX_THREADS,
+};
 pub use labelpack::{
     generate_signing_key, public_key_path, read_signing_key, read_verifying_key, verifying_key_from_hex,
     write_signing_key, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta,
