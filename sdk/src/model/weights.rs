@@ -489,12 +489,15 @@ fn stored_shapes(
     Ok(stored)
 }
 
+/// Stored name → (shape, dtype).
+type StoredShapes = HashMap<String, (Vec<usize>, DType)>;
+
 /// Opens a PyTorch checkpoint with the bounded reader of [`pickle`]: the plain state dict, or
 /// the one under a `state_dict` / `weights` key as the official loader accepts.
 #[cfg(feature = "pytorch")]
-fn open_pytorch(path: &Path) -> Result<(Reader, HashMap<String, (Vec<usize>, DType)>)> {
+fn open_pytorch(path: &Path) -> Result<(Reader, StoredShapes)> {
     let pth = pickle::PthFile::open(path)?;
-    let stored: HashMap<String, (Vec<usize>, DType)> =
+    let stored: StoredShapes =
         pth.tensors().iter().map(|(name, t)| (name.clone(), (t.shape.clone(), t.dtype))).collect();
     if stored.is_empty() {
         return Err(checkpoint_err(
@@ -507,7 +510,7 @@ fn open_pytorch(path: &Path) -> Result<(Reader, HashMap<String, (Vec<usize>, DTy
 }
 
 #[cfg(not(feature = "pytorch"))]
-fn open_pytorch(path: &Path) -> Result<(Reader, HashMap<String, (Vec<usize>, DType)>)> {
+fn open_pytorch(path: &Path) -> Result<(Reader, StoredShapes)> {
     Err(Error::FeatureDisabled { path: path.to_path_buf(), format: "a PyTorch checkpoint", feature: "pytorch" })
 }
 
