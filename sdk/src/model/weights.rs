@@ -10,7 +10,7 @@
 //!
 //! The format is chosen by file extension and content together: `.safetensors` must not be a zip
 //! archive, `.pt` / `.pth` / `.bin` must be one (PyTorch's zip format), any other name goes by
-//! content. PyTorch files are read by the bounded, allow-listed reader of [`pickle`] (cargo
+//! content. PyTorch files are read by the bounded, allow-listed reader of `pickle.rs` (cargo
 //! feature `pytorch`, on by default; device builds can leave it off and read safetensors only).
 //!
 //! A checkpoint is indexed first (names and shapes only, nothing is read), then validated against
@@ -492,7 +492,7 @@ fn stored_shapes(
 /// Stored name → (shape, dtype).
 type StoredShapes = HashMap<String, (Vec<usize>, DType)>;
 
-/// Opens a PyTorch checkpoint with the bounded reader of [`pickle`]: the plain state dict, or
+/// Opens a PyTorch checkpoint with the bounded reader of `pickle.rs`: the plain state dict, or
 /// the one under a `state_dict` / `weights` key as the official loader accepts.
 #[cfg(feature = "pytorch")]
 fn open_pytorch(path: &Path) -> Result<(Reader, StoredShapes)> {
