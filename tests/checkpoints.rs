@@ -373,3 +373,145 @@ fn open_clip_head_bias_must_be_zero_and_well_shaped() {
         assert!(err.to_string().contains("head.bias"), "{name}: {err}");
     }
 }
+
+/// Writes a torch.save-like zip archive (`archive/data.pkl`, `archive/data/<key>`).
+fn write_pt(path: &Path, pickle: &[u8], storages: &[(&str, &[u8])]) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("archive/data.pkl", opts).unwrap();
+    w.write_all(pickle).unwrap();
+    for (key, bytes) in storages {
+        w.start_file(format!("archive/data/{key}"), opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// BINUNICODE.
+fn pkl_str(s: &str) -> Vec<u8> {
+    [b"X".as_slice(), &(s.len() as u32).to_le_bytes(), s.as_bytes()].concat()
+}
+
+/// BININT.
+fn pkl_int(v: u32) -> Vec<u8> {
+    [b"J".as_slice(), &v.to_le_bytes()].concat()
+}
+
+/// `{key: _rebuild_tensor_v2(FloatStorage "0" of `numel` elements, 0, shape, row-major strides)}`.
+fn pkl_state_dict(key: &str, numel: u32, shape: &[u32]) -> Vec<u8> {
+    let ints = |v: Vec<u32>| [b"(".to_vec(), v.into_iter().flat_map(pkl_int).collect(), b"t".to_vec()].concat();
+    let strides: Vec<u32> = (0..shape.len()).map(|i| shape[i + 1..].iter().product()).collect();
+    [
+        b"\x80\x02}".to_vec(),
+        pkl_str(key),
+        b"ctorch._utils\n_rebuild_tensor_v2\n((".to_vec(),
+        pkl_str("storage"),
+        b"ctorch\nFloatStorage\n".to_vec(),
+        pkl_str("0"),
+        pkl_str("cpu"),
+        pkl_int(numel),
+        b"tQ".to_vec(),
+        pkl_int(0),
+        ints(shape.to_vec()),
+        ints(strides),
+        b"\x89ccollections\nOrderedDict\n)RtRs.".to_vec(),
+    ]
+    .concat()
+}
+
+/// Loads `path` as the tiny model's weights on a thread with a 512 KiB stack (a phone's
+/// secondary-thread size), within `secs` seconds.
+fn load_on_small_stack(path: PathBuf, secs: u64) -> Error {
+    let start = std::time::Instant::now();
+    let err = std::thread::Builder::new()
+        .stack_size(512 << 10)
+        .spawn(move || PeCore::load(tiny_files_with(&path), Towers::Image, &pelabel::Device::Cpu).unwrap_err())
+        .unwrap()
+        .join()
+        .expect("the loader must not panic or overflow its stack");
+    assert!(start.elapsed().as_secs() < secs, "took {:?}", start.elapsed());
+    err
+}
+
+#[test]
+fn hostile_pytorch_files_are_typed_errors_quickly_on_a_small_stack() {
+    // Finding 5 of issue 9: each of these aborted the process or exhausted memory.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = |name: &str| tmp.path().join(name);
+
+    // 200 000 nested TUPLE1 (200 KB): a stack overflow when candle dropped the value.
+    let mut nested = b"\x80\x02N".to_vec();
+    nested.extend(std::iter::repeat_n(0x85u8, 200_000));
+    nested.push(b'.');
+    write_pt(&path("nested.pt"), &nested, &[]);
+    let err = load_on_small_stack(path("nested.pt"), 10);
+    assert!(matches!(&err, Error::LimitExceeded { what, limit: 64, .. } if what.contains("nesting depth")), "{err:?}");
+    assert!(err.to_string().contains("nested.pt"), "{err}");
+
+    // A 286-byte memo bomb: each level is a tuple of two memo references to the previous one.
+    let mut bomb = b"\x80\x02]q\x00".to_vec();
+    for _ in 0..40 {
+        bomb.extend_from_slice(b"h\x00h\x00\x86q\x00");
+    }
+    bomb.push(b'.');
+    assert_eq!(bomb.len(), 286);
+    write_pt(&path("bomb.pt"), &bomb, &[]);
+    let err = load_on_small_stack(path("bomb.pt"), 10);
+    assert!(matches!(&err, Error::Pickle { .. }), "{err:?}");
+
+    // A BINUNICODE length of 0xFFFFFFF0 with 3 bytes behind it: 4 GiB allocated up front.
+    let huge = [b"\x80\x02X".as_slice(), &0xFFFF_FFF0u32.to_le_bytes(), b"abc"].concat();
+    write_pt(&path("huge-string.pt"), &huge, &[]);
+    let err = load_on_small_stack(path("huge-string.pt"), 10);
+    assert!(matches!(&err, Error::Pickle { offset: 2, reason, .. } if reason.contains("4294967280 bytes")), "{err:?}");
+
+    // A storage declaring 10^9 floats in a 8 KB entry.
+    let pickle = pkl_state_dict("visual.proj", 1_000_000_000, &[64, 32]);
+    write_pt(&path("storage.pt"), &pickle, &[("0", &[0u8; 8192])]);
+    let err = load_on_small_stack(path("storage.pt"), 10);
+    match &err {
+        Error::CheckpointStorage { path: p, key, entry, needed_bytes, available_bytes } => {
+            assert_eq!(p, &path("storage.pt"));
+            assert_eq!((key.as_str(), entry.as_str()), ("visual.proj", "archive/data/0"));
+            assert_eq!((*needed_bytes, *available_bytes), (4_000_000_000, 8192));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same tensor with a storage that fits its entry is read (and then fails validation as
+    // the only tensor of the file: proof the reader got that far).
+    write_pt(&path("fits.pt"), &pkl_state_dict("visual.proj", 2048, &[64, 32]), &[("0", &[0u8; 8192])]);
+    let err = load_on_small_stack(path("fits.pt"), 10);
+    assert!(matches!(&err, Error::MissingTensor { .. }), "{err:?}");
+
+    // Code execution through a global is refused by name.
+    let evil = [b"\x80\x02cos\nsystem\n".as_slice(), &pkl_str("true"), b"\x85R."].concat();
+    write_pt(&path("evil.pt"), &evil, &[]);
+    let err = load_on_small_stack(path("evil.pt"), 10);
+    assert!(matches!(&err, Error::Pickle { reason, .. } if reason.contains("os.system")), "{err:?}");
+}
+
+#[test]
+fn file_name_and_content_must_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pt = wrappers_dir().join("tiny-state_dict.pt");
+    // A zip archive named .safetensors is not handed to the pickle reader.
+    let disguised = tmp.path().join("model.safetensors");
+    std::fs::copy(&pt, &disguised).unwrap();
+    let err = PeCore::load(tiny_files_with(&disguised), Towers::Image, &pelabel::Device::Cpu).unwrap_err();
+    assert!(
+        matches!(&err, Error::Checkpoint { path, reason } if path == &disguised && reason.contains("zip archive")),
+        "{err:?}"
+    );
+    // A .pt / .pth / .bin that is not a zip archive is not read as safetensors.
+    for name in ["model.pt", "model.pth", "pytorch_model.bin"] {
+        let fake = tmp.path().join(name);
+        std::fs::copy(tiny_dir().join("model.safetensors"), &fake).unwrap();
+        let err = PeCore::load(tiny_files_with(&fake), Towers::Image, &pelabel::Device::Cpu).unwrap_err();
+        assert!(matches!(&err, Error::Checkpoint { reason, .. } if reason.contains("not a zip archive")), "{err:?}");
+    }
+    // Any other name goes by content.
+    let other = tmp.path().join("weights.ckpt");
+    std::fs::copy(&pt, &other).unwrap();
+    PeCore::load(tiny_files_with(&other), Towers::Image, &pelabel::Device::Cpu).unwrap();
+}

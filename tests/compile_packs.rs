@@ -157,3 +157,32 @@ fn large_packs_get_a_graph_that_loads_back() {
     let q = loaded.embedding(1234).unwrap().to_vec();
     assert_eq!(loaded.search(&q, 3).unwrap(), pack.search(&q, 3).unwrap());
 }
+
+/// Finding 6 of issue 9: packs were read whole whatever their size. The size is checked against
+/// `PackLoadOptions::max_pack_bytes` before the file is read (and before its magic is looked at).
+#[test]
+fn oversized_packs_are_refused_before_reading() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("big.pack");
+    // Sparse: 256 MiB + 1 byte that are never read.
+    let f = std::fs::File::create(&path).unwrap();
+    f.set_len((256 << 20) + 1).unwrap();
+    drop(f);
+    let start = std::time::Instant::now();
+    let err = LabelPack::load(&path, &PackLoadOptions::default()).unwrap_err();
+    assert!(start.elapsed().as_millis() < 500, "{:?}", start.elapsed());
+    match &err {
+        pelabel::Error::LimitExceeded { source_name, found, limit, setting, .. } => {
+            assert_eq!(source_name, &path.display().to_string());
+            assert_eq!((*found, *limit, *setting), ((256 << 20) + 1, 256 << 20, "PackLoadOptions::max_pack_bytes"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The limit is an option, for files and bytes alike; under it, parsing starts.
+    std::fs::write(&path, [0u8; 1000]).unwrap();
+    let tight = PackLoadOptions { max_pack_bytes: 999, ..Default::default() };
+    assert!(matches!(LabelPack::load(&path, &tight), Err(pelabel::Error::LimitExceeded { found: 1000, .. })));
+    assert!(matches!(LabelPack::from_bytes(&[0u8; 1000], &tight), Err(pelabel::Error::LimitExceeded { .. })));
+    let enough = PackLoadOptions { max_pack_bytes: 1000, ..Default::default() };
+    assert!(matches!(LabelPack::load(&path, &enough), Err(pelabel::Error::PackMagic { .. })));
+}

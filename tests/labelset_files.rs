@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use pelabel::{LabelSet, DEFAULT_TEMPLATE};
+use pelabel::{Error, LabelSet, LabelSetOptions, DEFAULT_TEMPLATE};
 use pelabel_tests::repo_root;
 
 fn label_sets_dir() -> PathBuf {
@@ -164,4 +164,44 @@ fn readme_example_is_valid() {
         ]
     );
     assert_eq!(set.label("cat").unwrap().expanded_prompts(&set), ["a photo of my cat.", "a cat asleep on a sofa"]);
+}
+
+/// Finding 6 of issue 9: a label-set file of about 200 KB asked for 10^8 prompts. It is refused
+/// from the counts, before anything is expanded, with the file and the count in the error.
+#[test]
+fn a_prompt_explosion_is_refused_with_the_file_and_the_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("explosion.toml");
+    let templates: Vec<String> = (0..10_000).map(|i| format!("\"{{}} {i}\"")).collect();
+    let synonyms: Vec<String> = (0..10_000).map(|i| format!("\"s{i}\"")).collect();
+    let text = format!(
+        "name = \"x\"\nversion = \"1.0.0\"\ntemplates = [{}]\n[[labels]]\nid = \"a\"\nname = \"a\"\nsynonyms = [{}]\n",
+        templates.join(", "),
+        synonyms.join(", ")
+    );
+    std::fs::write(&path, &text).unwrap();
+    assert!(text.len() < 210_000);
+    let start = std::time::Instant::now();
+    let err = LabelSet::from_file(&path).unwrap_err();
+    assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+    match &err {
+        Error::LimitExceeded { source_name, found, limit, setting, .. } => {
+            assert_eq!(source_name, &path.display().to_string());
+            assert_eq!((*found, *limit, *setting), (100_010_000, 1_000_000, "LabelSetOptions::max_prompts"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Raised limits let it through the count (and the byte limit still applies).
+    let opts = LabelSetOptions { max_prompts: 200_000_000, ..Default::default() };
+    let err = LabelSet::from_file_with(&path, &opts).unwrap_err();
+    assert!(matches!(&err, Error::LimitExceeded { setting: "LabelSetOptions::max_prompt_bytes", .. }), "{err:?}");
+    // The file size is checked before reading.
+    let opts = LabelSetOptions { max_file_bytes: 1000, ..Default::default() };
+    let err = LabelSet::from_file_with(&path, &opts).unwrap_err();
+    assert!(matches!(&err, Error::LimitExceeded { found, limit: 1000, .. } if *found == text.len() as u64), "{err:?}");
+    // Every bundled set is far below the default limits.
+    for file in all_files() {
+        let set = LabelSet::from_file(&file).unwrap();
+        assert!(set.expansion_size().0 < 100_000, "{}", file.display());
+    }
 }

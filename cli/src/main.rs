@@ -604,6 +604,7 @@ fn run_compile(
         index: IndexOptions { hnsw_min_labels, ..IndexOptions::default() },
         cache: cache.as_ref(),
         progress: Some(&progress),
+        ..CompileOptions::default()
     };
     let (pack, report) = compile_label_set(&set, &model, &options)?;
     if let Some(bar) = &bar {
@@ -775,7 +776,7 @@ fn run_live(
 
 fn load_pack(path: &Path, public_key: Option<&Path>) -> Result<LabelPack> {
     let public_key = public_key.map(read_verifying_key).transpose()?;
-    Ok(LabelPack::load(path, &PackLoadOptions { public_key })?)
+    Ok(LabelPack::load(path, &PackLoadOptions { public_key, ..Default::default() })?)
 }
 
 fn run_inspect(path: &Path, public_key: Option<&Path>, all: bool, json: bool) -> Result<()> {

@@ -396,3 +396,14 @@ fn default_model_choice_and_its_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent-demo"));
 }
+
+/// Finding 6 of issue 9: `--threads` was passed on unbounded; above the cap it is an error
+/// naming the option and the limit, before the model is loaded.
+#[test]
+fn threads_above_the_cap_are_refused() {
+    let out = pelabel_env(&["label", "--threads", "100000", "models/demo/examples"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("threads") && stderr.contains("100000") && stderr.contains("256"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}

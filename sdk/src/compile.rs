@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::index::IndexOptions;
 use crate::labelpack::{EmbeddingDType, LabelPack, PackLabel, PackLabelSet, PackMeta};
-use crate::{ClipTokenizer, Error, LabelSet, PeCore, Result, TextCache};
+use crate::{ClipTokenizer, Error, LabelSet, LabelSetOptions, PeCore, Result, TextCache};
 
 /// Runtime settings of [`compile_label_set`].
 pub struct CompileOptions<'a> {
@@ -26,6 +26,9 @@ pub struct CompileOptions<'a> {
     pub cache: Option<&'a TextCache>,
     /// Called after each batch with `(prompts embedded so far, prompts to embed)`.
     pub progress: Option<&'a (dyn Fn(usize, usize) + Sync)>,
+    /// Limits on the set's expansion, checked before expanding it (a set built in code has not
+    /// been through the parser's check).
+    pub label_set: LabelSetOptions,
 }
 
 impl Default for CompileOptions<'_> {
@@ -36,6 +39,7 @@ impl Default for CompileOptions<'_> {
             index: IndexOptions::default(),
             cache: None,
             progress: None,
+            label_set: LabelSetOptions::default(),
         }
     }
 }
@@ -75,6 +79,7 @@ pub fn compile_label_set(
     model: &PeCore,
     options: &CompileOptions,
 ) -> Result<(LabelPack, CompileReport)> {
+    set.check_expansion(&options.label_set, &format!("label set {:?}", set.name))?;
     set.validate()?;
     let text = model.text()?;
     let tokenizer = model.tokenizer()?;

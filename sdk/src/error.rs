@@ -59,6 +59,41 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The pickle of a PyTorch checkpoint is malformed, or uses an opcode or a global outside
+    /// what `torch.save` writes for a state dict (the reader executes nothing else).
+    #[error("checkpoint {path}: pickle byte {offset}: {reason}")]
+    Pickle {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Byte offset of the offending opcode in the archive's `data.pkl`.
+        offset: u64,
+        /// What is wrong or not allowed.
+        reason: String,
+    },
+    /// A tensor of a PyTorch checkpoint reaches past the storage its archive entry holds.
+    #[error("checkpoint {path}: tensor {key:?} needs {needed_bytes} bytes of storage {entry:?}, which holds {available_bytes}")]
+    CheckpointStorage {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Key of the tensor in the state dict.
+        key: String,
+        /// The storage's entry in the zip archive.
+        entry: String,
+        /// Bytes the tensor (or the storage's declared size) needs.
+        needed_bytes: u64,
+        /// Bytes actually available (the entry's size, or the storage's declared size).
+        available_bytes: u64,
+    },
+    /// The file is in a format this build was compiled without (a cargo feature of the sdk).
+    #[error("{}: {format} needs the `{feature}` feature of the pelabel crate, which this build leaves off", path.display())]
+    FeatureDisabled {
+        /// The file.
+        path: PathBuf,
+        /// The format, e.g. `"PyTorch checkpoint (.pt)"`.
+        format: &'static str,
+        /// The cargo feature that reads it.
+        feature: &'static str,
+    },
     /// A tensor the model needs is absent from the checkpoint.
     #[error("checkpoint is missing tensor {key:?} (expected shape {expected:?})")]
     MissingTensor {
@@ -241,6 +276,24 @@ pub enum Error {
         path: PathBuf,
         /// What is wrong.
         reason: String,
+    },
+
+    // ----- limits --------------------------------------------------------------------------
+    /// An input asks for more work or memory than a limit allows: a label set expanding to too
+    /// many prompts, an image too large to decode, a pack file too big, too many threads, a
+    /// hostile checkpoint. `setting` says how to raise the limit (or that it is fixed).
+    #[error("{source_name}: {what} is {found}, over the limit of {limit} ({setting})")]
+    LimitExceeded {
+        /// File path, or a description of the input (`<bytes>`, `LabelerOptions::threads`).
+        source_name: String,
+        /// What was measured, with its unit (e.g. `"prompts after template expansion"`).
+        what: &'static str,
+        /// The measured (or declared) amount.
+        found: u64,
+        /// The limit in effect.
+        limit: u64,
+        /// The option that sets the limit, e.g. `"LabelSetOptions::max_prompts"`, or `"fixed"`.
+        setting: &'static str,
     },
 
     // ----- numerics ------------------------------------------------------------------------

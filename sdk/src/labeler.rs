@@ -230,11 +230,31 @@ fn check_dim(pack: &LabelPack, dim: usize) -> Result<()> {
     Ok(())
 }
 
+/// Most image-tower threads a [`Labeler`] accepts ([`LabelerOptions::threads`]). Each one is an
+/// OS thread with its own stack; more than the largest servers' core counts only costs memory.
+pub const MAX_THREADS: usize = 256;
+
 /// Session settings of a [`Labeler`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LabelerOptions {
-    /// Threads for the image tower; `None` uses every core.
+    /// Threads for the image tower; `None` uses every core. At most [`MAX_THREADS`]; 0 means 1.
     pub threads: Option<usize>,
+}
+
+impl LabelerOptions {
+    /// Fails with [`Error::LimitExceeded`] when `threads` is above [`MAX_THREADS`].
+    fn check(&self) -> Result<()> {
+        match self.threads {
+            Some(n) if n > MAX_THREADS => Err(Error::LimitExceeded {
+                source_name: "LabelerOptions::threads".into(),
+                what: "image-tower threads",
+                found: n as u64,
+                limit: MAX_THREADS as u64,
+                setting: "fixed: pelabel::MAX_THREADS",
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// An image-tower session labeling images against a label pack.
@@ -260,6 +280,7 @@ impl Labeler {
     /// `pack` to it. Fails with [`Error::ModelMismatch`] when the pack was made for another model.
     /// The pack may be shared (`Arc<LabelPack>`) with other sessions.
     pub fn new(model: &ModelFiles, pack: impl Into<Arc<LabelPack>>, options: &LabelerOptions) -> Result<Self> {
+        options.check()?;
         let pack: Arc<LabelPack> = pack.into();
         let device = Device::Cpu;
         let fingerprint = model.fingerprint()?;
@@ -278,6 +299,7 @@ impl Labeler {
         pack: impl Into<Arc<LabelPack>>,
         options: &LabelerOptions,
     ) -> Result<Self> {
+        options.check()?;
         let pack: Arc<LabelPack> = pack.into();
         let device = Device::Cpu;
         let (vision, logit_scale, fingerprint) =
@@ -294,6 +316,7 @@ impl Labeler {
         options: &LabelerOptions,
         device: Device,
     ) -> Result<Self> {
+        options.check()?;
         check_dim(&pack, vision.config().output_dim)?;
         let size = u32::try_from(vision.config().image_size)
             .map_err(|_| Error::Config { path: None, reason: "image size does not fit in u32".into() })?;
@@ -499,6 +522,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn threads_above_the_cap_are_a_typed_error_before_loading() {
+        // Finding 6 of issue 9: `threads` was unbounded (a million OS threads on request).
+        let opts = LabelerOptions { threads: Some(1_000_000) };
+        let err = Labeler::from_bytes(Vec::new(), "{}", pack(3, 16, usize::MAX, false), &opts).unwrap_err();
+        match &err {
+            Error::LimitExceeded { source_name, found, limit, .. } => {
+                assert_eq!((source_name.as_str(), *found, *limit), ("LabelerOptions::threads", 1_000_000, 256));
+            }
+            other => panic!("{other:?}"),
+        }
+        // At the cap the options pass; the empty model is what fails then.
+        let opts = LabelerOptions { threads: Some(MAX_THREADS) };
+        let err = Labeler::from_bytes(Vec::new(), "{}", pack(3, 16, usize::MAX, false), &opts).unwrap_err();
+        assert!(!matches!(err, Error::LimitExceeded { .. }), "{err:?}");
     }
 
     #[test]

@@ -151,10 +151,34 @@ impl std::fmt::Debug for PackWriteOptions {
 }
 
 /// How to load a pack.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PackLoadOptions {
     /// When set, only packs signed by the matching private key are accepted.
     pub public_key: Option<VerifyingKey>,
+    /// Largest pack accepted, in bytes, checked before a file is read (default 256 MiB: 100 000
+    /// labels of 1 024 f16 dimensions, with their search graph).
+    pub max_pack_bytes: u64,
+}
+
+impl Default for PackLoadOptions {
+    fn default() -> Self {
+        Self { public_key: None, max_pack_bytes: 256 << 20 }
+    }
+}
+
+impl PackLoadOptions {
+    fn check_size(&self, source_name: impl FnOnce() -> String, found: u64) -> Result<()> {
+        if found > self.max_pack_bytes {
+            return Err(Error::LimitExceeded {
+                source_name: source_name(),
+                what: "label-pack size (bytes)",
+                found,
+                limit: self.max_pack_bytes,
+                setting: "PackLoadOptions::max_pack_bytes",
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A loaded label pack: metadata plus a search index over the label embeddings.
@@ -353,14 +377,23 @@ impl LabelPack {
         Ok(bytes.len() as u64)
     }
 
-    /// Reads and validates a pack file.
+    /// Reads and validates a pack file. Its size is checked against
+    /// [`PackLoadOptions::max_pack_bytes`] before it is read.
     pub fn load(path: &Path, options: &PackLoadOptions) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        use std::io::Read;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        options.check_size(|| source_name(Some(path)), len)?;
+        let mut bytes = Vec::new();
+        // `take`: the file may grow between the size check and the read.
+        file.take(options.max_pack_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+        options.check_size(|| source_name(Some(path)), bytes.len() as u64)?;
         Self::parse(&bytes, Some(path), options)
     }
 
     /// Validates and loads a pack from bytes (e.g. a download).
     pub fn from_bytes(bytes: &[u8], options: &PackLoadOptions) -> Result<Self> {
+        options.check_size(|| source_name(None), bytes.len() as u64)?;
         Self::parse(bytes, None, options)
     }
 
@@ -742,13 +775,13 @@ mod tests {
         let p = pack(4);
         let signed = p.to_bytes(&PackWriteOptions { signing_key: Some(key.clone()), ..Default::default() }).unwrap();
         let unsigned = p.to_bytes(&PackWriteOptions::default()).unwrap();
-        let with_key = PackLoadOptions { public_key: Some(key.verifying_key()) };
+        let with_key = PackLoadOptions { public_key: Some(key.verifying_key()), ..Default::default() };
         let q = LabelPack::from_bytes(&signed, &with_key).unwrap();
         assert!(q.is_signed());
         // A loader without a key still reads signed packs (integrity via checksum).
         assert!(LabelPack::from_bytes(&signed, &PackLoadOptions::default()).unwrap().is_signed());
         assert!(matches!(LabelPack::from_bytes(&unsigned, &with_key), Err(Error::PackUnsigned { .. })));
-        let wrong = PackLoadOptions { public_key: Some(other.verifying_key()) };
+        let wrong = PackLoadOptions { public_key: Some(other.verifying_key()), ..Default::default() };
         assert!(matches!(LabelPack::from_bytes(&signed, &wrong), Err(Error::PackSignature { .. })));
         // Tampering that also recomputes the checksum is caught by the signature.
         let mut t = signed.clone();

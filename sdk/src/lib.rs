@@ -48,13 +48,15 @@ pub use compile::{compile_label_set, CompileOptions, CompileReport};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::{Error, Result};
 pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions, LabelIndex, HNSW_MIN_LABELS};
-pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE};
+pub use labeler::{
+    LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE, MAX_THREADS,
+};
 pub use labelpack::{
     generate_signing_key, public_key_path, read_signing_key, read_verifying_key, verifying_key_from_hex,
     write_signing_key, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta,
     PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,
 };
-pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
+pub use labelset::{Label, LabelSet, LabelSetOptions, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use live::{
     ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, OwnedFrame, ResultCallback,
     SmoothedLabel,
@@ -67,9 +69,10 @@ pub use model::{
     TOKENIZER_FILE,
 };
 pub use preprocess::{
-    decode_image_bytes, decode_image_file, frame_to_rgb, preprocess_frame, preprocess_image, resize_squash, to_tensor,
-    Frame, FramePreprocessor, FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig,
-    RgbImage8, Roi, YuvMatrix, YuvRange,
+    decode_image_bytes, decode_image_bytes_with, decode_image_file, decode_image_file_with, frame_to_rgb,
+    preprocess_frame, preprocess_image, resize_squash, to_tensor, DecodeOptions, Frame, FramePreprocessor,
+    FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
+    YuvRange,
 };
 /// Test and benchmark helpers, not part of the product API (the `testing` feature).
 #[cfg(any(test, feature = "testing"))]

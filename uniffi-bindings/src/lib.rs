@@ -433,7 +433,7 @@ pub struct LabelPack {
 
 fn load_options(public_key_hex: Option<String>) -> Result<pelabel::PackLoadOptions> {
     let public_key = public_key_hex.map(|k| pelabel::verifying_key_from_hex(&k)).transpose()?;
-    Ok(pelabel::PackLoadOptions { public_key })
+    Ok(pelabel::PackLoadOptions { public_key, ..Default::default() })
 }
 
 fn pack_info(p: &pelabel::LabelPack) -> PackInfo {

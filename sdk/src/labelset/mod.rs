@@ -12,6 +12,11 @@
 //! Every mistake in a file is an [`Error::LabelSet`] carrying the file, the 1-based line and
 //! column of the offending item, and what is wrong. No input makes the parser panic: TOML
 //! nesting depth is bounded by the `toml` crate, and the parent-cycle check is iterative.
+//!
+//! No input makes it work without bound either: templates × synonyms grow quadratically (200 KB
+//! of TOML can ask for 10^8 prompts), so the file size and the size of the expansion are checked
+//! against [`LabelSetOptions`] before anything is expanded; going over is an
+//! [`Error::LimitExceeded`] naming the file and the count.
 
 mod validate;
 
@@ -29,6 +34,25 @@ pub const TEMPLATE_PLACEHOLDER: &str = "{}";
 
 /// Longest accepted label id, in bytes.
 pub const MAX_ID_LEN: usize = 128;
+
+/// Limits on reading a label set and on what it expands to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelSetOptions {
+    /// Most prompts the set may expand to, summed over its labels: templates × (name +
+    /// synonyms) + literal prompts, counted before duplicates are removed. Default 1 000 000
+    /// (each one is a text-tower call when compiled).
+    pub max_prompts: u64,
+    /// Most bytes of prompt text those prompts may take together. Default 256 MiB.
+    pub max_prompt_bytes: u64,
+    /// Largest label-set file [`LabelSet::from_file_with`] reads, in bytes. Default 16 MiB.
+    pub max_file_bytes: u64,
+}
+
+impl Default for LabelSetOptions {
+    fn default() -> Self {
+        Self { max_prompts: 1_000_000, max_prompt_bytes: 256 << 20, max_file_bytes: 16 << 20 }
+    }
+}
 
 /// A validated label set.
 ///
@@ -75,12 +99,35 @@ pub struct Label {
 }
 
 impl LabelSet {
-    /// Reads and validates a label-set file.
+    /// Reads and validates a label-set file, with the default [`LabelSetOptions`].
     ///
     /// Errors: [`Error::Io`] when the file cannot be read; [`Error::LabelSet`] with line and
-    /// column for invalid UTF-8, TOML syntax, unknown keys, wrong types and every semantic rule.
+    /// column for invalid UTF-8, TOML syntax, unknown keys, wrong types and every semantic rule;
+    /// [`Error::LimitExceeded`] when the file or its expansion is over a limit.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_file_with(path, &LabelSetOptions::default())
+    }
+
+    /// [`LabelSet::from_file`] with explicit limits. The file size is checked before reading.
+    pub fn from_file_with(path: &Path, options: &LabelSetOptions) -> Result<Self> {
+        use std::io::Read;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let too_big = |found: u64| Error::LimitExceeded {
+            source_name: path.display().to_string(),
+            what: "label-set file size (bytes)",
+            found,
+            limit: options.max_file_bytes,
+            setting: "LabelSetOptions::max_file_bytes",
+        };
+        if len > options.max_file_bytes {
+            return Err(too_big(len));
+        }
+        let mut bytes = Vec::new();
+        file.take(options.max_file_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+        if bytes.len() as u64 > options.max_file_bytes {
+            return Err(too_big(bytes.len() as u64));
+        }
         let text = match std::str::from_utf8(&bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -95,13 +142,77 @@ impl LabelSet {
                 });
             }
         };
-        Self::from_toml_str(text, path)
+        Self::from_toml_str_with(text, path, options)
     }
 
-    /// Parses and validates a label set from TOML text. `path_for_errors` only names the
-    /// source in errors.
+    /// Parses and validates a label set from TOML text, with the default [`LabelSetOptions`].
+    /// `path_for_errors` only names the source in errors.
     pub fn from_toml_str(text: &str, path_for_errors: &Path) -> Result<Self> {
-        validate::parse(text, path_for_errors)
+        Self::from_toml_str_with(text, path_for_errors, &LabelSetOptions::default())
+    }
+
+    /// [`LabelSet::from_toml_str`] with explicit limits.
+    pub fn from_toml_str_with(text: &str, path_for_errors: &Path, options: &LabelSetOptions) -> Result<Self> {
+        validate::parse(text, path_for_errors, options)
+    }
+
+    /// Prompts the set expands to and their total bytes, before duplicates are removed (an
+    /// upper bound of what [`LabelSet::all_prompts`] returns), computed without expanding:
+    /// O(labels + templates + synonyms). Saturates at `u64::MAX`.
+    pub fn expansion_size(&self) -> (u64, u64) {
+        let len = |s: &String| s.len() as u64;
+        let (mut prompts, mut bytes) = (0u64, 0u64);
+        let set_template_bytes: u64 = self.templates.iter().map(len).fold(0, u64::saturating_add);
+        for label in &self.labels {
+            let (base_count, base_bytes) = match &label.templates {
+                Some(t) => (t.len() as u64, t.iter().map(len).fold(0, u64::saturating_add)),
+                None => (self.templates.len() as u64, set_template_bytes),
+            };
+            let templates = base_count.saturating_add(label.extra_templates.len() as u64);
+            // Each filled template loses its `{}`.
+            let template_bytes = base_bytes
+                .saturating_add(label.extra_templates.iter().map(len).fold(0, u64::saturating_add))
+                .saturating_sub(2 * templates);
+            let terms = 1 + label.synonyms.len() as u64;
+            let term_bytes = std::iter::once(&label.name).chain(&label.synonyms).map(len).fold(0, u64::saturating_add);
+            prompts =
+                prompts.saturating_add(templates.saturating_mul(terms)).saturating_add(label.prompts.len() as u64);
+            bytes = bytes
+                .saturating_add(template_bytes.saturating_mul(terms))
+                .saturating_add(term_bytes.saturating_mul(templates))
+                .saturating_add(label.prompts.iter().map(len).fold(0, u64::saturating_add));
+        }
+        (prompts, bytes)
+    }
+
+    /// Checks [`LabelSet::expansion_size`] against `options`; `source_name` names the set in
+    /// the [`Error::LimitExceeded`].
+    pub fn check_expansion(&self, options: &LabelSetOptions, source_name: &str) -> Result<()> {
+        let (prompts, bytes) = self.expansion_size();
+        let over = |what, found, limit, setting| Error::LimitExceeded {
+            source_name: source_name.to_string(),
+            what,
+            found,
+            limit,
+            setting,
+        };
+        if prompts > options.max_prompts {
+            return Err(over(
+                "prompts after template expansion",
+                prompts,
+                options.max_prompts,
+                "LabelSetOptions::max_prompts",
+            ));
+        }
+        if bytes > options.max_prompt_bytes {
+            return Err(over(
+                "bytes of prompts after template expansion",
+                bytes,
+                options.max_prompt_bytes,
+                "LabelSetOptions::max_prompt_bytes",
+            ));
+        }
+        Ok(())
     }
 
     /// Checks the invariants of a set built or edited in code (the parsers already did).
@@ -314,6 +425,62 @@ prompts = ["a cat"]
         assert_eq!(s.ancestors("dog").len(), s.labels.len());
         let err = s.validate().unwrap_err().to_string();
         assert!(err.starts_with("<in-memory>:0:0: parent cycle: animal -> golden_retriever -> dog -> animal"), "{err}");
+    }
+
+    #[test]
+    fn expansion_size_matches_the_expansion() {
+        let s = set(PETS);
+        let all = s.all_prompts();
+        // Before deduplication: dog has 2 templates × 3 terms + 2 prompts = 8 (5 after), the
+        // golden retriever 3 templates (2 after).
+        assert_eq!(s.expansion_size().0, 2 + 8 + 3 + 1);
+        assert!(s.expansion_size().0 as usize >= all.iter().map(Vec::len).sum::<usize>());
+        let undeduplicated: u64 = s
+            .labels
+            .iter()
+            .map(|l| {
+                let base = l.templates.as_ref().unwrap_or(&s.templates);
+                let terms = std::iter::once(&l.name).chain(&l.synonyms);
+                let filled: u64 = terms
+                    .flat_map(|t| base.iter().chain(&l.extra_templates).map(move |tpl| fill(tpl, t).len() as u64))
+                    .sum();
+                filled + l.prompts.iter().map(|p| p.len() as u64).sum::<u64>()
+            })
+            .sum();
+        assert_eq!(s.expansion_size().1, undeduplicated);
+    }
+
+    #[test]
+    fn template_times_synonym_explosion_is_refused_before_expanding() {
+        // Finding 6 of issue 9: ~200 KB of TOML asked for 10^8 prompts.
+        let templates: Vec<String> = (0..10_000).map(|i| format!("\"{{}} {i}\"")).collect();
+        let synonyms: Vec<String> = (0..10_000).map(|i| format!("\"s{i}\"")).collect();
+        let text = format!(
+            "name = \"x\"\nversion = \"1.0.0\"\ntemplates = [{}]\n[[labels]]\nid = \"a\"\nname = \"a\"\nsynonyms = [{}]\n",
+            templates.join(","),
+            synonyms.join(",")
+        );
+        assert!(text.len() < 200_000, "{}", text.len());
+        let start = std::time::Instant::now();
+        let err = LabelSet::from_toml_str(&text, Path::new("bomb.toml")).unwrap_err();
+        assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+        match &err {
+            Error::LimitExceeded { source_name, what, found, limit, setting } => {
+                assert_eq!((source_name.as_str(), *found, *limit), ("bomb.toml", 10_000 * 10_001, 1_000_000));
+                assert_eq!((*what, *setting), ("prompts after template expansion", "LabelSetOptions::max_prompts"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("bomb.toml") && err.to_string().contains("100010000"), "{err}");
+        // The limit is an option; the byte limit applies on its own.
+        let opts = LabelSetOptions { max_prompts: u64::MAX, max_prompt_bytes: 1000, ..Default::default() };
+        let err = LabelSet::from_toml_str_with(&text, Path::new("bomb.toml"), &opts).unwrap_err();
+        assert!(matches!(&err, Error::LimitExceeded { setting: "LabelSetOptions::max_prompt_bytes", .. }), "{err:?}");
+        let small = set(PETS);
+        let tight = LabelSetOptions { max_prompts: 13, ..Default::default() };
+        let err = LabelSet::from_toml_str_with(PETS, Path::new("pets.toml"), &tight).unwrap_err();
+        assert!(matches!(&err, Error::LimitExceeded { found: 14, limit: 13, .. }), "{err:?}");
+        small.check_expansion(&LabelSetOptions { max_prompts: 14, ..Default::default() }, "pets").unwrap();
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl Spans {
 }
 
 /// Parses and validates `text`; errors name `path`.
-pub(super) fn parse(text: &str, path: &Path) -> Result<LabelSet> {
+pub(super) fn parse(text: &str, path: &Path, options: &super::LabelSetOptions) -> Result<LabelSet> {
     // Editors on some platforms write a byte-order mark; TOML does not allow one.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let located = |span: Option<Span>, reason: String| {
@@ -131,6 +131,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<LabelSet> {
     };
     let raw: RawSet = toml::from_str(text).map_err(|e| located(e.span(), e.message().to_string()))?;
     let (set, spans) = lower(raw);
+    // Before `check`, which is itself O(labels × templates).
+    set.check_expansion(options, &path.display().to_string())?;
     check(&set, Some((&spans, text))).map_err(|(span, reason)| located(span, reason))?;
     Ok(set)
 }

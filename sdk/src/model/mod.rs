@@ -8,6 +8,8 @@ mod config;
 mod files;
 mod fingerprint;
 mod layers;
+#[cfg(feature = "pytorch")]
+mod pickle;
 mod rope;
 mod split;
 #[cfg(any(test, feature = "testing"))]

@@ -8,6 +8,11 @@
 //! - **open_clip / timm** (`visual.trunk.*` with timm names, text under `text.`), and the standalone
 //!   timm vision model (the same names without `visual.trunk.`).
 //!
+//! The format is chosen by file extension and content together: `.safetensors` must not be a zip
+//! archive, `.pt` / `.pth` / `.bin` must be one (PyTorch's zip format), any other name goes by
+//! content. PyTorch files are read by the bounded, allow-listed reader of `pickle.rs` (cargo
+//! feature `pytorch`, on by default; device builds can leave it off and read safetensors only).
+//!
 //! A checkpoint is indexed first (names and shapes only, nothing is read), then validated against
 //! the shapes the config implies, so every problem is reported as a typed error naming the key and
 //! both shapes before any tensor is materialised. Tensors are then read one by one, upcast to f32.
@@ -19,6 +24,9 @@ use candle_core::{DType, Device, Tensor};
 
 use super::config::PeCoreConfig;
 use crate::{Error, Result};
+
+#[cfg(feature = "pytorch")]
+use super::pickle;
 
 /// Which tower a tensor belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +52,31 @@ enum Reader {
     Safetensors(candle_core::safetensors::MmapedSafetensors),
     /// A safetensors file handed over as bytes (an app's bundled or downloaded model).
     Buffered(candle_core::safetensors::BufferedSafetensors),
-    Pickle(candle_core::pickle::PthTensors),
+    #[cfg(feature = "pytorch")]
+    Pickle(pickle::PthFile),
+}
+
+/// The two zip signatures an archive can start with (a local file header, or the end record of
+/// an empty archive). Not just `PK`: a safetensors file whose JSON header is 19 280 bytes long
+/// starts with `PK` too.
+fn is_zip(magic: &[u8; 4]) -> bool {
+    magic == b"PK\x03\x04" || magic == b"PK\x05\x06"
+}
+
+/// What the file name says the checkpoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    Safetensors,
+    PyTorch,
+    Unknown,
+}
+
+fn named_format(path: &Path) -> Named {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("safetensors") => Named::Safetensors,
+        Some("pt" | "pth" | "bin") => Named::PyTorch,
+        _ => Named::Unknown,
+    }
 }
 
 /// An indexed checkpoint file: official names → how to read them, plus stored shapes.
@@ -104,8 +136,9 @@ fn parse_safetensors_metadata(header: &[u8], path: &Path) -> Result<HashMap<Stri
 }
 
 impl Checkpoint {
-    /// Indexes a checkpoint file. The format is chosen by content: a zip archive is a PyTorch
-    /// pickle, anything else must be safetensors.
+    /// Indexes a checkpoint file. The format is chosen by name and content together (see the
+    /// module docs); a name that contradicts the content is an [`Error::Checkpoint`], and a
+    /// PyTorch file in a build without the `pytorch` feature an [`Error::FeatureDisabled`].
     pub(crate) fn open(path: &Path) -> Result<Self> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if !meta.is_file() {
@@ -120,9 +153,27 @@ impl Checkpoint {
                 return Err(checkpoint_err(path, "file is too short to be a checkpoint"));
             }
         }
-        let (reader, stored, metadata) = if &magic == b"PK\x03\x04" {
-            let (pth, stored) = open_pickle(path)?;
-            (Reader::Pickle(pth), stored, HashMap::new())
+        let zip = is_zip(&magic);
+        match (named_format(path), zip) {
+            (Named::Safetensors, true) => {
+                return Err(checkpoint_err(
+                    path,
+                    "named .safetensors but is a zip archive (a PyTorch checkpoint?); \
+                     rename it to .pt if it is one",
+                ))
+            }
+            (Named::PyTorch, false) => {
+                return Err(checkpoint_err(
+                    path,
+                    "named like a PyTorch checkpoint but is not a zip archive; only the zip format of \
+                     torch.save (PyTorch 1.6 and later) is read",
+                ))
+            }
+            _ => {}
+        }
+        let (reader, stored, metadata) = if zip {
+            let (reader, stored) = open_pytorch(path)?;
+            (reader, stored, HashMap::new())
         } else {
             let metadata = read_safetensors_metadata(path)?;
             // SAFETY: the file is mapped read-only; pelabel never writes a checkpoint it has open,
@@ -364,11 +415,8 @@ impl Checkpoint {
         let t = match &self.reader {
             Reader::Safetensors(st) => st.load(name, device),
             Reader::Buffered(st) => st.load(name, device),
-            Reader::Pickle(pth) => match pth.get(name) {
-                Ok(Some(t)) => t.to_device(device),
-                Ok(None) => Err(candle_core::Error::Msg(format!("tensor {name} vanished"))),
-                Err(e) => Err(e),
-            },
+            #[cfg(feature = "pytorch")]
+            Reader::Pickle(pth) => return pth.load(name, device),
         };
         t.map_err(|e| checkpoint_err(&self.path, format!("reading tensor {name:?}: {e}")))
     }
@@ -439,38 +487,29 @@ fn stored_shapes(
     Ok(stored)
 }
 
-/// Opens a PyTorch zip pickle, trying the plain state dict first, then the `state_dict` and
-/// `weights` wrappers the official loader accepts.
-fn open_pickle(path: &Path) -> Result<(candle_core::pickle::PthTensors, HashMap<String, (Vec<usize>, DType)>)> {
-    let mut last_err = None;
-    for key in [None, Some("state_dict"), Some("weights")] {
-        // candle's pickle reader is not hardened against hostile files; a panic inside it must not
-        // escape to the caller (and never across the FFI boundary).
-        let attempt = std::panic::catch_unwind(|| candle_core::pickle::PthTensors::new(path, key));
-        match attempt {
-            Ok(Ok(pth)) if !pth.tensor_infos().is_empty() => {
-                let mut stored = HashMap::new();
-                for (name, info) in pth.tensor_infos() {
-                    let dtype = info.dtype;
-                    if !matches!(dtype, DType::F32 | DType::F16 | DType::BF16 | DType::F64) {
-                        return Err(Error::UnsupportedDtype { key: name.clone(), dtype: format!("{dtype:?}") });
-                    }
-                    stored.insert(name.clone(), (info.layout.dims().to_vec(), dtype));
-                }
-                return Ok((pth, stored));
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => last_err = Some(e.to_string()),
-            Err(_) => last_err = Some("malformed pickle".to_string()),
-        }
+/// Stored name → (shape, dtype).
+type StoredShapes = HashMap<String, (Vec<usize>, DType)>;
+
+/// Opens a PyTorch checkpoint with the bounded reader of `pickle.rs`: the plain state dict, or
+/// the one under a `state_dict` / `weights` key as the official loader accepts.
+#[cfg(feature = "pytorch")]
+fn open_pytorch(path: &Path) -> Result<(Reader, StoredShapes)> {
+    let pth = pickle::PthFile::open(path)?;
+    let stored: StoredShapes =
+        pth.tensors().iter().map(|(name, t)| (name.clone(), (t.shape.clone(), t.dtype))).collect();
+    if stored.is_empty() {
+        return Err(checkpoint_err(
+            path,
+            "no tensors found in the PyTorch file (read a plain state dict and the \"state_dict\" and \
+             \"weights\" wrappers)",
+        ));
     }
-    Err(checkpoint_err(
-        path,
-        format!(
-            "no tensors found in the PyTorch file (tried a plain state dict and the \"state_dict\" and \"weights\" wrappers){}",
-            last_err.map(|e| format!(": {e}")).unwrap_or_default()
-        ),
-    ))
+    Ok((Reader::Pickle(pth), stored))
+}
+
+#[cfg(not(feature = "pytorch"))]
+fn open_pytorch(path: &Path) -> Result<(Reader, StoredShapes)> {
+    Err(Error::FeatureDisabled { path: path.to_path_buf(), format: "a PyTorch checkpoint", feature: "pytorch" })
 }
 
 /// Non-parameter buffers that some exports include (masks, cached tables). Skipped on load.
@@ -657,6 +696,15 @@ mod tests {
             let n = expected_vision(&cfg).len() + expected_text(&cfg).len() + 1;
             assert_eq!(n, count, "{name}");
         }
+    }
+
+    #[cfg(not(feature = "pytorch"))]
+    #[test]
+    fn pytorch_files_need_the_feature() {
+        let pt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pt-wrappers/tiny-state_dict.pt");
+        let err = Checkpoint::open(&pt).err().unwrap();
+        assert!(matches!(&err, Error::FeatureDisabled { feature: "pytorch", path, .. } if path == &pt), "{err:?}");
+        assert!(err.to_string().contains("`pytorch` feature"), "{err}");
     }
 
     #[test]

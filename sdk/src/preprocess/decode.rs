@@ -1,24 +1,75 @@
 //! Decoding encoded images (PNG, JPEG, WebP) into [`Image8`], keeping what Pillow's mode rules
 //! need: alpha (resized premultiplied) and whether Pillow would see a palette or 1-bit image
 //! (resized with NEAREST).
+//!
+//! Decoding is bounded by [`DecodeOptions`]: a few hundred bytes of PNG or JPEG header can ask
+//! for gigabytes of pixels, so the dimensions and the decoder's memory are checked against limits
+//! before the pixels are decoded.
 
 use std::io::Cursor;
 use std::path::Path;
 
-use image::{DynamicImage, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use super::{Image8, PixelLayout};
 use crate::{Error, Result};
 
 const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
 
-/// Reads and decodes an image file; see [`decode_image_bytes`] for what is kept.
+/// Limits on decoding an encoded image. The defaults admit every phone camera photo (a 200 MP
+/// sensor is 16 320 × 12 240 px) and refuse what no camera makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Widest image accepted, in pixels (default 16 384).
+    pub max_width_px: u32,
+    /// Tallest image accepted, in pixels (default 16 384).
+    pub max_height_px: u32,
+    /// Most memory the decoder may allocate, the decoded pixels included, in bytes (default
+    /// 512 MiB: a 48 MP photo with 16-bit RGBA channels).
+    pub max_alloc_bytes: u64,
+    /// Largest encoded file [`decode_image_file_with`] reads, in bytes (default 256 MiB).
+    pub max_file_bytes: u64,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        Self { max_width_px: 16_384, max_height_px: 16_384, max_alloc_bytes: 512 << 20, max_file_bytes: 256 << 20 }
+    }
+}
+
+/// Reads and decodes an image file with the default [`DecodeOptions`]; see
+/// [`decode_image_bytes`] for what is kept.
 ///
 /// Errors: [`Error::Io`] when the file cannot be read, [`Error::ImageDecode`] (with the path as
-/// `source_name`) when it is not a decodable PNG, JPEG or WebP image.
+/// `source_name`) when it is not a decodable PNG, JPEG or WebP image, [`Error::LimitExceeded`]
+/// when it is larger than the limits.
 pub fn decode_image_file(path: &Path) -> Result<Image8> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    decode_image_bytes(&bytes, &path.display().to_string())
+    decode_image_file_with(path, &DecodeOptions::default())
+}
+
+/// [`decode_image_file`] with explicit limits. The file size is checked before it is read.
+pub fn decode_image_file_with(path: &Path, options: &DecodeOptions) -> Result<Image8> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let too_big = |found: u64| Error::LimitExceeded {
+        source_name: name.clone(),
+        what: "image file size (bytes)",
+        found,
+        limit: options.max_file_bytes,
+        setting: "DecodeOptions::max_file_bytes",
+    };
+    if len > options.max_file_bytes {
+        return Err(too_big(len));
+    }
+    let mut bytes = Vec::new();
+    // `take`: the file may grow between the size check and the read.
+    file.take(options.max_file_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > options.max_file_bytes {
+        return Err(too_big(bytes.len() as u64));
+    }
+    decode_image_bytes_with(&bytes, &name, options)
 }
 
 /// Decodes an encoded image (format guessed from its content: PNG, JPEG or WebP) into an
@@ -44,14 +95,60 @@ pub fn decode_image_file(path: &Path) -> Result<Image8> {
 ///
 /// Errors: [`Error::ImageDecode`] with `source_name` (a path or any description of where the
 /// bytes came from) when the format is unknown or the data is corrupt; [`Error::InvalidImage`]
-/// for an image without pixels.
+/// for an image without pixels; [`Error::LimitExceeded`] when the header asks for more than the
+/// default [`DecodeOptions`] allow (checked before any pixel is decoded).
 pub fn decode_image_bytes(bytes: &[u8], source_name: &str) -> Result<Image8> {
+    decode_image_bytes_with(bytes, source_name, &DecodeOptions::default())
+}
+
+/// [`decode_image_bytes`] with explicit limits.
+pub fn decode_image_bytes_with(bytes: &[u8], source_name: &str, options: &DecodeOptions) -> Result<Image8> {
     let decode_err = |reason: String| Error::ImageDecode { source_name: source_name.to_string(), reason };
-    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
+    let over = |what: &'static str, found: u64, limit: u64, setting: &'static str| Error::LimitExceeded {
+        source_name: source_name.to_string(),
+        what,
+        found,
+        limit,
+        setting,
+    };
+    let mut reader =
+        ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| decode_err(e.to_string()))?;
     if reader.format().is_none() {
         return Err(decode_err("unknown image format (PNG, JPEG and WebP are supported)".into()));
     }
-    let img = reader.decode().map_err(|e| decode_err(e.to_string()))?;
+    // Headers only; the memory limit already bounds what the decoder reads there (PNG text and
+    // ICC chunks, for instance).
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(options.max_alloc_bytes);
+    reader.limits(limits.clone());
+    let mut decoder = reader.into_decoder().map_err(|e| decode_err(e.to_string()))?;
+    let (width, height) = decoder.dimensions();
+    if width > options.max_width_px {
+        return Err(over("image width (px)", width.into(), options.max_width_px.into(), "DecodeOptions::max_width_px"));
+    }
+    if height > options.max_height_px {
+        return Err(over(
+            "image height (px)",
+            height.into(),
+            options.max_height_px.into(),
+            "DecodeOptions::max_height_px",
+        ));
+    }
+    let pixels_bytes = decoder.total_bytes();
+    if pixels_bytes > options.max_alloc_bytes {
+        return Err(over(
+            "decoded image size (bytes)",
+            pixels_bytes,
+            options.max_alloc_bytes,
+            "DecodeOptions::max_alloc_bytes",
+        ));
+    }
+    // What is left for the decoder's own buffers, as `ImageReader::decode` does.
+    limits.max_image_width = Some(options.max_width_px);
+    limits.max_image_height = Some(options.max_height_px);
+    limits.max_alloc = Some(options.max_alloc_bytes - pixels_bytes);
+    decoder.set_limits(limits).map_err(|e| decode_err(e.to_string()))?;
+    let img = DynamicImage::from_decoder(decoder).map_err(|e| decode_err(e.to_string()))?;
     let (width, height) = (img.width(), img.height());
     let (mut layout, mut data) = match img {
         DynamicImage::ImageLuma8(b) => (PixelLayout::Gray, b.into_raw()),
@@ -135,6 +232,65 @@ mod tests {
         assert!(matches!(&err, Error::ImageDecode { source_name, .. } if source_name == "cut.png"), "{err}");
         assert!(matches!(decode_image_bytes(&[], "empty"), Err(Error::ImageDecode { .. })));
         assert!(matches!(decode_image_file(Path::new("/nonexistent/pelabel/x.png")), Err(Error::Io { .. })));
+    }
+
+    /// A PNG of `w × h` RGBA8 pixels: a real 1×1 file whose IHDR is patched (CRC fixed), so a
+    /// few dozen bytes claim the whole image.
+    fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+        let mut png = encode_png(DynamicImage::ImageRgba8(image::RgbaImage::new(1, 1)));
+        png[16..20].copy_from_slice(&w.to_be_bytes());
+        png[20..24].copy_from_slice(&h.to_be_bytes());
+        let crc = crc32fast::hash(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
+        png
+    }
+
+    #[test]
+    fn a_small_png_cannot_ask_for_hundreds_of_megabytes() {
+        // Finding 6 of issue 9: the header alone decided how much memory decoding took.
+        // 12 000 × 12 000 RGBA8 is 576 MB, within the default width and height limits.
+        let png = png_claiming(12_000, 12_000);
+        assert!(png.len() < 100);
+        let start = std::time::Instant::now();
+        let err = decode_image_bytes(&png, "bomb.png").unwrap_err();
+        assert!(start.elapsed().as_secs() < 2, "{:?}", start.elapsed());
+        match &err {
+            Error::LimitExceeded { source_name, what, found, limit, setting } => {
+                assert_eq!((source_name.as_str(), *found, *limit), ("bomb.png", 576_000_000, 512 << 20));
+                assert_eq!((*what, *setting), ("decoded image size (bytes)", "DecodeOptions::max_alloc_bytes"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Each dimension on its own, and a lower memory limit.
+        let err = decode_image_bytes(&png_claiming(20_000, 1), "wide.png").unwrap_err();
+        assert!(
+            matches!(&err, Error::LimitExceeded { found: 20_000, limit: 16_384, setting, .. }
+                if *setting == "DecodeOptions::max_width_px"),
+            "{err:?}"
+        );
+        let err = decode_image_bytes(&png_claiming(1, 16_385), "tall.png").unwrap_err();
+        assert!(matches!(&err, Error::LimitExceeded { found: 16_385, .. }), "{err:?}");
+        let small = DecodeOptions { max_alloc_bytes: 1000, ..DecodeOptions::default() };
+        let err = decode_image_bytes_with(&png_claiming(16, 16), "x.png", &small).unwrap_err();
+        assert!(matches!(&err, Error::LimitExceeded { found: 1024, limit: 1000, .. }), "{err:?}");
+        // Within the limits the same file is just corrupt (it has one pixel of data).
+        assert!(matches!(decode_image_bytes(&png_claiming(16, 16), "x.png"), Err(Error::ImageDecode { .. })));
+    }
+
+    #[test]
+    fn file_size_is_checked_before_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.png");
+        let png = encode_png(DynamicImage::ImageRgb8(image::RgbImage::new(4, 4)));
+        std::fs::write(&path, &png).unwrap();
+        decode_image_file(&path).unwrap();
+        let tight = DecodeOptions { max_file_bytes: png.len() as u64 - 1, ..DecodeOptions::default() };
+        let err = decode_image_file_with(&path, &tight).unwrap_err();
+        assert!(
+            matches!(&err, Error::LimitExceeded { found, setting: "DecodeOptions::max_file_bytes", .. }
+                if *found == png.len() as u64),
+            "{err:?}"
+        );
     }
 
     #[test]

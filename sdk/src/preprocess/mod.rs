@@ -49,7 +49,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-pub use decode::{decode_image_bytes, decode_image_file};
+pub use decode::{
+    decode_image_bytes, decode_image_bytes_with, decode_image_file, decode_image_file_with, DecodeOptions,
+};
 pub use frame::{
     frame_to_rgb, preprocess_frame, Frame, FramePreprocessor, FrameResampler, Orientation, PixelFormat, Roi, YuvMatrix,
     YuvRange,
