@@ -48,7 +48,7 @@ pub use labeler::{LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions,
 pub use labelpack::{
     generate_signing_key, public_key_path, read_signing_key, read_verifying_key, verifying_key_from_hex,
     write_signing_key, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta,
-    PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,
+    PackWriteOptions, SignatureStatus, PACK_FORMAT_VERSION, PACK_MAGIC,
 };
 pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use live::{

@@ -94,7 +94,9 @@ pub enum PelabelError {
         /// The message.
         reason: String,
     },
-    /// The public key given is not 64 hex characters of an Ed25519 key.
+    /// The public key given is not 64 hex characters of an Ed25519 key, or is a weak
+    /// (small-order) key such as 64 zeros, under which anyone could forge a signature: usually a
+    /// placeholder that was never replaced by the app's release key.
     #[error("invalid key: {reason}")]
     InvalidKey {
         /// The message.
@@ -129,7 +131,7 @@ impl From<pelabel::Error> for PelabelError {
             E::PackMagic { .. } | E::PackVersion { .. } | E::PackTruncated { .. } | E::PackMalformed { .. } => {
                 Self::PackCorrupt { reason }
             }
-            E::Key { .. } => Self::InvalidKey { reason },
+            E::Key { .. } | E::WeakKey { .. } => Self::InvalidKey { reason },
             E::Config { .. }
             | E::UnknownPreset { .. }
             | E::ModelSource { .. }
@@ -413,8 +415,8 @@ pub struct PackInfo {
     pub label_count: u64,
     /// Embedding dimension.
     pub dim: u64,
-    /// Whether the pack carries a signature (verified when loaded with a public key).
-    pub signed: bool,
+    /// What the pack's signature proves; only `Verified` says who made the pack.
+    pub signature: SignatureStatus,
     /// Creation time, seconds since the Unix epoch.
     pub created_unix_s: u64,
     /// Tool that wrote the pack.
@@ -425,7 +427,29 @@ pub struct PackInfo {
     pub labels: Vec<LabelRef>,
 }
 
-/// A loaded, verified label pack. Can be shared by several labelers.
+/// What the signature of a loaded pack proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignatureStatus {
+    /// No signature: the checksum guards against corruption only, not against tampering.
+    Unsigned,
+    /// A signature nobody checked (loaded without a public key): it proves nothing.
+    Unchecked,
+    /// Verified with the public key given at load: made by the holder of the private key.
+    Verified,
+}
+
+impl From<pelabel::SignatureStatus> for SignatureStatus {
+    fn from(s: pelabel::SignatureStatus) -> Self {
+        match s {
+            pelabel::SignatureStatus::Unsigned => Self::Unsigned,
+            pelabel::SignatureStatus::Unchecked => Self::Unchecked,
+            pelabel::SignatureStatus::Verified => Self::Verified,
+        }
+    }
+}
+
+/// A loaded label pack, checked for integrity (and for its signature when loaded with a public
+/// key). Can be shared by several labelers.
 #[derive(Debug, uniffi::Object)]
 pub struct LabelPack {
     inner: Arc<pelabel::LabelPack>,
@@ -445,7 +469,7 @@ fn pack_info(p: &pelabel::LabelPack) -> PackInfo {
         model_fingerprint: m.model_fingerprint.clone(),
         label_count: p.len() as u64,
         dim: p.dim() as u64,
-        signed: p.is_signed(),
+        signature: p.signature_status().into(),
         created_unix_s: m.created_unix_s,
         created_by: m.created_by.clone(),
         file_bytes: p.file_bytes(),
@@ -801,6 +825,10 @@ mod tests {
             (E::PackMagic { source_name: s() }, |e| matches!(e, PelabelError::PackCorrupt { .. })),
             (E::PackTruncated { source_name: s(), reason: s() }, |e| matches!(e, PelabelError::PackCorrupt { .. })),
             (E::Key { path: "k".into(), reason: s() }, |e| matches!(e, PelabelError::InvalidKey { .. })),
+            (
+                E::WeakKey { path: "k".into(), public_key_hex: "00".repeat(32) },
+                |e| matches!(e, PelabelError::InvalidKey { reason } if reason.contains("weak")),
+            ),
             (E::Checkpoint { path: "m".into(), reason: s() }, |e| matches!(e, PelabelError::InvalidModel { .. })),
             (E::Index { reason: s() }, |e| matches!(e, PelabelError::Internal { .. })),
         ];
