@@ -53,7 +53,7 @@ pub use labelpack::{
 pub use labelset::{Label, LabelSet, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use live::{
     ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, OwnedFrame, ResultCallback,
-    SmoothedLabel,
+    SmoothedLabel, LIVE_STOP_WAIT,
 };
 pub use model::{
     bf16_supported, l2_normalize, rope_angles, split_checkpoint, write_random_checkpoint, zero_shot_scores, ModelFiles,
