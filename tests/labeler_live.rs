@@ -2,13 +2,13 @@
 //! load) and `LiveLabeler` (latest-wins mailbox, results with timestamps, swap while running).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use pelabel::{
     compile_label_set, decode_image_file, CompileOptions, Error, Image8, LabelOptions, LabelOutcome, LabelPack,
-    LabelSet, Labeler, LabelerOptions, LiveInput, LiveLabeler, LiveOptions, ModelFiles, PackLabelSet, PackMeta, PeCore,
-    Towers,
+    LabelSet, Labeler, LabelerOptions, LiveInput, LiveLabeler, LiveOptions, LiveResult, ModelFiles, PackLabelSet,
+    PackMeta, PeCore, Towers, LIVE_STOP_WAIT,
 };
 use pelabel_tests::fixtures_dir;
 
@@ -217,6 +217,109 @@ fn live_mode_keeps_the_newest_frame_and_reports_timestamps() {
     drop(r);
     let final_stats = live.stop();
     assert_eq!(final_stats.failed, 1);
+}
+
+/// Sends on a channel when dropped. Put into a callback, it reports when the worker thread, which
+/// owns the callbacks, has exited.
+struct OnDrop(mpsc::Sender<()>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// A session whose results go to `on_result`; the receiver hears when the worker thread exits.
+fn session_with(on_result: impl Fn(LiveResult) + Send + Sync + 'static) -> (LiveLabeler, mpsc::Receiver<()>) {
+    let labeler = Arc::new(Labeler::new(&tiny_files(), pack("a", &["x", "y"]), &LabelerOptions::default()).unwrap());
+    let (exit_tx, exited) = mpsc::channel();
+    let exit = OnDrop(exit_tx);
+    let live = LiveLabeler::start(
+        labeler,
+        LiveOptions { enter_score: -1.0, ..Default::default() },
+        Box::new(on_result),
+        Box::new(move |_, e| {
+            let _owned_by_the_worker = &exit;
+            panic!("{e}")
+        }),
+    )
+    .unwrap();
+    (live, exited)
+}
+
+#[test]
+fn a_listener_can_stop_the_session_it_is_called_from() {
+    // Joining the worker from itself panics in std ("Resource deadlock avoided"); stop() called
+    // in a callback must instead return, and the worker exit once the callback returns.
+    let slot: Arc<Mutex<Option<LiveLabeler>>> = Arc::new(Mutex::new(None));
+    let (stopped_tx, stopped) = mpsc::channel();
+    let (live, exited) = {
+        let slot = slot.clone();
+        session_with(move |_| {
+            let live = slot.lock().unwrap().take();
+            if let Some(live) = live {
+                stopped_tx.send(live.stop()).unwrap();
+            }
+        })
+    };
+    let mut guard = slot.lock().unwrap();
+    guard.insert(live).push(LiveInput::Image(image(0)), 0);
+    drop(guard);
+    let stats = stopped.recv_timeout(Duration::from_secs(60)).expect("stop() in a callback panicked or blocked");
+    assert_eq!((stats.frames_in, stats.labelled), (1, 1), "{stats:?}");
+    exited.recv_timeout(Duration::from_secs(10)).expect("the worker did not exit after the callback that stopped it");
+}
+
+#[test]
+fn a_listener_can_drop_the_last_handle_of_its_session() {
+    let slot: Arc<Mutex<Option<LiveLabeler>>> = Arc::new(Mutex::new(None));
+    let (dropped_tx, dropped) = mpsc::channel();
+    let (live, exited) = {
+        let slot = slot.clone();
+        session_with(move |_| {
+            let live = slot.lock().unwrap().take();
+            if live.is_some() {
+                drop(live);
+                dropped_tx.send(()).unwrap();
+            }
+        })
+    };
+    let mut guard = slot.lock().unwrap();
+    guard.insert(live).push(LiveInput::Image(image(1)), 0);
+    drop(guard);
+    dropped.recv_timeout(Duration::from_secs(60)).expect("dropping the session in a callback panicked or blocked");
+    exited.recv_timeout(Duration::from_secs(10)).expect("the worker did not exit after the callback that dropped it");
+}
+
+#[test]
+fn stop_returns_when_a_listener_waits_on_the_stopping_thread() {
+    // The listener waits for the thread that is stopping the session (as a Swift listener doing
+    // `DispatchQueue.main.sync` while the main thread calls stop). stop() waits LIVE_STOP_WAIT,
+    // detaches the worker and returns; the worker exits once the listener is released.
+    let gate = Arc::new(Mutex::new(()));
+    let (entered_tx, entered) = mpsc::channel();
+    let (live, exited) = {
+        let gate = gate.clone();
+        session_with(move |_| {
+            entered_tx.send(()).unwrap();
+            drop(gate.lock().unwrap());
+        })
+    };
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let held = gate.lock().unwrap();
+        live.push(LiveInput::Image(image(2)), 0);
+        entered.recv_timeout(Duration::from_secs(60)).expect("no result");
+        let started = Instant::now();
+        let stats = live.stop();
+        let took = started.elapsed();
+        drop(held);
+        done_tx.send((stats, took)).unwrap();
+    });
+    let (stats, took) = done.recv_timeout(Duration::from_secs(90)).expect("stop() blocked on the waiting listener");
+    assert!(took >= LIVE_STOP_WAIT && took < LIVE_STOP_WAIT + Duration::from_secs(5), "stop took {took:?}");
+    assert_eq!(stats.labelled, 1, "{stats:?}");
+    exited.recv_timeout(Duration::from_secs(10)).expect("the detached worker did not exit once its callback returned");
 }
 
 #[test]

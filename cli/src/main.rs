@@ -14,8 +14,8 @@ use pelabel::{
     compile_label_set, decode_image_file, generate_signing_key, l2_normalize, preprocess_image, read_signing_key,
     read_verifying_key, split_checkpoint, write_signing_key, zero_shot_scores, CompileOptions, EmbeddingDType,
     IndexOptions, LabelOptions, LabelOutcome, LabelPack, LabelSet, Labeler, LabelerOptions, LiveInput, LiveLabeler,
-    LiveOptions, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, Precision, PreprocessConfig, StorageDType,
-    TextCache, Towers,
+    LiveOptions, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, Precision, PreprocessConfig, SignatureStatus,
+    StorageDType, TextCache, Towers,
 };
 use serde::Serialize;
 
@@ -787,8 +787,7 @@ fn run_inspect(path: &Path, public_key: Option<&Path>, all: bool, json: bool) ->
             "{}",
             serde_json::json!({
                 "pack": path, "bytes": pack.file_bytes(), "format_version": pelabel::PACK_FORMAT_VERSION,
-                "integrity": "ok", "signed": pack.is_signed(),
-                "signature": if public_key.is_some() { "verified" } else if pack.is_signed() { "not checked" } else { "none" },
+                "integrity": "ok", "signature": pack.signature_status(),
                 "index": pack.index_kind(), "meta": m,
             })
         );
@@ -798,10 +797,11 @@ fn run_inspect(path: &Path, public_key: Option<&Path>, all: bool, json: bool) ->
     println!("format         v{} · checksum ok", pelabel::PACK_FORMAT_VERSION);
     println!(
         "signature      {}",
-        match (pack.is_signed(), public_key.is_some()) {
-            (true, true) => "valid for the given public key",
-            (true, false) => "present (pass --public-key to verify)",
-            (false, _) => "none",
+        match pack.signature_status() {
+            SignatureStatus::Verified => "verified with the given public key",
+            SignatureStatus::Unchecked =>
+                "present but NOT verified: proves nothing until checked (pass --public-key KEY.pub)",
+            SignatureStatus::Unsigned => "none (the checksum detects corruption, not tampering)",
         }
     );
     println!("label set      {} v{}", m.label_set.name, m.label_set.version);

@@ -194,6 +194,15 @@ fn compile_inspect_diff_and_signed_updates() {
     assert_eq!(info["meta"]["labels"].as_array().unwrap().len(), 2);
     let out = pelabel(&["inspect", &v1]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("checksum ok"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT verified"));
+    // Without a key, a signature is reported as present but unchecked, never as verified.
+    let out = pelabel(&["inspect", &v1, "--json"]);
+    assert_eq!(stdout_lines(&out)[0]["signature"], "unchecked");
+    // A weak (small-order) public key, such as a placeholder of zeros, is refused.
+    std::fs::write(t("zeros.pub"), format!("{}\n", "0".repeat(64))).unwrap();
+    let out = pelabel(&["inspect", &v1, "--public-key", &t("zeros.pub")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("weak"), "{}", String::from_utf8_lossy(&out.stderr));
     // The unsigned v2 is refused by a key-configured loader.
     let out = pelabel(&["inspect", &t("v2.pack"), "--public-key", &public]);
     assert_eq!(out.status.code(), Some(1));

@@ -277,6 +277,20 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A public key is a valid curve point of small order (a "weak" key, e.g. 64 zero hex
+    /// digits): signatures that verify under it can be made without any private key, so it would
+    /// accept any pack. Usually a placeholder that was never replaced by the real release key.
+    #[error(
+        "key {}: {public_key_hex} is a weak (small-order) Ed25519 public key, under which anyone can forge a \
+         signature; use the KEY.pub written by `pelabel keygen` (a placeholder key must be replaced by your release key)",
+        path.display()
+    )]
+    WeakKey {
+        /// The key file, or `<inline public key>` / `<PackLoadOptions.public_key>`.
+        path: PathBuf,
+        /// The key as 64 hex characters.
+        public_key_hex: String,
+    },
 
     // ----- limits --------------------------------------------------------------------------
     /// An input asks for more work or memory than a limit allows: a label set expanding to too

@@ -19,16 +19,34 @@
 //!   signature    64 bytes  Ed25519 over the body (only when flags bit 0 is set)
 //! ```
 //!
-//! Loading checks, in order: magic, version, total length, checksum (before any parsing of the
-//! content), signature (when a public key is configured, an unsigned pack is refused), then every
-//! length and dimension against the metadata. Any failure is a typed error; a truncated or
-//! bit-flipped pack never panics and never yields labels. BLAKE3 keeps the integrity check of a
-//! 20k-label pack (20 MB) in the low milliseconds. Packs are written atomically (temporary file in
-//! the same directory, then rename), so a reader never sees half a pack.
+//! Loading checks, in order: the configured public key (a weak, small-order key is refused), magic,
+//! version, total length, checksum (before any parsing of the content), signature (when a public
+//! key is configured, an unsigned pack is refused), then every length and dimension against the
+//! metadata. Any failure is a typed error; a truncated or bit-flipped pack never panics and never
+//! yields labels. BLAKE3 keeps the integrity check of a 20k-label pack (20 MB) in the low
+//! milliseconds. Packs are written atomically (temporary file in the same directory, then rename),
+//! so a reader never sees half a pack.
+//!
+//! # Security model
+//!
+//! - The checksum is unkeyed: it detects corruption (a truncated download, a flipped bit), not
+//!   tampering. Anyone who edits a pack can recompute it, and can also set the "signed" flag and
+//!   append 64 arbitrary bytes. A pack loaded without a public key is therefore only
+//!   [`SignatureStatus::Unsigned`] or [`SignatureStatus::Unchecked`], never trusted.
+//! - A signature verified with a configured public key ([`SignatureStatus::Verified`]) proves that
+//!   the pack's bytes were produced by the holder of the matching private key, unmodified since.
+//!   It says nothing about when (an old signed pack stays valid: compare label-set versions) or
+//!   which model it fits (the loader's model check does that).
+//! - Signatures are checked with `verify_strict` (no small-order `R`, canonical `s`), and a public
+//!   key must not be weak (of small order): under such a key, e.g. 64 zero hex digits, a signature
+//!   can be forged for any pack in a few tries. Such keys are refused with [`Error::WeakKey`]
+//!   wherever a key enters: [`verifying_key_from_hex`], [`read_verifying_key`] and
+//!   [`PackLoadOptions::public_key`]. Keys made by [`generate_signing_key`] (`pelabel keygen`)
+//!   are never weak.
 
 use std::path::Path;
 
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use half::f16;
 use serde::{Deserialize, Serialize};
 
@@ -153,7 +171,8 @@ impl std::fmt::Debug for PackWriteOptions {
 /// How to load a pack.
 #[derive(Debug, Clone)]
 pub struct PackLoadOptions {
-    /// When set, only packs signed by the matching private key are accepted.
+    /// When set, only packs signed by the matching private key are accepted. A weak
+    /// (small-order) key makes every load fail with [`Error::WeakKey`].
     pub public_key: Option<VerifyingKey>,
     /// Largest pack accepted, in bytes, checked before a file is read (default 256 MiB: 100 000
     /// labels of 1 024 f16 dimensions, with their search graph).
@@ -181,12 +200,47 @@ impl PackLoadOptions {
     }
 }
 
+/// What the signature of a loaded pack proves.
+///
+/// Only [`SignatureStatus::Verified`] says anything about who made the pack: the checksum is
+/// unkeyed, so anyone can produce a pack that is `Unsigned` or `Unchecked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureStatus {
+    /// The pack carries no signature (or was built in memory): the checksum guards against
+    /// corruption only.
+    Unsigned,
+    /// The pack carries a signature, but no public key was configured, so nothing checked it: it
+    /// proves nothing (anyone can set the flag and append 64 bytes).
+    Unchecked,
+    /// The signature verified (strictly) with the configured public key: the pack was produced
+    /// by the holder of the matching private key and not modified since.
+    Verified,
+}
+
+impl SignatureStatus {
+    /// `"unsigned"`, `"unchecked"` or `"verified"` (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unsigned => "unsigned",
+            Self::Unchecked => "unchecked",
+            Self::Verified => "verified",
+        }
+    }
+}
+
+impl std::fmt::Display for SignatureStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A loaded label pack: metadata plus a search index over the label embeddings.
 #[derive(Debug)]
 pub struct LabelPack {
     meta: PackMeta,
     index: AnyIndex,
-    signed: bool,
+    signature: SignatureStatus,
     file_bytes: u64,
 }
 
@@ -248,7 +302,7 @@ impl LabelPack {
             embeddings.iter_mut().for_each(|x| *x = f16::from_f32(*x).to_f32());
         }
         let index = AnyIndex::build(embeddings, dim, index_options)?;
-        Ok(Self { meta, index, signed: false, file_bytes: 0 })
+        Ok(Self { meta, index, signature: SignatureStatus::Unsigned, file_bytes: 0 })
     }
 
     /// The metadata.
@@ -271,9 +325,16 @@ impl LabelPack {
         self.meta.dim
     }
 
-    /// Whether the loaded file carried a signature (verified when a key was configured).
-    pub fn is_signed(&self) -> bool {
-        self.signed
+    /// What the pack's signature proves: [`SignatureStatus::Verified`] only when a configured
+    /// public key verified it.
+    pub fn signature_status(&self) -> SignatureStatus {
+        self.signature
+    }
+
+    /// Whether a configured public key verified the pack's signature (the only status that says
+    /// who made the pack).
+    pub fn is_signature_verified(&self) -> bool {
+        self.signature == SignatureStatus::Verified
     }
 
     /// Size of the file it was loaded from (0 for a pack built in memory).
@@ -398,6 +459,10 @@ impl LabelPack {
     }
 
     fn parse(bytes: &[u8], path: Option<&Path>, options: &PackLoadOptions) -> Result<Self> {
+        if let Some(key) = &options.public_key {
+            // A weak key is a configuration error, whatever the pack: refuse it before reading.
+            check_not_weak(key, Path::new("<PackLoadOptions.public_key>"))?;
+        }
         let src = source_name(path);
         let malformed = |reason: String| Error::PackMalformed { source_name: src.clone(), reason };
         if bytes.len() < 8 || &bytes[..8] != PACK_MAGIC {
@@ -455,17 +520,20 @@ impl LabelPack {
                 Ok(_) => Error::PackChecksum { source_name: src.clone() },
             });
         }
-        // Then authenticity, before the content is interpreted.
-        if signed {
-            if let Some(key) = &options.public_key {
+        // Then authenticity, before the content is interpreted. `verify_strict` also refuses
+        // small-order `R` and keys (the key was checked above, this is the second line).
+        let signature = match (signed, &options.public_key) {
+            (true, Some(key)) => {
                 let sig_bytes: [u8; SIGNATURE_LEN] =
                     tail[CHECKSUM_LEN..].try_into().map_err(|_| Error::PackSignature { source_name: src.clone() })?;
                 let sig = ed25519_dalek::Signature::from_bytes(&sig_bytes);
-                key.verify(body, &sig).map_err(|_| Error::PackSignature { source_name: src.clone() })?;
+                key.verify_strict(body, &sig).map_err(|_| Error::PackSignature { source_name: src.clone() })?;
+                SignatureStatus::Verified
             }
-        } else if options.public_key.is_some() {
-            return Err(Error::PackUnsigned { source_name: src });
-        }
+            (true, None) => SignatureStatus::Unchecked,
+            (false, Some(_)) => return Err(Error::PackUnsigned { source_name: src }),
+            (false, None) => SignatureStatus::Unsigned,
+        };
         let (meta_bytes, emb_bytes, graph_bytes) = structure()?;
         let meta: PackMeta =
             serde_json::from_slice(meta_bytes).map_err(|e| malformed(format!("metadata JSON: {e}")))?;
@@ -501,7 +569,7 @@ impl LabelPack {
         }
         let graph = (!graph_bytes.is_empty()).then_some(graph_bytes);
         let index = AnyIndex::from_parts(vectors, dim, graph).map_err(|e| malformed(format!("index: {e}")))?;
-        Ok(Self { meta, index, signed, file_bytes: bytes.len() as u64 })
+        Ok(Self { meta, index, signature, file_bytes: bytes.len() as u64 })
     }
 
     /// Top-`top_k` labels for an L2-normalised query embedding, best first: `(label, cosine)`.
@@ -654,14 +722,32 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey> {
     Ok(SigningKey::from_bytes(&read_hex32(path)?))
 }
 
-/// Reads a public key (`KEY.pub`) written by [`write_signing_key`].
+/// Fails with [`Error::WeakKey`] when `key` is of small order: under such a key, signatures can
+/// be forged without the private key.
+fn check_not_weak(key: &VerifyingKey, path: &Path) -> Result<()> {
+    if key.is_weak() {
+        return Err(Error::WeakKey { path: path.to_path_buf(), public_key_hex: hex::encode(key.as_bytes()) });
+    }
+    Ok(())
+}
+
+/// A public key from its 32 bytes: a point of the curve, and not a weak one.
+fn verifying_key(bytes: &[u8; 32], path: &Path) -> Result<VerifyingKey> {
+    let key = VerifyingKey::from_bytes(bytes)
+        .map_err(|e| Error::Key { path: path.to_path_buf(), reason: format!("not an Ed25519 public key: {e}") })?;
+    check_not_weak(&key, path)?;
+    Ok(key)
+}
+
+/// Reads a public key (`KEY.pub`) written by [`write_signing_key`]. A weak (small-order) key is
+/// refused with [`Error::WeakKey`].
 pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey> {
-    VerifyingKey::from_bytes(&read_hex32(path)?)
-        .map_err(|e| Error::Key { path: path.to_path_buf(), reason: format!("not an Ed25519 public key: {e}") })
+    verifying_key(&read_hex32(path)?, path)
 }
 
 /// Parses a public key given as text: the 64 hex characters of a `KEY.pub` file (surrounding
-/// whitespace ignored), e.g. a constant compiled into an app.
+/// whitespace ignored), e.g. a constant compiled into an app. A weak (small-order) key, such as
+/// the placeholder of 64 zeros, is refused with [`Error::WeakKey`].
 pub fn verifying_key_from_hex(text: &str) -> Result<VerifyingKey> {
     let path = Path::new("<inline public key>");
     let err = |reason: String| Error::Key { path: path.to_path_buf(), reason };
@@ -669,7 +755,7 @@ pub fn verifying_key_from_hex(text: &str) -> Result<VerifyingKey> {
     let bytes: [u8; 32] = bytes
         .try_into()
         .map_err(|b: Vec<u8>| err(format!("expected 32 bytes (64 hex characters), found {}", b.len())))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| err(format!("not an Ed25519 public key: {e}")))
+    verifying_key(&bytes, path)
 }
 
 #[cfg(test)]
@@ -715,7 +801,8 @@ mod tests {
             let q = LabelPack::from_bytes(&bytes, &PackLoadOptions::default()).unwrap();
             assert_eq!(q.meta().labels, p.meta().labels);
             assert_eq!(q.index().vectors(), p.index().vectors(), "{dtype:?}");
-            assert!(!q.is_signed());
+            assert_eq!(q.signature_status(), SignatureStatus::Unsigned);
+            assert!(!q.is_signature_verified());
             let query = p.embedding(3).unwrap().to_vec();
             assert_eq!(q.search(&query, 1).unwrap()[0].0.id, "l3");
         }
@@ -777,9 +864,13 @@ mod tests {
         let unsigned = p.to_bytes(&PackWriteOptions::default()).unwrap();
         let with_key = PackLoadOptions { public_key: Some(key.verifying_key()), ..Default::default() };
         let q = LabelPack::from_bytes(&signed, &with_key).unwrap();
-        assert!(q.is_signed());
-        // A loader without a key still reads signed packs (integrity via checksum).
-        assert!(LabelPack::from_bytes(&signed, &PackLoadOptions::default()).unwrap().is_signed());
+        assert_eq!(q.signature_status(), SignatureStatus::Verified);
+        assert!(q.is_signature_verified());
+        // A loader without a key still reads signed packs (integrity via checksum), but does not
+        // claim the signature means anything.
+        let unchecked = LabelPack::from_bytes(&signed, &PackLoadOptions::default()).unwrap();
+        assert_eq!(unchecked.signature_status(), SignatureStatus::Unchecked);
+        assert!(!unchecked.is_signature_verified());
         assert!(matches!(LabelPack::from_bytes(&unsigned, &with_key), Err(Error::PackUnsigned { .. })));
         let wrong = PackLoadOptions { public_key: Some(other.verifying_key()), ..Default::default() };
         assert!(matches!(LabelPack::from_bytes(&signed, &wrong), Err(Error::PackSignature { .. })));
@@ -798,6 +889,109 @@ mod tests {
         let sum = blake3::hash(&s);
         s.extend_from_slice(sum.as_bytes());
         assert!(matches!(LabelPack::from_bytes(&s, &with_key), Err(Error::PackUnsigned { .. })));
+    }
+
+    /// The eight points of small order, canonically encoded (the identity, the point of order 2,
+    /// two of order 4 and four of order 8; "Taming the many EdDSAs", Chalkias et al. 2020, and
+    /// curve25519-dalek's `EIGHT_TORSION`). 64 zero hex digits is one of them.
+    const SMALL_ORDER: [&str; 8] = [
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000080",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    ];
+    /// Non-canonical encodings of small-order points (coordinates ≥ p, or a "negative" zero).
+    const SMALL_ORDER_NON_CANONICAL: [&str; 6] = [
+        "0100000000000000000000000000000000000000000000000000000000000080",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    ];
+
+    fn point(hex_text: &str) -> VerifyingKey {
+        VerifyingKey::from_bytes(&hex::decode(hex_text).unwrap().try_into().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn weak_public_keys_are_refused_wherever_a_key_enters() {
+        let dir = tempfile::tempdir().unwrap();
+        let signed = pack(3)
+            .to_bytes(&PackWriteOptions { signing_key: Some(SigningKey::from_bytes(&[7u8; 32])), ..Default::default() })
+            .unwrap();
+        let unsigned = pack(3).to_bytes(&PackWriteOptions::default()).unwrap();
+        for (i, weak) in SMALL_ORDER.iter().enumerate() {
+            // From text (a constant in an app), with the facts to fix it.
+            let err = verifying_key_from_hex(&format!("{weak}\n")).unwrap_err();
+            assert!(matches!(&err, Error::WeakKey { public_key_hex, .. } if public_key_hex == weak), "{weak}: {err:?}");
+            assert!(err.to_string().contains("pelabel keygen"), "{err}");
+            // From a KEY.pub file.
+            let file = dir.path().join(format!("weak{i}.pub"));
+            std::fs::write(&file, format!("{weak}\n")).unwrap();
+            let err = read_verifying_key(&file).unwrap_err();
+            assert!(matches!(&err, Error::WeakKey { path, .. } if path == &file), "{weak}: {err:?}");
+            // In the load options, built without our parsers: every load fails, signed or not.
+            let options = PackLoadOptions { public_key: Some(point(weak)) };
+            for bytes in [&signed, &unsigned] {
+                let err = LabelPack::from_bytes(bytes, &options).unwrap_err();
+                assert!(matches!(err, Error::WeakKey { .. }), "{weak}: {err:?}");
+            }
+        }
+        for weak in SMALL_ORDER_NON_CANONICAL {
+            // Refused either way: as no curve point, or as a weak one.
+            let err = verifying_key_from_hex(weak).unwrap_err();
+            assert!(matches!(err, Error::WeakKey { .. } | Error::Key { .. }), "{weak}: {err:?}");
+        }
+        // Real keys pass.
+        for _ in 0..16 {
+            let key = generate_signing_key().unwrap().verifying_key();
+            assert_eq!(verifying_key_from_hex(&hex::encode(key.as_bytes())).unwrap(), key);
+        }
+    }
+
+    /// The attack the weak-key check exists for: under a small-order public key `A`, the
+    /// signature `(R, 0)` verifies (cofactorless, as `verify` does) whenever `R = −[k]A`, a
+    /// small-order point; trying the eight candidates for `R` finds one for almost any pack.
+    #[test]
+    fn a_signature_forged_for_a_small_order_key_is_refused() {
+        use ed25519_dalek::{Signature, Verifier};
+        for weak in SMALL_ORDER {
+            let key = point(weak);
+            let mut forged = None;
+            'search: for variant in 0..64u64 {
+                let mut m = meta(3, 16);
+                m.created_unix_s = variant;
+                let p = LabelPack::new(m, vectors(3, 16), &IndexOptions::default()).unwrap();
+                let mut body = p.to_bytes(&PackWriteOptions::default()).unwrap();
+                body.truncate(body.len() - CHECKSUM_LEN);
+                body[12] |= FLAG_SIGNED as u8;
+                for r in SMALL_ORDER {
+                    let mut sig = [0u8; SIGNATURE_LEN];
+                    sig[..32].copy_from_slice(&hex::decode(r).unwrap());
+                    let sig = Signature::from_bytes(&sig);
+                    if key.verify(&body, &sig).is_ok() {
+                        assert!(key.verify_strict(&body, &sig).is_err(), "strict verification accepts a forgery");
+                        let checksum = blake3::hash(&body);
+                        body.extend_from_slice(checksum.as_bytes());
+                        body.extend_from_slice(&sig.to_bytes());
+                        forged = Some(body);
+                        break 'search;
+                    }
+                }
+            }
+            let forged = forged.unwrap_or_else(|| panic!("no forgery found for the small-order key {weak}"));
+            let options = PackLoadOptions { public_key: Some(key) };
+            let err = LabelPack::from_bytes(&forged, &options).unwrap_err();
+            assert!(matches!(err, Error::WeakKey { .. }), "{weak}: forged pack gave {err:?}");
+            // Without a key it loads, and says its signature was not checked.
+            let q = LabelPack::from_bytes(&forged, &PackLoadOptions::default()).unwrap();
+            assert_eq!(q.signature_status(), SignatureStatus::Unchecked);
+        }
     }
 
     #[test]
@@ -843,7 +1037,7 @@ mod tests {
         let bad = LabelPack {
             meta,
             index: AnyIndex::build(p.index().vectors().to_vec(), 16, &IndexOptions::default()).unwrap(),
-            signed: false,
+            signature: SignatureStatus::Unsigned,
             file_bytes: 0,
         };
         let bytes = bad.to_bytes(&PackWriteOptions::default()).unwrap();

@@ -54,12 +54,12 @@ pub use labeler::{
 pub use labelpack::{
     generate_signing_key, public_key_path, read_signing_key, read_verifying_key, verifying_key_from_hex,
     write_signing_key, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta,
-    PackWriteOptions, PACK_FORMAT_VERSION, PACK_MAGIC,
+    PackWriteOptions, SignatureStatus, PACK_FORMAT_VERSION, PACK_MAGIC,
 };
 pub use labelset::{Label, LabelSet, LabelSetOptions, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use live::{
     ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, OwnedFrame, ResultCallback,
-    SmoothedLabel,
+    SmoothedLabel, LIVE_STOP_WAIT,
 };
 pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 pub use model::{

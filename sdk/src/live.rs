@@ -12,11 +12,22 @@
 //! enters the visible set when its smoothed score reaches `enter_score` (or its own `min_score`
 //! from the pack, whichever is higher) and leaves only when it falls below that threshold minus
 //! `exit_margin`: the gap is the hysteresis.
+//!
+//! Stopping ([`LiveLabeler::stop`], [`LiveLabeler::stop_within`], or dropping the session) never
+//! deadlocks and never panics. It raises a flag the worker checks between frames and before each
+//! callback, then waits a bounded time ([`LIVE_STOP_WAIT`] for `stop` and drop) for the worker
+//! to exit. Called on the worker thread itself (from a result or error callback: the listener
+//! stops the session or drops its last handle), it does not wait at all: the worker exits as soon
+//! as that callback returns. When the wait runs out (a callback blocked, e.g. waiting on the very
+//! thread that is stopping) the worker is detached: it exits on its own once the callback returns.
+//! Either way the worker labels no further frame, and a frame being labelled when the flag rises
+//! is finished without delivering its result (it counts as dropped). So when `stop` returns, no
+//! callback is running unless it returned early (called from that callback, or detached).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
@@ -220,9 +231,17 @@ pub type ResultCallback = Box<dyn Fn(LiveResult) + Send + Sync>;
 /// Callback receiving each per-frame error on the worker thread.
 pub type ErrorCallback = Box<dyn Fn(u64, crate::Error) + Send + Sync>;
 
+/// How long [`LiveLabeler::stop`] and dropping a session wait for the worker to exit before
+/// detaching it: far longer than a frame takes, short enough not to freeze an app whose callback
+/// waits on the thread that stops the session.
+pub const LIVE_STOP_WAIT: Duration = Duration::from_secs(2);
+
 struct Shared {
     mailbox: ArcSwapOption<Mutex<Option<Pending>>>,
     stop: AtomicBool,
+    /// Set by the worker thread as its very last act (also when it unwinds).
+    exited: Mutex<bool>,
+    exited_changed: Condvar,
     frames_in: AtomicU64,
     dropped: AtomicU64,
     labelled: AtomicU64,
@@ -230,11 +249,40 @@ struct Shared {
     latencies: Mutex<VecDeque<f64>>,
 }
 
-/// A running live session. Dropping it stops the worker (after the frame in progress).
+impl Shared {
+    /// Waits until the worker has exited, at most `wait`; true when it has.
+    fn wait_exited(&self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        let mut exited = self.exited.lock().unwrap_or_else(|e| e.into_inner());
+        while !*exited {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            exited = self.exited_changed.wait_timeout(exited, left).unwrap_or_else(|e| e.into_inner()).0;
+        }
+        true
+    }
+}
+
+/// Marks the worker as exited when dropped: at the end of the worker thread, even when it unwinds.
+struct ExitSignal(Arc<Shared>);
+
+impl Drop for ExitSignal {
+    fn drop(&mut self) {
+        *self.0.exited.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.0.exited_changed.notify_all();
+    }
+}
+
+/// A running live session. Dropping it stops the worker like [`LiveLabeler::stop`] does.
 pub struct LiveLabeler {
     labeler: Arc<Labeler>,
     shared: Arc<Shared>,
-    worker: Option<JoinHandle<()>>,
+    /// The worker, to wake it without locking.
+    thread: Thread,
+    /// Taken by the first stop.
+    worker: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for LiveLabeler {
@@ -340,6 +388,8 @@ impl LiveLabeler {
         let shared = Arc::new(Shared {
             mailbox: ArcSwapOption::empty(),
             stop: AtomicBool::new(false),
+            exited: Mutex::new(false),
+            exited_changed: Condvar::new(),
             frames_in: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             labelled: AtomicU64::new(0),
@@ -350,27 +400,38 @@ impl LiveLabeler {
             let (shared, labeler) = (shared.clone(), labeler.clone());
             std::thread::Builder::new()
                 .name("pelabel-live".into())
-                .spawn(move || worker_loop(&labeler, &shared, &options, frames, &on_result, &on_error))
+                .spawn(move || {
+                    let _exit = ExitSignal(shared.clone());
+                    worker_loop(&labeler, &shared, &options, frames, &on_result, &on_error)
+                })
                 .map_err(|e| crate::Error::Config {
                     path: None,
                     reason: format!("cannot start the live worker: {e}"),
                 })?
         };
-        Ok(Self { labeler, shared, worker: Some(worker) })
+        Ok(Self { labeler, shared, thread: worker.thread().clone(), worker: Mutex::new(Some(worker)) })
     }
 
     /// Hands a frame to the worker; never blocks. A frame still waiting is replaced (and
-    /// counted as dropped): the worker always labels the newest frame.
+    /// counted as dropped): the worker always labels the newest frame. After a stop, the frame
+    /// is counted as dropped at once.
     pub fn push(&self, input: LiveInput, timestamp_ms: u64) {
         self.shared.frames_in.fetch_add(1, Ordering::Relaxed);
+        if self.shared.stop.load(Ordering::SeqCst) {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let pending = Pending { input, timestamp_ms, pushed: Instant::now() };
         let previous = self.shared.mailbox.swap(Some(Arc::new(Mutex::new(Some(pending)))));
         if previous.is_some() {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(w) = &self.worker {
-            w.thread().unpark();
+        // A stop between the check above and the swap may have emptied the mailbox before this
+        // frame arrived: nobody would take it.
+        if self.shared.stop.load(Ordering::SeqCst) && self.shared.mailbox.swap(None).is_some() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         }
+        self.thread.unpark();
     }
 
     /// The labeler, e.g. to swap its pack while frames flow.
@@ -395,10 +456,12 @@ impl LiveLabeler {
     }
 
     /// Waits until no frame is pending and the worker is idle, up to `timeout`; true when idle.
+    /// Returns at once when the session is stopped (from another thread, too).
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if self.worker.as_ref().is_none_or(|w| w.is_finished()) {
+            if self.shared.stop.load(Ordering::SeqCst) || *self.shared.exited.lock().unwrap_or_else(|e| e.into_inner())
+            {
                 return self.shared.mailbox.load().is_none();
             }
             let s = self.stats();
@@ -410,28 +473,45 @@ impl LiveLabeler {
         false
     }
 
-    /// Stops the worker after the frame in progress and returns the final counters.
-    pub fn stop(mut self) -> LiveStats {
-        self.shutdown();
-        self.stats()
+    /// Stops the session and returns the final counters: [`LiveLabeler::stop_within`] with
+    /// [`LIVE_STOP_WAIT`]. Safe to call from a result or error callback.
+    pub fn stop(self) -> LiveStats {
+        self.stop_within(LIVE_STOP_WAIT)
     }
 
-    fn shutdown(&mut self) {
+    /// Stops the session: the worker labels no further frame and delivers no further result;
+    /// frames pushed later are counted as dropped. Waits at most `wait` for the worker thread to
+    /// exit (not at all when called from a callback on the worker itself); if it has not exited
+    /// by then (a callback is blocked), it is detached and exits on its own when that callback
+    /// returns. Never blocks longer than `wait`, never panics; a second call only returns the
+    /// counters. Returns the counters at that moment (final unless the worker was detached with
+    /// a frame in progress).
+    pub fn stop_within(&self, wait: Duration) -> LiveStats {
         self.shared.stop.store(true, Ordering::SeqCst);
-        if let Some(w) = self.worker.take() {
-            w.thread().unpark();
-            let _ = w.join();
+        let worker = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(w) = worker {
+            // On the worker thread (a callback stopping the session, or dropping its last
+            // handle), joining would wait for itself: std panics with EDEADLK. The loop sees the
+            // flag once the callback returns; dropping the handle detaches the thread.
+            if w.thread().id() != std::thread::current().id() {
+                self.thread.unpark();
+                if self.shared.wait_exited(wait) {
+                    // It has run its last line: this join returns at once.
+                    let _ = w.join();
+                }
+            }
         }
         // A frame still waiting when the session stops is never labelled: count it as dropped.
         if self.shared.mailbox.swap(None).is_some() {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         }
+        self.stats()
     }
 }
 
 impl Drop for LiveLabeler {
     fn drop(&mut self) {
-        self.shutdown();
+        self.stop_within(LIVE_STOP_WAIT);
     }
 }
 
@@ -455,6 +535,11 @@ fn worker_loop(
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             process(labeler, &mut smoother, &mut frames, pending, options)
         }));
+        // Stopped while this frame was labelled: no callback may start after `stop` returned.
+        if shared.stop.load(Ordering::SeqCst) {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            break;
+        }
         match outcome {
             Ok(Ok(result)) => {
                 shared.labelled.fetch_add(1, Ordering::Relaxed);

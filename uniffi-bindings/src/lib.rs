@@ -13,7 +13,8 @@
 //!   0.32.)
 //! - [`PelabelError`]: the one error enum, with the cases an app acts on, mapped once from
 //!   `pelabel::Error`. Every exported call runs inside [`guard`], so a panic becomes
-//!   [`PelabelError::Internal`] instead of crossing the boundary.
+//!   [`PelabelError::Internal`] instead of crossing the boundary (which is why even `info`,
+//!   `stats` and `stop` can throw).
 //!
 //! Byte buffers cross as `Vec<u8>` (Swift `Data`, Kotlin `ByteArray`, Python `bytes`): one copy
 //! on the caller's thread, after which the camera may recycle its buffer.
@@ -94,7 +95,9 @@ pub enum PelabelError {
         /// The message.
         reason: String,
     },
-    /// The public key given is not 64 hex characters of an Ed25519 key.
+    /// The public key given is not 64 hex characters of an Ed25519 key, or is a weak
+    /// (small-order) key such as 64 zeros, under which anyone could forge a signature: usually a
+    /// placeholder that was never replaced by the app's release key.
     #[error("invalid key: {reason}")]
     InvalidKey {
         /// The message.
@@ -129,7 +132,7 @@ impl From<pelabel::Error> for PelabelError {
             E::PackMagic { .. } | E::PackVersion { .. } | E::PackTruncated { .. } | E::PackMalformed { .. } => {
                 Self::PackCorrupt { reason }
             }
-            E::Key { .. } => Self::InvalidKey { reason },
+            E::Key { .. } | E::WeakKey { .. } => Self::InvalidKey { reason },
             E::Config { .. }
             | E::UnknownPreset { .. }
             | E::ModelSource { .. }
@@ -413,8 +416,8 @@ pub struct PackInfo {
     pub label_count: u64,
     /// Embedding dimension.
     pub dim: u64,
-    /// Whether the pack carries a signature (verified when loaded with a public key).
-    pub signed: bool,
+    /// What the pack's signature proves; only `Verified` says who made the pack.
+    pub signature: SignatureStatus,
     /// Creation time, seconds since the Unix epoch.
     pub created_unix_s: u64,
     /// Tool that wrote the pack.
@@ -425,7 +428,29 @@ pub struct PackInfo {
     pub labels: Vec<LabelRef>,
 }
 
-/// A loaded, verified label pack. Can be shared by several labelers.
+/// What the signature of a loaded pack proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignatureStatus {
+    /// No signature: the checksum guards against corruption only, not against tampering.
+    Unsigned,
+    /// A signature nobody checked (loaded without a public key): it proves nothing.
+    Unchecked,
+    /// Verified with the public key given at load: made by the holder of the private key.
+    Verified,
+}
+
+impl From<pelabel::SignatureStatus> for SignatureStatus {
+    fn from(s: pelabel::SignatureStatus) -> Self {
+        match s {
+            pelabel::SignatureStatus::Unsigned => Self::Unsigned,
+            pelabel::SignatureStatus::Unchecked => Self::Unchecked,
+            pelabel::SignatureStatus::Verified => Self::Verified,
+        }
+    }
+}
+
+/// A loaded label pack, checked for integrity (and for its signature when loaded with a public
+/// key). Can be shared by several labelers.
 #[derive(Debug, uniffi::Object)]
 pub struct LabelPack {
     inner: Arc<pelabel::LabelPack>,
@@ -445,7 +470,7 @@ fn pack_info(p: &pelabel::LabelPack) -> PackInfo {
         model_fingerprint: m.model_fingerprint.clone(),
         label_count: p.len() as u64,
         dim: p.dim() as u64,
-        signed: p.is_signed(),
+        signature: p.signature_status().into(),
         created_unix_s: m.created_unix_s,
         created_by: m.created_by.clone(),
         file_bytes: p.file_bytes(),
@@ -474,9 +499,9 @@ impl LabelPack {
         })
     }
 
-    /// Name, version, model, labels.
-    pub fn info(&self) -> PackInfo {
-        pack_info(&self.inner)
+    /// Name, version, model, labels, signature status.
+    pub fn info(&self) -> Result<PackInfo> {
+        guard(|| Ok(pack_info(&self.inner)))
     }
 }
 
@@ -551,13 +576,13 @@ impl Labeler {
     }
 
     /// The current pack.
-    pub fn pack_info(&self) -> PackInfo {
-        pack_info(&self.inner.pack())
+    pub fn pack_info(&self) -> Result<PackInfo> {
+        guard(|| Ok(pack_info(&self.inner.pack())))
     }
 
     /// Fingerprint of the model; packs must be compiled for it.
-    pub fn model_fingerprint(&self) -> String {
-        self.inner.fingerprint().to_string()
+    pub fn model_fingerprint(&self) -> Result<String> {
+        guard(|| Ok(self.inner.fingerprint().to_string()))
     }
 }
 
@@ -644,7 +669,9 @@ impl From<pelabel::LiveStats> for LiveStats {
 }
 
 /// Implemented by the app: receives live results. Both methods are called synchronously on the
-/// labeler's worker thread; return quickly (hand the result to the UI thread yourself).
+/// labeler's worker thread; return quickly (hand the result to the UI thread yourself). A
+/// listener may call `stop` or drop its session; if it waits on a thread that is calling `stop`,
+/// that `stop` returns after a bounded wait (2 s) and the worker exits once the listener returns.
 #[uniffi::export(foreign)]
 pub trait LiveListener: Send + Sync {
     /// A frame was labelled.
@@ -657,7 +684,9 @@ pub trait LiveListener: Send + Sync {
 #[derive(uniffi::Object)]
 pub struct LiveLabeler {
     labeler: Arc<pelabel::Labeler>,
-    inner: Mutex<Option<pelabel::LiveLabeler>>,
+    /// Locked only to clone or take the session, never while calling it: a `wait_idle` in one
+    /// thread must not block `push`, `stats` or `stop` in another.
+    inner: Mutex<Option<Arc<pelabel::LiveLabeler>>>,
     /// The counters at `stop`.
     last: Mutex<Option<LiveStats>>,
 }
@@ -669,9 +698,10 @@ impl std::fmt::Debug for LiveLabeler {
 }
 
 impl LiveLabeler {
+    /// Runs `f` on the session without holding the lock.
     fn with<T>(&self, f: impl FnOnce(&pelabel::LiveLabeler) -> T) -> Result<T> {
-        let guard = self.inner.lock().map_err(|_| PelabelError::Internal { reason: "poisoned lock".into() })?;
-        guard.as_ref().map(f).ok_or(PelabelError::Stopped)
+        let live = self.inner.lock().map_err(|_| PelabelError::Internal { reason: "poisoned lock".into() })?.clone();
+        live.map(|l| f(&l)).ok_or(PelabelError::Stopped)
     }
 
     fn final_stats(&self) -> LiveStats {
@@ -720,7 +750,7 @@ impl LiveLabeler {
             )?;
             Ok(Arc::new(Self {
                 labeler: labeler.inner.clone(),
-                inner: Mutex::new(Some(inner)),
+                inner: Mutex::new(Some(Arc::new(inner))),
                 last: Mutex::new(None),
             }))
         })
@@ -741,25 +771,29 @@ impl LiveLabeler {
     }
 
     /// Current counters (the final ones after `stop`).
-    pub fn stats(&self) -> LiveStats {
-        self.with(|live| live.stats().into()).unwrap_or_else(|_| self.final_stats())
+    pub fn stats(&self) -> Result<LiveStats> {
+        guard(|| Ok(self.with(|live| live.stats().into()).unwrap_or_else(|_| self.final_stats())))
     }
 
     /// Waits until the worker has taken every pushed frame and is idle, up to `timeout_ms`;
-    /// true when idle.
+    /// true when idle. Other calls (`push`, `stats`, `stop`) do not wait for it; a `stop` makes
+    /// it return at once.
     pub fn wait_idle(&self, timeout_ms: u32) -> bool {
         guard(|| self.with(|live| live.wait_idle(Duration::from_millis(u64::from(timeout_ms))))).unwrap_or(true)
     }
 
-    /// Stops the worker after the frame in progress and returns the final counters. Further
-    /// pushes fail with `Stopped`.
-    pub fn stop(&self) -> LiveStats {
-        let live = self.inner.lock().ok().and_then(|mut g| g.take());
-        let stats = live.map(|l| LiveStats::from(l.stop()));
-        if let (Some(s), Ok(mut last)) = (&stats, self.last.lock()) {
-            *last = Some(s.clone());
-        }
-        stats.unwrap_or_else(|| self.final_stats())
+    /// Stops the worker and returns the counters; further pushes fail with `Stopped`. Waits at
+    /// most 2 s for the frame in progress (not at all when called from the listener); a listener
+    /// still busy after that finishes on its own, and no result is delivered after it.
+    pub fn stop(&self) -> Result<LiveStats> {
+        guard(|| {
+            let live = self.inner.lock().ok().and_then(|mut g| g.take());
+            let stats = live.map(|l| LiveStats::from(l.stop_within(pelabel::LIVE_STOP_WAIT)));
+            if let (Some(s), Ok(mut last)) = (&stats, self.last.lock()) {
+                *last = Some(s.clone());
+            }
+            Ok(stats.unwrap_or_else(|| self.final_stats()))
+        })
     }
 }
 
@@ -801,6 +835,10 @@ mod tests {
             (E::PackMagic { source_name: s() }, |e| matches!(e, PelabelError::PackCorrupt { .. })),
             (E::PackTruncated { source_name: s(), reason: s() }, |e| matches!(e, PelabelError::PackCorrupt { .. })),
             (E::Key { path: "k".into(), reason: s() }, |e| matches!(e, PelabelError::InvalidKey { .. })),
+            (
+                E::WeakKey { path: "k".into(), public_key_hex: "00".repeat(32) },
+                |e| matches!(e, PelabelError::InvalidKey { reason } if reason.contains("weak")),
+            ),
             (E::Checkpoint { path: "m".into(), reason: s() }, |e| matches!(e, PelabelError::InvalidModel { .. })),
             (E::Index { reason: s() }, |e| matches!(e, PelabelError::Internal { .. })),
         ];
@@ -809,6 +847,109 @@ mod tests {
             let ffi = PelabelError::from(sdk);
             assert!(ok(&ffi), "{text} became {ffi:?}");
         }
+    }
+
+    /// A labeler on the sdk's random `tiny` test model, with a two-label pack compiled for it.
+    fn tiny_labeler() -> Arc<Labeler> {
+        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pe-core/tiny");
+        let text = "name = \"t\"\nversion = \"1.0.0\"\n[[labels]]\nid = \"a\"\nname = \"a\"\n\
+                    [[labels]]\nid = \"b\"\nname = \"b\"\n";
+        let set = pelabel::LabelSet::from_toml_str(text, Path::new("t.toml")).unwrap();
+        let model = pelabel::PeCore::open(&tiny, pelabel::Towers::Text).unwrap();
+        let pack = pelabel::compile_label_set(&set, &model, &Default::default()).unwrap().0;
+        let pack = Arc::new(LabelPack { inner: Arc::new(pack) });
+        Labeler::open(tiny.display().to_string(), pack, Some(1)).unwrap()
+    }
+
+    fn live_options() -> LiveOptions {
+        LiveOptions { half_life_ms: 0.0, enter_score: -1.0, exit_margin: 0.0, top_k: 2, candidates: 2 }
+    }
+
+    /// Calls `on_result` for each result; errors fail the test.
+    struct Listener<F>(F);
+
+    impl<F: Fn(LiveResult) + Send + Sync> LiveListener for Listener<F> {
+        fn on_result(&self, result: LiveResult) {
+            (self.0)(result)
+        }
+        fn on_error(&self, timestamp_ms: u64, error: PelabelError) {
+            panic!("frame {timestamp_ms}: {error}")
+        }
+    }
+
+    #[test]
+    fn push_stats_and_stop_do_not_wait_behind_wait_idle() {
+        // The listener blocks on the first result until the test opens the gate; a second frame
+        // then waits in the mailbox, so a wait_idle in another thread runs for its whole timeout
+        // unless something stops it. push, stats and stop must not wait for it.
+        let gate = Arc::new(Mutex::new(()));
+        let closed = gate.lock().unwrap();
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let listener = {
+            let gate = gate.clone();
+            Listener(move |_| {
+                let _ = entered_tx.send(());
+                drop(gate.lock().unwrap());
+            })
+        };
+        let live = LiveLabeler::start(tiny_labeler(), live_options(), Arc::new(listener)).unwrap();
+        let frame = || bgra(20, 60);
+        live.push(frame(), 0).unwrap();
+        entered.recv_timeout(Duration::from_secs(60)).expect("first result");
+        live.push(frame(), 1).unwrap();
+        let (idle_tx, idle) = std::sync::mpsc::channel();
+        let waiter = {
+            let live = live.clone();
+            std::thread::spawn(move || {
+                let started = std::time::Instant::now();
+                let idle = live.wait_idle(20_000);
+                idle_tx.send((idle, started.elapsed())).unwrap();
+            })
+        };
+        std::thread::sleep(Duration::from_millis(200)); // let it enter wait_idle
+        assert!(idle.try_recv().is_err(), "wait_idle returned while a frame was pending");
+        let started = std::time::Instant::now();
+        live.push(frame(), 2).unwrap();
+        let stats = live.stats().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2), "push + stats took {:?}", started.elapsed());
+        assert_eq!(stats.frames_in, 3);
+        drop(closed);
+        let started = std::time::Instant::now();
+        let stats = live.stop().unwrap();
+        assert!(
+            started.elapsed() < pelabel::LIVE_STOP_WAIT + Duration::from_secs(2),
+            "stop took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(stats.frames_in, 3);
+        let (_, waited) = idle.recv_timeout(Duration::from_secs(10)).expect("wait_idle still running after stop");
+        assert!(waited < Duration::from_secs(10), "wait_idle ran {waited:?}");
+        waiter.join().unwrap();
+        assert!(matches!(live.push(frame(), 3), Err(PelabelError::Stopped)));
+        assert_eq!(live.stats().unwrap(), stats, "the final counters after stop");
+    }
+
+    #[test]
+    fn a_listener_can_stop_its_session() {
+        // The app's listener holds its session and stops it from a callback (on the worker
+        // thread): stop must return its counters, not panic inside the callback.
+        let session: Arc<Mutex<Option<Arc<LiveLabeler>>>> = Arc::new(Mutex::new(None));
+        let (stopped_tx, stopped) = std::sync::mpsc::channel();
+        let listener = {
+            let session = session.clone();
+            Listener(move |_| {
+                let live = session.lock().unwrap().take();
+                if let Some(live) = live {
+                    let _ = stopped_tx.send(live.stop());
+                }
+            })
+        };
+        let live = LiveLabeler::start(tiny_labeler(), live_options(), Arc::new(listener)).unwrap();
+        *session.lock().unwrap() = Some(live.clone());
+        live.push(bgra(20, 60), 0).unwrap();
+        let stats = stopped.recv_timeout(Duration::from_secs(60)).expect("stop() in the listener panicked or blocked");
+        assert_eq!(stats.unwrap().labelled, 1);
+        assert!(matches!(live.push(bgra(20, 60), 1), Err(PelabelError::Stopped)));
     }
 
     fn bgra(bytes_per_row: u32, len: usize) -> CameraFrame {

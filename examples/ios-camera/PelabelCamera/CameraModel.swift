@@ -94,7 +94,7 @@ final class CameraModel: NSObject, ObservableObject {
         guard let live, let labeler else { return }
         status = "downloading…"
         do {
-            let entry = try await store.download(url, for: labeler.modelFingerprint())
+            let entry = try await store.download(url, for: try labeler.modelFingerprint())
             try live.swapPack(pack: entry.pack)
             packs.append(entry)
             selectedPack = entry.id
@@ -112,7 +112,7 @@ final class CameraModel: NSObject, ObservableObject {
         if let first = resultTimes.first, let last = resultTimes.last, last > first {
             framesPerSecond = Double(resultTimes.count - 1) * 1000 / Double(last - first)
         }
-        latencyP50Ms = live?.stats().latencyP50Ms ?? 0
+        latencyP50Ms = (try? live?.stats())?.latencyP50Ms ?? 0
     }
 }
 
@@ -193,6 +193,7 @@ func describe(_ error: Error) -> String {
     case .PackSignatureInvalid?, .PackUnsigned?: return "update rejected: not signed by our release key"
     case .PackTampered?, .PackCorrupt?: return "update rejected: the download is damaged"
     case .ModelMismatch?: return "update rejected: made for another model version"
+    case .InvalidKey?: return "no usable release key: set releasePublicKeyHex in PackStore.swift"
     case .FileNotFound(let path)?: return "missing file \(path)"
     case let other?: return "\(other)"
     case nil: return "\(error)"

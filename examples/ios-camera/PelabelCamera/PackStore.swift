@@ -9,7 +9,24 @@ import Pelabel
 
 /// The 64 hex characters of `release.key.pub` (`pelabel keygen keys/release.key`). Replace with
 /// your own; the bundled packs must be compiled with `--sign keys/release.key`.
+///
+/// The all-zero placeholder is a weak (small-order) Ed25519 key: signatures that "verify" under
+/// it can be forged for any pack in a few tries, so pelabel refuses it (`PelabelError.InvalidKey`)
+/// and no pack loads until it is replaced. Debug builds stop right here with the instructions.
 let releasePublicKeyHex = "0000000000000000000000000000000000000000000000000000000000000000"
+
+/// `releasePublicKeyHex`, after a loud stop in debug builds when the placeholder was never replaced.
+private func releaseKey() -> String {
+    if releasePublicKeyHex.allSatisfy({ $0 == "0" }) {
+        assertionFailure("""
+            releasePublicKeyHex in PackStore.swift is still the all-zero placeholder. Run \
+            `pelabel keygen keys/release.key`, sign the packs with `--sign keys/release.key`, and paste \
+            the contents of keys/release.key.pub there. (pelabel refuses this key: it is weak, anyone \
+            could forge a pack signature for it.)
+            """)
+    }
+    return releasePublicKeyHex
+}
 
 struct PackEntry: Identifiable {
     let id: String
@@ -33,8 +50,8 @@ struct PackStore {
         let bundled = Bundle.main.urls(forResourcesWithExtension: "pack", subdirectory: "Packs") ?? []
         let saved = (try? FileManager.default.contentsOfDirectory(at: updatesDirectory, includingPropertiesForKeys: nil)) ?? []
         return try (bundled.sorted { $0.path < $1.path } + saved.filter { $0.pathExtension == "pack" }).map { url in
-            let pack = try LabelPack.load(path: url.path, publicKeyHex: releasePublicKeyHex)
-            let info = pack.info()
+            let pack = try LabelPack.load(path: url.path, publicKeyHex: releaseKey())
+            let info = try pack.info()
             return PackEntry(id: "\(info.name)@\(info.version)", pack: pack, info: info)
         }
     }
@@ -45,9 +62,10 @@ struct PackStore {
         if let http = response as? HTTPURLResponse, http.statusCode != 200 {
             throw URLError(.badServerResponse)
         }
-        // Throws PackSignatureInvalid / PackUnsigned / PackTampered / PackCorrupt.
-        let pack = try LabelPack.fromBytes(bytes: data, publicKeyHex: releasePublicKeyHex)
-        let info = pack.info()
+        // Throws PackSignatureInvalid / PackUnsigned / PackTampered / PackCorrupt, and
+        // InvalidKey while releasePublicKeyHex is the placeholder.
+        let pack = try LabelPack.fromBytes(bytes: data, publicKeyHex: releaseKey())
+        let info = try pack.info()
         guard info.modelFingerprint == modelFingerprint else {
             throw PelabelError.ModelMismatch(reason: "pack for model \(info.modelFingerprint)")
         }

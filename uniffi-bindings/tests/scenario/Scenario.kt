@@ -56,7 +56,9 @@ fun main(args: Array<String>) {
     val packA = LabelPack.load(p.getValue("pack_signed"), p.getValue("public_key_hex"))
     val info = packA.info()
     verify(info.name == p["pack_a_name"] && info.version == p["pack_a_version"], "pack info ${info.name} ${info.version}")
-    verify(info.signed && info.labelCount == p.getValue("pack_label_count").toULong() && info.labels.size.toULong() == info.labelCount, "signed, all labels")
+    verify(info.signature == SignatureStatus.VERIFIED && info.labelCount == p.getValue("pack_label_count").toULong() && info.labels.size.toULong() == info.labelCount, "verified, all labels")
+    verify(LabelPack.load(p.getValue("pack_signed"), null).info().signature == SignatureStatus.UNCHECKED, "signature without a key: unchecked")
+    verify(LabelPack.load(p.getValue("pack_a"), null).info().signature == SignatureStatus.UNSIGNED, "no signature: unsigned")
     val labeler = Labeler.open(p.getValue("model_dir"), packA, 2u)
     verify(labeler.modelFingerprint() == info.modelFingerprint, "pack made for this model")
     val fromBytes = Labeler.fromBytes(
@@ -120,6 +122,7 @@ fun main(args: Array<String>) {
     expectError<PelabelException.PackSignatureInvalid>("other signer") { LabelPack.load(p.getValue("pack_signed"), p.getValue("other_public_key_hex")) }
     expectError<PelabelException.PackUnsigned>("unsigned pack") { LabelPack.load(p.getValue("pack_a"), p.getValue("public_key_hex")) }
     expectError<PelabelException.InvalidKey>("malformed key") { LabelPack.load(p.getValue("pack_signed"), "abc") }
+    expectError<PelabelException.InvalidKey>("placeholder key of zeros") { LabelPack.load(p.getValue("pack_signed"), "0".repeat(64)) }
     expectError<PelabelException.PackCorrupt>("not a pack") { LabelPack.fromBytes("PK\u0003\u0004 nothing".toByteArray(), null) }
     val e = expectError<PelabelException.FileNotFound>("missing pack") { LabelPack.load(p.getValue("missing_path"), null) }
     verify(e.path == p["missing_path"], "the missing path is reported")

@@ -20,6 +20,7 @@ from pelabel_ffi import (
     LiveOptions,
     PelabelError,
     Region,
+    SignatureStatus,
     YuvMatrix,
     YuvRange,
 )
@@ -81,7 +82,9 @@ def top_id(outcome):
 pack_a = LabelPack.load(p["pack_signed"], p["public_key_hex"])
 info = pack_a.info()
 check(info.name == p["pack_a_name"] and info.version == p["pack_a_version"], f"pack info {info.name} {info.version}")
-check(info.signed and info.label_count == int(p["pack_label_count"]) == len(info.labels), "signed, all labels")
+check(info.signature == SignatureStatus.VERIFIED and info.label_count == int(p["pack_label_count"]) == len(info.labels), "verified, all labels")
+check(LabelPack.load(p["pack_signed"], None).info().signature == SignatureStatus.UNCHECKED, "signature without a key: unchecked")
+check(LabelPack.load(p["pack_a"], None).info().signature == SignatureStatus.UNSIGNED, "no signature: unsigned")
 labeler = Labeler.open(p["model_dir"], pack_a, 2)
 check(labeler.model_fingerprint() == info.model_fingerprint, "pack made for this model")
 from_bytes = Labeler.from_bytes(read(p["image_tower"]), read(p["config_json"]).decode(), LabelPack.from_bytes(read(p["pack_a"]), None), 1)
@@ -150,6 +153,7 @@ expect_error(PelabelError.PackTampered, "tampered bytes", lambda: LabelPack.from
 expect_error(PelabelError.PackSignatureInvalid, "other signer", lambda: LabelPack.load(p["pack_signed"], p["other_public_key_hex"]))
 expect_error(PelabelError.PackUnsigned, "unsigned pack", lambda: LabelPack.load(p["pack_a"], p["public_key_hex"]))
 expect_error(PelabelError.InvalidKey, "malformed key", lambda: LabelPack.load(p["pack_signed"], "abc"))
+expect_error(PelabelError.InvalidKey, "placeholder key of zeros", lambda: LabelPack.load(p["pack_signed"], "0" * 64))
 expect_error(PelabelError.PackCorrupt, "not a pack", lambda: LabelPack.from_bytes(b"PK\x03\x04 nothing", None))
 e = expect_error(PelabelError.FileNotFound, "missing pack", lambda: LabelPack.load(p["missing_path"], None))
 check(e.path == p["missing_path"], "the missing path is reported")

@@ -624,18 +624,20 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
- * A loaded, verified label pack. Can be shared by several labelers.
+ * A loaded label pack, checked for integrity (and for its signature when loaded with a public
+ * key). Can be shared by several labelers.
  */
 public protocol LabelPackProtocol: AnyObject, Sendable {
     
     /**
-     * Name, version, model, labels.
+     * Name, version, model, labels, signature status.
      */
-    func info()  -> PackInfo
+    func info() throws  -> PackInfo
     
 }
 /**
- * A loaded, verified label pack. Can be shared by several labelers.
+ * A loaded label pack, checked for integrity (and for its signature when loaded with a public
+ * key). Can be shared by several labelers.
  */
 open class LabelPack: LabelPackProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -718,10 +720,10 @@ public static func load(path: String, publicKeyHex: String?)throws  -> LabelPack
 
     
     /**
-     * Name, version, model, labels.
+     * Name, version, model, labels, signature status.
      */
-open func info() -> PackInfo  {
-    return try!  FfiConverterTypePackInfo_lift(try! rustCall() {
+open func info()throws  -> PackInfo  {
+    return try  FfiConverterTypePackInfo_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_method_labelpack_info(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -802,12 +804,12 @@ public protocol LabelerProtocol: AnyObject, Sendable {
     /**
      * Fingerprint of the model; packs must be compiled for it.
      */
-    func modelFingerprint()  -> String
+    func modelFingerprint() throws  -> String
     
     /**
      * The current pack.
      */
-    func packInfo()  -> PackInfo
+    func packInfo() throws  -> PackInfo
     
     /**
      * Replaces the pack; calls in flight finish with the old one. Fails (keeping the old pack)
@@ -947,8 +949,8 @@ open func labelImageFile(path: String, options: LabelOptions)throws  -> LabelOut
     /**
      * Fingerprint of the model; packs must be compiled for it.
      */
-open func modelFingerprint() -> String  {
-    return try!  FfiConverterString.lift(try! rustCall() {
+open func modelFingerprint()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_method_labeler_model_fingerprint(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -959,8 +961,8 @@ open func modelFingerprint() -> String  {
     /**
      * The current pack.
      */
-open func packInfo() -> PackInfo  {
-    return try!  FfiConverterTypePackInfo_lift(try! rustCall() {
+open func packInfo()throws  -> PackInfo  {
+    return try  FfiConverterTypePackInfo_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_method_labeler_pack_info(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1045,13 +1047,14 @@ public protocol LiveLabelerProtocol: AnyObject, Sendable {
     /**
      * Current counters (the final ones after `stop`).
      */
-    func stats()  -> LiveStats
+    func stats() throws  -> LiveStats
     
     /**
-     * Stops the worker after the frame in progress and returns the final counters. Further
-     * pushes fail with `Stopped`.
+     * Stops the worker and returns the counters; further pushes fail with `Stopped`. Waits at
+     * most 2 s for the frame in progress (not at all when called from the listener); a listener
+     * still busy after that finishes on its own, and no result is delivered after it.
      */
-    func stop()  -> LiveStats
+    func stop() throws  -> LiveStats
     
     /**
      * Replaces the pack while frames flow; each frame is labelled by exactly one pack.
@@ -1060,7 +1063,8 @@ public protocol LiveLabelerProtocol: AnyObject, Sendable {
     
     /**
      * Waits until the worker has taken every pushed frame and is idle, up to `timeout_ms`;
-     * true when idle.
+     * true when idle. Other calls (`push`, `stats`, `stop`) do not wait for it; a `stop` makes
+     * it return at once.
      */
     func waitIdle(timeoutMs: UInt32)  -> Bool
     
@@ -1152,8 +1156,8 @@ open func push(frame: CameraFrame, timestampMs: UInt64)throws   {try rustCallWit
     /**
      * Current counters (the final ones after `stop`).
      */
-open func stats() -> LiveStats  {
-    return try!  FfiConverterTypeLiveStats_lift(try! rustCall() {
+open func stats()throws  -> LiveStats  {
+    return try  FfiConverterTypeLiveStats_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_method_livelabeler_stats(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1162,11 +1166,12 @@ open func stats() -> LiveStats  {
 }
     
     /**
-     * Stops the worker after the frame in progress and returns the final counters. Further
-     * pushes fail with `Stopped`.
+     * Stops the worker and returns the counters; further pushes fail with `Stopped`. Waits at
+     * most 2 s for the frame in progress (not at all when called from the listener); a listener
+     * still busy after that finishes on its own, and no result is delivered after it.
      */
-open func stop() -> LiveStats  {
-    return try!  FfiConverterTypeLiveStats_lift(try! rustCall() {
+open func stop()throws  -> LiveStats  {
+    return try  FfiConverterTypeLiveStats_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_method_livelabeler_stop(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1188,7 +1193,8 @@ open func swapPack(pack: LabelPack)throws   {try rustCallWithError(FfiConverterT
     
     /**
      * Waits until the worker has taken every pushed frame and is idle, up to `timeout_ms`;
-     * true when idle.
+     * true when idle. Other calls (`push`, `stats`, `stop`) do not wait for it; a `stop` makes
+     * it return at once.
      */
 open func waitIdle(timeoutMs: UInt32) -> Bool  {
     return try!  FfiConverterBool.lift(try! rustCall() {
@@ -1252,7 +1258,9 @@ public func FfiConverterTypeLiveLabeler_lower(_ value: LiveLabeler) -> UInt64 {
 
 /**
  * Implemented by the app: receives live results. Both methods are called synchronously on the
- * labeler's worker thread; return quickly (hand the result to the UI thread yourself).
+ * labeler's worker thread; return quickly (hand the result to the UI thread yourself). A
+ * listener may call `stop` or drop its session; if it waits on a thread that is calling `stop`,
+ * that `stop` returns after a bounded wait (2 s) and the worker exits once the listener returns.
  */
 public protocol LiveListener: AnyObject, Sendable {
     
@@ -1269,7 +1277,9 @@ public protocol LiveListener: AnyObject, Sendable {
 }
 /**
  * Implemented by the app: receives live results. Both methods are called synchronously on the
- * labeler's worker thread; return quickly (hand the result to the UI thread yourself).
+ * labeler's worker thread; return quickly (hand the result to the UI thread yourself). A
+ * listener may call `stop` or drop its session; if it waits on a thread that is calling `stop`,
+ * that `stop` returns after a bounded wait (2 s) and the worker exits once the listener returns.
  */
 open class LiveListenerImpl: LiveListener, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2097,9 +2107,9 @@ public struct PackInfo: Equatable, Hashable {
      */
     public var dim: UInt64
     /**
-     * Whether the pack carries a signature (verified when loaded with a public key).
+     * What the pack's signature proves; only `Verified` says who made the pack.
      */
-    public var signed: Bool
+    public var signature: SignatureStatus
     /**
      * Creation time, seconds since the Unix epoch.
      */
@@ -2139,8 +2149,8 @@ public struct PackInfo: Equatable, Hashable {
          * Embedding dimension.
          */dim: UInt64, 
         /**
-         * Whether the pack carries a signature (verified when loaded with a public key).
-         */signed: Bool, 
+         * What the pack's signature proves; only `Verified` says who made the pack.
+         */signature: SignatureStatus, 
         /**
          * Creation time, seconds since the Unix epoch.
          */createdUnixS: UInt64, 
@@ -2159,7 +2169,7 @@ public struct PackInfo: Equatable, Hashable {
         self.modelFingerprint = modelFingerprint
         self.labelCount = labelCount
         self.dim = dim
-        self.signed = signed
+        self.signature = signature
         self.createdUnixS = createdUnixS
         self.createdBy = createdBy
         self.fileBytes = fileBytes
@@ -2188,7 +2198,7 @@ public struct FfiConverterTypePackInfo: FfiConverterRustBuffer {
                 modelFingerprint: FfiConverterString.read(from: &buf), 
                 labelCount: FfiConverterUInt64.read(from: &buf), 
                 dim: FfiConverterUInt64.read(from: &buf), 
-                signed: FfiConverterBool.read(from: &buf), 
+                signature: FfiConverterTypeSignatureStatus.read(from: &buf), 
                 createdUnixS: FfiConverterUInt64.read(from: &buf), 
                 createdBy: FfiConverterString.read(from: &buf), 
                 fileBytes: FfiConverterUInt64.read(from: &buf), 
@@ -2203,7 +2213,7 @@ public struct FfiConverterTypePackInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.modelFingerprint, into: &buf)
         FfiConverterUInt64.write(value.labelCount, into: &buf)
         FfiConverterUInt64.write(value.dim, into: &buf)
-        FfiConverterBool.write(value.signed, into: &buf)
+        FfiConverterTypeSignatureStatus.write(value.signature, into: &buf)
         FfiConverterUInt64.write(value.createdUnixS, into: &buf)
         FfiConverterString.write(value.createdBy, into: &buf)
         FfiConverterUInt64.write(value.fileBytes, into: &buf)
@@ -2917,7 +2927,9 @@ enum PelabelError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
-     * The public key given is not 64 hex characters of an Ed25519 key.
+     * The public key given is not 64 hex characters of an Ed25519 key, or is a weak
+     * (small-order) key such as 64 zeros, under which anyone could forge a signature: usually a
+     * placeholder that was never replaced by the app's release key.
      */
     case InvalidKey(
         /**
@@ -3095,6 +3107,91 @@ public func FfiConverterTypePelabelError_lift(_ buf: RustBuffer) throws -> Pelab
 public func FfiConverterTypePelabelError_lower(_ value: PelabelError) -> RustBuffer {
     return FfiConverterTypePelabelError.lower(value)
 }
+
+
+/**
+ * What the signature of a loaded pack proves.
+ */
+
+public enum SignatureStatus: Equatable, Hashable {
+    
+    /**
+     * No signature: the checksum guards against corruption only, not against tampering.
+     */
+    case unsigned
+    /**
+     * A signature nobody checked (loaded without a public key): it proves nothing.
+     */
+    case unchecked
+    /**
+     * Verified with the public key given at load: made by the holder of the private key.
+     */
+    case verified
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SignatureStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignatureStatus: FfiConverterRustBuffer {
+    typealias SwiftType = SignatureStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignatureStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unsigned
+        
+        case 2: return .unchecked
+        
+        case 3: return .verified
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SignatureStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unsigned:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unchecked:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .verified:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignatureStatus_lift(_ buf: RustBuffer) throws -> SignatureStatus {
+    return try FfiConverterTypeSignatureStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignatureStatus_lower(_ value: SignatureStatus) -> RustBuffer {
+    return FfiConverterTypeSignatureStatus.lower(value)
+}
+
 
 
 /**
@@ -3456,7 +3553,7 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_labelpack_info() != 22431) {
+    if (uniffi_pelabel_ffi_checksum_method_labelpack_info() != 33246) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_labeler_label_frame() != 44002) {
@@ -3468,10 +3565,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_method_labeler_label_image_file() != 56768) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_labeler_model_fingerprint() != 1603) {
+    if (uniffi_pelabel_ffi_checksum_method_labeler_model_fingerprint() != 13402) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_labeler_pack_info() != 27747) {
+    if (uniffi_pelabel_ffi_checksum_method_labeler_pack_info() != 26764) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_labeler_swap_pack() != 26208) {
@@ -3480,16 +3577,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_method_livelabeler_push() != 5624) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_livelabeler_stats() != 46248) {
+    if (uniffi_pelabel_ffi_checksum_method_livelabeler_stats() != 50547) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_livelabeler_stop() != 52063) {
+    if (uniffi_pelabel_ffi_checksum_method_livelabeler_stop() != 50241) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_livelabeler_swap_pack() != 19685) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_livelabeler_wait_idle() != 27484) {
+    if (uniffi_pelabel_ffi_checksum_method_livelabeler_wait_idle() != 63187) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_livelistener_on_result() != 51484) {

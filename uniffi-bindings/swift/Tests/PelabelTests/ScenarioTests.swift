@@ -76,14 +76,16 @@ final class ScenarioTests: XCTestCase {
     func testScenario() throws {
         // 1. Open the pack (signature verified) and the model, from files and from bytes.
         let packA = try LabelPack.load(path: p["pack_signed"]!, publicKeyHex: p["public_key_hex"]!)
-        let info = packA.info()
+        let info = try packA.info()
         XCTAssertEqual(info.name, p["pack_a_name"])
         XCTAssertEqual(info.version, p["pack_a_version"])
-        XCTAssertTrue(info.signed)
+        XCTAssertEqual(info.signature, .verified)
+        XCTAssertEqual(try LabelPack.load(path: p["pack_signed"]!, publicKeyHex: nil).info().signature, .unchecked)
+        XCTAssertEqual(try LabelPack.load(path: p["pack_a"]!, publicKeyHex: nil).info().signature, .unsigned)
         XCTAssertEqual(info.labelCount, UInt64(p["pack_label_count"]!)!)
         XCTAssertEqual(UInt64(info.labels.count), info.labelCount)
         let labeler = try Labeler.open(modelDir: p["model_dir"]!, pack: packA, threads: 2)
-        XCTAssertEqual(labeler.modelFingerprint(), info.modelFingerprint)
+        XCTAssertEqual(try labeler.modelFingerprint(), info.modelFingerprint)
         let fromBytes = try Labeler.fromBytes(
             imageTower: read("image_tower"), configJson: String(contentsOfFile: p["config_json"]!, encoding: .utf8),
             pack: LabelPack.fromBytes(bytes: read("pack_a"), publicKeyHex: nil), threads: 1)
@@ -120,7 +122,7 @@ final class ScenarioTests: XCTestCase {
         expectError("wrong-model swap while running", { if case .ModelMismatch = $0 { true } else { false } }) {
             try live.swapPack(pack: LabelPack.load(path: p["pack_wrong_model"]!, publicKeyHex: nil))
         }
-        let stats = live.stop()
+        let stats = try live.stop()
         expectError("push after stop", { if case .Stopped = $0 { true } else { false } }) {
             try live.push(frame: bgraFrame(), timestampMs: 6000)
         }
@@ -135,7 +137,7 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(stats.failed, 0)
         XCTAssertGreaterThan(stats.latencyP50Ms, 0)
         XCTAssertGreaterThanOrEqual(stats.latencyP95Ms, stats.latencyP50Ms)
-        XCTAssertEqual(labeler.packInfo().name, p["pack_b_name"])
+        XCTAssertEqual(try labeler.packInfo().name, p["pack_b_name"])
 
         // 4. Each error as a typed Swift error.
         expectError("stride too small", { if case .InvalidFrame = $0 { true } else { false } }) {
@@ -172,6 +174,9 @@ final class ScenarioTests: XCTestCase {
         }
         expectError("malformed key", { if case .InvalidKey = $0 { true } else { false } }) {
             _ = try LabelPack.load(path: p["pack_signed"]!, publicKeyHex: "abc")
+        }
+        expectError("placeholder key of zeros", { if case .InvalidKey = $0 { true } else { false } }) {
+            _ = try LabelPack.load(path: p["pack_signed"]!, publicKeyHex: String(repeating: "0", count: 64))
         }
         expectError("not a pack", { if case .PackCorrupt = $0 { true } else { false } }) {
             _ = try LabelPack.fromBytes(bytes: Data("PK\u{3}\u{4} nothing".utf8), publicKeyHex: nil)
