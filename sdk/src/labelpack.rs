@@ -936,7 +936,7 @@ mod tests {
             let err = read_verifying_key(&file).unwrap_err();
             assert!(matches!(&err, Error::WeakKey { path, .. } if path == &file), "{weak}: {err:?}");
             // In the load options, built without our parsers: every load fails, signed or not.
-            let options = PackLoadOptions { public_key: Some(point(weak)) };
+            let options = PackLoadOptions { public_key: Some(point(weak)), ..Default::default() };
             for bytes in [&signed, &unsigned] {
                 let err = LabelPack::from_bytes(bytes, &options).unwrap_err();
                 assert!(matches!(err, Error::WeakKey { .. }), "{weak}: {err:?}");
@@ -985,7 +985,7 @@ mod tests {
                 }
             }
             let forged = forged.unwrap_or_else(|| panic!("no forgery found for the small-order key {weak}"));
-            let options = PackLoadOptions { public_key: Some(key) };
+            let options = PackLoadOptions { public_key: Some(key), ..Default::default() };
             let err = LabelPack::from_bytes(&forged, &options).unwrap_err();
             assert!(matches!(err, Error::WeakKey { .. }), "{weak}: forged pack gave {err:?}");
             // Without a key it loads, and says its signature was not checked.
