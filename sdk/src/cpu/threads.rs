@@ -99,7 +99,8 @@ mod tests {
 
     #[test]
     fn blocks_cover_the_product_once() {
-        for (m, n) in [(1, 1), (47, 33), (49, 129), (577, 192)] {
+        let shapes: &[(usize, usize)] = if cfg!(miri) { &[(1, 1), (49, 129)] } else { &[(1, 1), (47, 33), (49, 129), (577, 192)] };
+        for &(m, n) in shapes {
             let seen = Mutex::new(vec![0u8; m * n]);
             for_blocks(m, n, 64, 32, true, |r0, rows, p0, panels| {
                 let mut s = seen.lock().unwrap();
