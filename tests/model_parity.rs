@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use pelabel::{
-    Cpu, decode_image_file, preprocess_image, rope_angles, zero_shot_scores, ModelFiles, PeCore, PreprocessConfig, Tensor,
-    Towers, VisionTower,
+    decode_image_file, preprocess_image, rope_angles, zero_shot_scores, Cpu, ModelFiles, PeCore, PreprocessConfig,
+    Tensor, Towers, VisionTower,
 };
 use pelabel_tests::{
     cosine, fixture_config_dir, fixtures_dir, load_expected, load_expected_json, max_abs_diff, shared_fixtures_dir,

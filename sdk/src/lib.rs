@@ -26,7 +26,6 @@
 //! # Ok(()) }
 //! ```
 #![deny(missing_docs)]
-
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
@@ -44,6 +43,7 @@ mod textcache;
 mod tokenizer;
 
 pub use compile::{compile_label_set, CompileOptions, CompileReport};
+pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 /// Ed25519 keys used to sign and verify label packs.
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::{Error, Result};
@@ -61,22 +61,20 @@ pub use live::{
     ErrorCallback, LiveInput, LiveLabeler, LiveOptions, LiveResult, LiveStats, OwnedFrame, ResultCallback,
     SmoothedLabel, LIVE_STOP_WAIT,
 };
-pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 pub use model::{
-    l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles,
-    PeCore, PeCoreConfig, SplitReport, StorageDType, TextConfig, TextTower, Towers,
-    VisionConfig, VisionTower, WeightFiles, CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE,
-    TOKENIZER_FILE,
+    l2_normalize, rope_angles, split_checkpoint, zero_shot_scores, ModelFiles, PeCore, PeCoreConfig, SplitReport,
+    StorageDType, TextConfig, TextTower, Towers, VisionConfig, VisionTower, WeightFiles, CONFIG_FILE, FINGERPRINT_KEY,
+    IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE,
 };
+/// Test and benchmark helpers, not part of the product API (the `testing` feature).
+#[cfg(any(test, feature = "testing"))]
+pub use model::{write_random_checkpoint, TowerStageTimes};
 pub use preprocess::{
     decode_image_bytes, decode_image_bytes_with, decode_image_file, decode_image_file_with, frame_to_rgb,
     preprocess_frame, preprocess_image, resize_squash, to_tensor, DecodeOptions, Frame, FramePreprocessor,
     FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
     YuvRange,
 };
-/// Test and benchmark helpers, not part of the product API (the `testing` feature).
-#[cfg(any(test, feature = "testing"))]
-pub use model::{write_random_checkpoint, TowerStageTimes};
 pub use textcache::{CacheStats, TextCache};
 pub use tokenizer::{ClipTokenizer, TokenizedText};
 

@@ -179,7 +179,15 @@ pub(crate) unsafe fn matmul_raw(
         // lanes (asserted); each task writes rows r0..r0+rows of out only, which the caller
         // guarantees are valid and unshared.
         unsafe {
-            super::x86::avx512_bf16::rows(a.as_ptr().add(r0 * kp), rows, kp, w, out.get().add(r0 * ldo), ldo, accumulate)
+            super::x86::avx512_bf16::rows(
+                a.as_ptr().add(r0 * kp),
+                rows,
+                kp,
+                w,
+                out.get().add(r0 * ldo),
+                ldo,
+                accumulate,
+            )
         }
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("no bf16 kernel on this architecture ({r0}, {rows}, {accumulate})");

@@ -297,7 +297,15 @@ pub(crate) fn quantize_row_portable(row: &[f32], dst: &mut [u32]) -> (f32, i32) 
 ///
 /// Panics on mismatched or undersized buffers, and (an internal bug) when `cpu` is below the
 /// AVX512_VNNI tier.
-pub(crate) fn matmul(cpu: Cpu, a: &QuantRows, w: &PackedI8, out: &mut [f32], ldo: usize, ep: Epilogue<'_>, parallel: bool) {
+pub(crate) fn matmul(
+    cpu: Cpu,
+    a: &QuantRows,
+    w: &PackedI8,
+    out: &mut [f32],
+    ldo: usize,
+    ep: Epilogue<'_>,
+    parallel: bool,
+) {
     cpu.require(CpuTier::Avx512Vnni, "int8");
     if a.m == 0 || w.n == 0 {
         return;
@@ -396,8 +404,11 @@ mod tests {
     fn key_and_value_packing_match_the_generic_quantiser() {
         for cpu in [Cpu::portable(), Cpu::detect()] {
             // Under Miri (interpreted, ~10⁵× slower) the small shapes only.
-            let shapes: &[(usize, usize)] =
-                if cfg!(miri) { &[(1, 4), (9, 6), (5, 16)] } else { &[(1, 4), (1, 16), (37, 64), (577, 64), (35, 96), (9, 6)] };
+            let shapes: &[(usize, usize)] = if cfg!(miri) {
+                &[(1, 4), (9, 6), (5, 16)]
+            } else {
+                &[(1, 4), (1, 16), (37, 64), (577, 64), (35, 96), (9, 6)]
+            };
             for &(n, d) in shapes {
                 let rows = data(n * d, n as f32);
                 let keys = PackedI8::from_key_rows(cpu, &rows, n, d);

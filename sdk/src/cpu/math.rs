@@ -314,7 +314,10 @@ mod tests {
                 assert_eq!(qf, qs, "{len}");
                 assert_eq!(sf, ss);
                 assert_eq!(sf, qs[..len].iter().map(|&b| b as f32).sum::<f32>());
-                assert!(qs[..len].contains(&255) && qs[len..] == [7, 7, 7], "{len}: max maps to 255, nothing past the row");
+                assert!(
+                    qs[..len].contains(&255) && qs[len..] == [7, 7, 7],
+                    "{len}: max maps to 255, nothing past the row"
+                );
             }
         }
     }

@@ -37,7 +37,6 @@ mod x86;
 #[cfg(all(test, not(miri)))]
 mod proptests;
 
-
 use std::sync::OnceLock;
 
 pub(crate) use attention::{attention, AttentionScratch};

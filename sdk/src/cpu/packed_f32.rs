@@ -134,7 +134,17 @@ pub(crate) unsafe fn matmul_raw(
         // asserts keep every row r < m and column c < n inside `a` and (by the caller's contract)
         // `out`; blocks are disjoint, so each output element has one writer.
         unsafe {
-            super::x86::avx512_f32::block(a.as_ptr().add(r0 * lda), rows, lda, w, p0, panels, out.get().add(r0 * ldo), ldo, ep)
+            super::x86::avx512_f32::block(
+                a.as_ptr().add(r0 * lda),
+                rows,
+                lda,
+                w,
+                p0,
+                panels,
+                out.get().add(r0 * ldo),
+                ldo,
+                ep,
+            )
         }
         #[cfg(not(target_arch = "x86_64"))]
         unreachable!("no packed f32 kernel on this architecture ({r0}, {rows}, {p0}, {panels})");

@@ -44,7 +44,11 @@ pub(crate) fn parallel() -> bool {
 
 /// Runs `f(state, task)` for `task < count`, over the current pool when it has several threads,
 /// with one `init()` state per worker (in order on the calling thread otherwise).
-pub(crate) fn for_each_task<S>(count: usize, init: impl Fn() -> S + Sync + Send, f: impl Fn(&mut S, usize) + Sync + Send) {
+pub(crate) fn for_each_task<S>(
+    count: usize,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, usize) + Sync + Send,
+) {
     if parallel() && count > 1 {
         (0..count).into_par_iter().for_each_init(init, f);
     } else {
@@ -99,7 +103,8 @@ mod tests {
 
     #[test]
     fn blocks_cover_the_product_once() {
-        let shapes: &[(usize, usize)] = if cfg!(miri) { &[(1, 1), (49, 129)] } else { &[(1, 1), (47, 33), (49, 129), (577, 192)] };
+        let shapes: &[(usize, usize)] =
+            if cfg!(miri) { &[(1, 1), (49, 129)] } else { &[(1, 1), (47, 33), (49, 129), (577, 192)] };
         for &(m, n) in shapes {
             let seen = Mutex::new(vec![0u8; m * n]);
             for_blocks(m, n, 64, 32, true, |r0, rows, p0, panels| {

@@ -186,4 +186,3 @@ fn bundled_tokenizer() -> Result<ClipTokenizer> {
         reason: "the model has no tokenizer.json and pelabel was built without the bundled-tokenizer feature".into(),
     })
 }
-

@@ -80,4 +80,3 @@ fn arch_json(cfg: &PeCoreConfig) -> String {
     }
     serde_json::to_string(&c).unwrap_or_default()
 }
-

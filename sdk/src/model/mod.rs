@@ -24,7 +24,9 @@ use std::sync::OnceLock;
 use candle_core::{Device, Tensor};
 
 pub use config::{PeCoreConfig, TextConfig, VisionConfig};
-pub use files::{ModelFiles, WeightFiles, CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE};
+pub use files::{
+    ModelFiles, WeightFiles, CONFIG_FILE, FINGERPRINT_KEY, IMAGE_TOWER_FILE, TEXT_TOWER_FILE, TOKENIZER_FILE,
+};
 pub use layers::l2_normalize;
 pub use rope::rope_angles;
 pub use split::{split_checkpoint, SplitReport, StorageDType};
@@ -262,4 +264,3 @@ pub fn zero_shot_scores(image_embeds: &Tensor, text_embeds: &Tensor, logit_scale
     let probs = candle_nn::ops::softmax_last_dim(&logits)?;
     Ok((logits, probs))
 }
-

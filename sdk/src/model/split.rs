@@ -53,7 +53,11 @@ pub struct SplitReport {
 
 /// Writes `tensors` as safetensors atomically (a uniquely named temporary file in the same
 /// directory, synced, then renamed over `path`).
-pub(crate) fn write_safetensors_atomic(tensors: &[(String, Tensor)], meta: HashMap<String, String>, path: &Path) -> Result<()> {
+pub(crate) fn write_safetensors_atomic(
+    tensors: &[(String, Tensor)],
+    meta: HashMap<String, String>,
+    path: &Path,
+) -> Result<()> {
     let bytes = safetensors::serialize(tensors.iter().map(|(k, t)| (k.as_str(), t)), Some(meta))
         .map_err(|e| Error::Checkpoint { path: path.to_path_buf(), reason: format!("writing: {e}") })?;
     write_file_atomic(&bytes, path)
@@ -140,4 +144,3 @@ pub fn split_checkpoint(files: &ModelFiles, out_dir: &Path, dtype: StorageDType)
         .collect::<Result<Vec<_>>>()?;
     Ok(SplitReport { files, fingerprint })
 }
-

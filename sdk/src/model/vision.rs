@@ -151,7 +151,9 @@ impl Dense {
                 pack_rows_bf16(cpu, x, m, self.k, &mut scratch.a16);
                 cpu::bf16::matmul(cpu, &scratch.a16, m, p, out, self.n, true);
             }
-            (None, None, DenseWeights::Packed(w)) => cpu::packed_f32::matmul(cpu, x, m, self.k, w, out, self.n, ep, true),
+            (None, None, DenseWeights::Packed(w)) => {
+                cpu::packed_f32::matmul(cpu, x, m, self.k, w, out, self.n, ep, true)
+            }
             (None, None, DenseWeights::Rows(w)) => {
                 prefill(out);
                 matmul_rows(x, m, self.k, w, self.n, out, true);

@@ -145,7 +145,13 @@ pub(crate) unsafe fn load_panel_bias(b: *const f32, cols: usize) -> (__m512, __m
 /// The CPU must have AVX-512F; `o` must be valid for reads and writes of the masked columns.
 #[target_feature(enable = "avx512f")]
 #[inline]
-pub(crate) unsafe fn store_row(o: *mut f32, (m0, m1): (__mmask16, __mmask16), v0: __m512, v1: __m512, accumulate: bool) {
+pub(crate) unsafe fn store_row(
+    o: *mut f32,
+    (m0, m1): (__mmask16, __mmask16),
+    v0: __m512,
+    v1: __m512,
+    accumulate: bool,
+) {
     // The second half's address is past the row when cols ≤ 16 (mask 0: never accessed), so it
     // is formed with `wrapping_add`, which is defined for any offset.
     let o1 = o.wrapping_add(16);
