@@ -330,4 +330,29 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+
+    /// Reads the whole file at `path` if it holds at most `limit` bytes, else the
+    /// [`Error::LimitExceeded`] of `what`/`setting`. The size is checked before reading, and the
+    /// read stops one byte past the limit (the file may grow in between).
+    pub(crate) fn read_file_capped(
+        path: &std::path::Path,
+        limit: u64,
+        what: &'static str,
+        setting: &'static str,
+    ) -> Result<Vec<u8>> {
+        use std::io::Read;
+        let too_big =
+            |found| Error::LimitExceeded { source_name: path.display().to_string(), what, found, limit, setting };
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if len > limit {
+            return Err(too_big(len));
+        }
+        let mut bytes = Vec::new();
+        file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+        if bytes.len() as u64 > limit {
+            return Err(too_big(bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
 }

@@ -186,14 +186,17 @@ impl Default for PackLoadOptions {
 }
 
 impl PackLoadOptions {
+    const SIZE_WHAT: &'static str = "label-pack size (bytes)";
+    const SIZE_SETTING: &'static str = "PackLoadOptions::max_pack_bytes";
+
     fn check_size(&self, source_name: impl FnOnce() -> String, found: u64) -> Result<()> {
         if found > self.max_pack_bytes {
             return Err(Error::LimitExceeded {
                 source_name: source_name(),
-                what: "label-pack size (bytes)",
+                what: Self::SIZE_WHAT,
                 found,
                 limit: self.max_pack_bytes,
-                setting: "PackLoadOptions::max_pack_bytes",
+                setting: Self::SIZE_SETTING,
             });
         }
         Ok(())
@@ -441,14 +444,12 @@ impl LabelPack {
     /// Reads and validates a pack file. Its size is checked against
     /// [`PackLoadOptions::max_pack_bytes`] before it is read.
     pub fn load(path: &Path, options: &PackLoadOptions) -> Result<Self> {
-        use std::io::Read;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        options.check_size(|| source_name(Some(path)), len)?;
-        let mut bytes = Vec::new();
-        // `take`: the file may grow between the size check and the read.
-        file.take(options.max_pack_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-        options.check_size(|| source_name(Some(path)), bytes.len() as u64)?;
+        let bytes = Error::read_file_capped(
+            path,
+            options.max_pack_bytes,
+            PackLoadOptions::SIZE_WHAT,
+            PackLoadOptions::SIZE_SETTING,
+        )?;
         Self::parse(&bytes, Some(path), options)
     }
 

@@ -110,24 +110,12 @@ impl LabelSet {
 
     /// [`LabelSet::from_file`] with explicit limits. The file size is checked before reading.
     pub fn from_file_with(path: &Path, options: &LabelSetOptions) -> Result<Self> {
-        use std::io::Read;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-        let too_big = |found: u64| Error::LimitExceeded {
-            source_name: path.display().to_string(),
-            what: "label-set file size (bytes)",
-            found,
-            limit: options.max_file_bytes,
-            setting: "LabelSetOptions::max_file_bytes",
-        };
-        if len > options.max_file_bytes {
-            return Err(too_big(len));
-        }
-        let mut bytes = Vec::new();
-        file.take(options.max_file_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-        if bytes.len() as u64 > options.max_file_bytes {
-            return Err(too_big(bytes.len() as u64));
-        }
+        let bytes = Error::read_file_capped(
+            path,
+            options.max_file_bytes,
+            "label-set file size (bytes)",
+            "LabelSetOptions::max_file_bytes",
+        )?;
         let text = match std::str::from_utf8(&bytes) {
             Ok(text) => text,
             Err(e) => {

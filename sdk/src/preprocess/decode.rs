@@ -49,26 +49,13 @@ pub fn decode_image_file(path: &Path) -> Result<Image8> {
 
 /// [`decode_image_file`] with explicit limits. The file size is checked before it is read.
 pub fn decode_image_file_with(path: &Path, options: &DecodeOptions) -> Result<Image8> {
-    use std::io::Read;
+    let bytes = Error::read_file_capped(
+        path,
+        options.max_file_bytes,
+        "image file size (bytes)",
+        "DecodeOptions::max_file_bytes",
+    )?;
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    let too_big = |found: u64| Error::LimitExceeded {
-        source_name: name.clone(),
-        what: "image file size (bytes)",
-        found,
-        limit: options.max_file_bytes,
-        setting: "DecodeOptions::max_file_bytes",
-    };
-    if len > options.max_file_bytes {
-        return Err(too_big(len));
-    }
-    let mut bytes = Vec::new();
-    // `take`: the file may grow between the size check and the read.
-    file.take(options.max_file_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > options.max_file_bytes {
-        return Err(too_big(bytes.len() as u64));
-    }
     decode_image_bytes_with(&bytes, &name, options)
 }
 
