@@ -288,16 +288,19 @@ pub(crate) fn attention(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::testing::every_tier;
 
-    /// The portable path on a small case (what Miri interprets): tasks of two heads write the same
-    /// rows of `out`, each through its own columns; the result is softmax(q kᵀ/√d) v.
+    /// Every tier and precision on a two-thread pool, small enough for Miri (which CI runs with
+    /// AVX-512 enabled): tasks of two heads write the same rows of `out`, and two row tiles per
+    /// head run side by side, each writing through its own block; the result is
+    /// softmax(q kᵀ/√d) v within the precision's error. Cells outside the heads' columns do not
+    /// exist (w = heads·d), so the NaN fill also proves every cell is written once.
     #[test]
     fn heads_sharing_rows_write_their_own_columns() {
-        let (n, heads, d) = (5, 2, 6);
+        let (n, heads, d) = (ATTN_TILE + 2, 2, 6);
         let w = heads * d;
         let qkv: Vec<f32> = (0..n * 3 * w).map(|i| ((i * 7 % 11) as f32 - 5.0) * 0.2).collect();
-        let mut out = vec![f32::NAN; n * w];
-        attention(Cpu::portable(), Precision::F32, &qkv, n, heads, d, None, &mut AttentionScratch::default(), &mut out);
+        let mut want = vec![0f64; n * w];
         for h in 0..heads {
             for i in 0..n {
                 let q = &qkv[i * 3 * w + h * d..][..d];
@@ -310,10 +313,28 @@ mod tests {
                 let max = s.iter().cloned().fold(f64::MIN, f64::max);
                 let z: f64 = s.iter().map(|v| (v - max).exp()).sum();
                 for c in 0..d {
-                    let want: f64 =
+                    want[i * w + h * d + c] =
                         (0..n).map(|j| (s[j] - max).exp() / z * f64::from(qkv[j * 3 * w + 2 * w + h * d + c])).sum();
-                    let got = out[i * w + h * d + c];
-                    assert!((f64::from(got) - want).abs() < 1e-5, "head {h} row {i} col {c}: {got} vs {want}");
+                }
+            }
+        }
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("two-thread pool");
+        for cpu in every_tier() {
+            for (precision, tolerance) in [(Precision::F32, 1e-5), (Precision::Bf16, 2e-2), (Precision::Int8, 3e-2)] {
+                if !precision.is_supported_on(cpu) {
+                    continue;
+                }
+                let mut out = vec![f32::NAN; n * w];
+                let mut scratch = AttentionScratch::default();
+                pool.install(|| attention(cpu, precision, &qkv, n, heads, d, None, &mut scratch, &mut out));
+                for (i, (&got, &want)) in out.iter().zip(&want).enumerate() {
+                    assert!(
+                        (f64::from(got) - want).abs() < tolerance,
+                        "{:?} {precision:?}: row {} col {}: {got} vs {want}",
+                        cpu.tier(),
+                        i / w,
+                        i % w
+                    );
                 }
             }
         }

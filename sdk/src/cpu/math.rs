@@ -247,11 +247,7 @@ pub(crate) fn layer_norm(cpu: Cpu, x: &[f32], w: usize, gamma: &[f32], beta: &[f
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn every_tier() -> Vec<Cpu> {
-        let cpu = Cpu::detect();
-        cpu.tiers().into_iter().map(|t| cpu.lowered_to(t)).collect()
-    }
+    use crate::cpu::testing::every_tier;
 
     #[test]
     fn exp_poly_matches_std() {

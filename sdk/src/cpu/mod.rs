@@ -246,6 +246,18 @@ pub(crate) mod testing {
     pub(crate) fn data(len: usize, seed: f32) -> Vec<f32> {
         (0..len).map(|i| (i as f32 * 0.37 + seed).sin() * 3.0 + (i % 7) as f32 * 0.1).collect()
     }
+
+    /// Whether a case of `work` multiply-adds runs: always natively; under Miri (interpreted,
+    /// ~10⁵× slower) only small ones, which still cover every tile shape, tail and mask.
+    pub(crate) fn affordable(work: usize) -> bool {
+        !cfg!(miri) || work <= 30_000
+    }
+
+    /// This CPU lowered to each of its tiers, portable first.
+    pub(crate) fn every_tier() -> Vec<super::Cpu> {
+        let cpu = super::Cpu::detect();
+        cpu.tiers().into_iter().map(|t| cpu.lowered_to(t)).collect()
+    }
 }
 
 #[cfg(test)]

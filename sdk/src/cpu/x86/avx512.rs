@@ -4,6 +4,7 @@
 use std::arch::x86_64::*;
 
 use super::build_for;
+use super::interpretable::{floor_ps, maskz_cvtps_epi32, max_ps, scalef_ps};
 use crate::cpu::math;
 
 build_for!("avx512f,avx512bw,avx512vl,avx2,fma":
@@ -20,12 +21,8 @@ build_for!("avx512f,avx512bw,avx512vl,avx2,fma":
 #[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn exp(x: __m512) -> __m512 {
-    let x = _mm512_max_ps(_mm512_set1_ps(-87.336_55), x);
-    let fx = _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC }>(_mm512_fmadd_ps(
-        x,
-        _mm512_set1_ps(std::f32::consts::LOG2_E),
-        _mm512_set1_ps(0.5),
-    ));
+    let x = max_ps(_mm512_set1_ps(-87.336_55), x);
+    let fx = floor_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(std::f32::consts::LOG2_E), _mm512_set1_ps(0.5)));
     let r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693_359_4), x);
     let r = _mm512_fmadd_ps(fx, _mm512_set1_ps(2.121_944_4e-4), r);
     let mut y = _mm512_set1_ps(1.987_569_1e-4);
@@ -33,7 +30,7 @@ unsafe fn exp(x: __m512) -> __m512 {
         y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(c));
     }
     y = _mm512_fmadd_ps(_mm512_mul_ps(y, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0)));
-    _mm512_scalef_ps(y, fx)
+    scalef_ps(y, fx)
 }
 
 /// The lane mask of step `i` (16 values per step) over a row of `len` values.
@@ -57,7 +54,7 @@ unsafe fn row_max(row: &[f32]) -> f32 {
     for i in 0..row.len().div_ceil(16) {
         // SAFETY: step i starts inside the row (i·16 < len) and the mask covers only its values.
         let v = unsafe { _mm512_mask_loadu_ps(low, step_mask(row.len(), i), row.as_ptr().add(i * 16)) };
-        m = _mm512_max_ps(m, v);
+        m = max_ps(m, v);
     }
     _mm512_reduce_max_ps(m)
 }
@@ -103,7 +100,7 @@ pub(crate) unsafe fn exp_quantize(row: &[f32], bytes: &mut [u8]) -> f32 {
             let e = exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row.as_ptr().add(i * 16)), max));
             poison = _mm512_mask_add_ps(poison, m, poison, _mm512_mul_ps(e, zero));
             // Round to nearest even (MXCSR default); e ≤ 1, so q ≤ 255.
-            let q = _mm512_maskz_cvtps_epi32(m, _mm512_mul_ps(e, scale));
+            let q = maskz_cvtps_epi32(m, _mm512_mul_ps(e, scale));
             acc = _mm512_add_epi32(acc, q);
             _mm_mask_storeu_epi8(bytes.as_mut_ptr().add(i * 16) as *mut i8, m, _mm512_cvtepi32_epi8(q));
         }

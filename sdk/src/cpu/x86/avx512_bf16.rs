@@ -3,6 +3,7 @@
 use std::arch::x86_64::*;
 
 use super::avx512::{by_tiles, panel_masks, store_row};
+use super::interpretable::dpbf16_ps;
 use crate::cpu::bf16::{PackedBf16, PANEL};
 
 /// Rows per register tile: 12 rows × 2 registers = 24 accumulators.
@@ -52,8 +53,8 @@ unsafe fn tile<const R: usize>(
             let b1: __m512bh = std::mem::transmute(_mm512_loadu_si512(panel.add(p * PANEL + 16) as *const _));
             for r in 0..R {
                 let av: __m512bh = std::mem::transmute(_mm512_set1_epi32(*a.add(r * kp + p) as i32));
-                c0[r] = _mm512_dpbf16_ps(c0[r], av, b0);
-                c1[r] = _mm512_dpbf16_ps(c1[r], av, b1);
+                c0[r] = dpbf16_ps(c0[r], av, b0);
+                c1[r] = dpbf16_ps(c1[r], av, b1);
             }
         }
     }

@@ -3,6 +3,7 @@
 use std::arch::x86_64::*;
 
 use super::avx512::{by_tiles, load_panel_bias, panel_masks, step_mask, store_row};
+use super::interpretable::{cvtps_epi32, max_ps, min_ps};
 use crate::cpu::int8::{symmetric_scale, PackedI8, QuantRows, PANEL};
 use crate::cpu::packed_f32::Epilogue;
 
@@ -32,7 +33,7 @@ pub(crate) unsafe fn from_key_rows(keys: &[f32], n: usize, d: usize) -> PackedI8
         for i in 0..d / 16 {
             // SAFETY: 16 values at i·16 < d are inside the row.
             let v = unsafe { _mm512_loadu_ps(row.as_ptr().add(i * 16)) };
-            m = _mm512_max_ps(m, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs)));
+            m = max_ps(m, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), abs)));
         }
         let (inv, s) = scales(_mm512_reduce_max_ps(m));
         let vinv = _mm512_set1_ps(inv);
@@ -41,7 +42,7 @@ pub(crate) unsafe fn from_key_rows(keys: &[f32], n: usize, d: usize) -> PackedI8
         for i in 0..d / 16 {
             // SAFETY: as above.
             let v = unsafe { _mm512_loadu_ps(row.as_ptr().add(i * 16)) };
-            let q = _mm512_cvtps_epi32(_mm512_mul_ps(v, vinv));
+            let q = cvtps_epi32(_mm512_mul_ps(v, vinv));
             let q = _mm512_min_epi32(_mm512_max_epi32(q, lo), hi);
             sum = _mm512_add_epi32(sum, q);
             // 16 values = lanes 4i .. 4i+3 of this key's column.
@@ -77,7 +78,7 @@ pub(crate) unsafe fn from_value_rows(values: &[f32], n: usize, d: usize) -> Pack
     for (g, inv) in inv.iter_mut().enumerate() {
         let mut m = _mm512_setzero_ps();
         for t in 0..n {
-            m = _mm512_max_ps(m, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(load(t, g)), abs)));
+            m = max_ps(m, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(load(t, g)), abs)));
         }
         let mut amax = [0f32; 16];
         // SAFETY: 16 floats into a 16-float array.
@@ -100,7 +101,7 @@ pub(crate) unsafe fn from_value_rows(values: &[f32], n: usize, d: usize) -> Pack
                 let t = 4 * tq + j;
                 if t < n {
                     let v = _mm512_mul_ps(load(t, g), inv[g]);
-                    let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
+                    let q = _mm512_min_epi32(_mm512_max_epi32(cvtps_epi32(v), lo), hi);
                     sums[g] = _mm512_add_epi32(sums[g], q);
                     *b = _mm512_cvtepi32_epi8(q);
                 }
@@ -144,8 +145,8 @@ pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
         // Masked-off lanes load as 0, which changes neither bound (both start at 0).
         // SAFETY: step i starts inside the row; the mask covers only its values.
         let v = unsafe { _mm512_maskz_loadu_ps(step_mask(len, i), row.as_ptr().add(i * 16)) };
-        lo = _mm512_min_ps(lo, v);
-        hi = _mm512_max_ps(hi, v);
+        lo = min_ps(lo, v);
+        hi = max_ps(hi, v);
         poison = _mm512_add_ps(poison, _mm512_mul_ps(v, zero));
     }
     let (lo, hi, poison) = (_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi), _mm512_reduce_add_ps(poison));
@@ -172,7 +173,7 @@ pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
         // SAFETY: step i starts inside the row and inside dst's bytes (4·⌈len/4⌉ ≥ len); masked.
         unsafe {
             let v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row.as_ptr().add(i * 16)), vinv, vz);
-            let q = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), q_lo), q_hi);
+            let q = _mm512_min_epi32(_mm512_max_epi32(cvtps_epi32(v), q_lo), q_hi);
             _mm_mask_storeu_epi8(out.add(i * 16), m, _mm512_cvtepi32_epi8(q));
         }
     }

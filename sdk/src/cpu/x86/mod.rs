@@ -9,6 +9,7 @@ pub(crate) mod avx512;
 pub(crate) mod avx512_bf16;
 pub(crate) mod avx512_f32;
 pub(crate) mod avx512_int8;
+mod interpretable;
 
 /// Defines `unsafe fn $name(..)` = the portable `$imp(..)` compiled with `$features`.
 macro_rules! build_for {
