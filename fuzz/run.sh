@@ -10,6 +10,7 @@
 #   - memory: libFuzzer's -rss_limit_mb=2048; single allocations above 512 MiB or more than
 #     2 GiB live fail inside the targets (their limited allocator, src/lib.rs).
 #   - -timeout=10: one input taking longer is a failure.
+# A target with a dictionary (dict/TARGET.dict: format keywords) gets it.
 # Each run starts from a scratch copy of the committed seeds (corpus/TARGET), so the committed
 # corpus does not grow; what a run finds stays in target/corpus-run/TARGET. A failing input is
 # saved to artifacts/TARGET/ (crash-*, timeout-*, oom-*): make it a regression test.
@@ -36,12 +37,14 @@ for t in "${TARGETS[@]}"; do
     mkdir -p "$work" "artifacts/$t"
     cp corpus/"$t"/* "$work"/
     log=target/fuzz-$t.log
+    dict=()
+    if [ -f "dict/$t.dict" ]; then dict=(-dict="dict/$t.dict"); fi
     status=0
     (
         ulimit -s 512
         export RUST_MIN_STACK=524288
         exec "$BIN/$t" "$work" -max_total_time="$SECS" -rss_limit_mb=2048 -malloc_limit_mb=512 \
-            -timeout=10 -print_final_stats=1 -artifact_prefix="artifacts/$t/"
+            -timeout=10 -print_final_stats=1 -artifact_prefix="artifacts/$t/" "${dict[@]}"
     ) >"$log" 2>&1 || status=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     summary+=("$(printf '%-12s %10s executions  exit %d' "$t" "$execs" "$status")")

@@ -5,7 +5,9 @@
 //! header (metadata length, metadata JSON, embedding and graph sections); the target adds magic,
 //! version and flags (signed when `mode & 2`), recomputes the checksum and signs with a fixed test
 //! key, so every input reaches the parser proper (metadata JSON, section lengths, labels,
-//! parents, the graph).
+//! parents, the graph). With `mode & 4` the payload is given as sections (metadata JSON, NUL,
+//! embeddings, graph, u32 graph length) and the target writes the length fields, so that JSON
+//! mutations keep the framing (`PACK_SECTIONS_MODE`).
 //!
 //! Checks on an accepted pack: consistent sizes; search returns valid rows; the pack re-serialises
 //! and reloads to the same metadata, vectors and index; bound to the tiny labeler (when made for
@@ -27,6 +29,9 @@ fn seeds(dir: &std::path::Path) {
         let mut s = vec![2u8];
         s.extend_from_slice(payload);
         seed(dir, &format!("{name}-signed"), &s);
+        let mut s = vec![2 | PACK_SECTIONS_MODE];
+        s.extend_from_slice(&pack_sections_from_payload(payload));
+        seed(dir, &format!("{name}-signed-sections"), &s);
         // Raw mode: the whole (unsigned) file.
         seed(dir, &format!("{name}-raw"), &pack.to_bytes(&PackWriteOptions::default()).unwrap());
     }
@@ -44,7 +49,12 @@ fuzz_target!(init: maybe_write_seeds("pack", seeds), |data: &[u8]| {
         (data.to_vec(), PackLoadOptions::default())
     } else {
         let key = (mode & 2 != 0).then(|| test_signing_key().verifying_key());
-        (frame_pack(mode, payload), PackLoadOptions { public_key: key, ..Default::default() })
+        let bytes = if mode & PACK_SECTIONS_MODE != 0 {
+            frame_pack(mode, &pack_payload_from_sections(payload))
+        } else {
+            frame_pack(mode, payload)
+        };
+        (bytes, PackLoadOptions { public_key: key, ..Default::default() })
     };
     let Ok(pack) = LabelPack::from_bytes(&bytes, &options) else { return };
 

@@ -1,7 +1,9 @@
 //! Image-tower weights from memory (`Labeler::from_bytes`): safetensors header JSON, tensor
 //! names, dtypes, shapes and offsets, the fingerprint metadata, non-finite values.
 //!
-//! Input: the bytes of an `image-tower.safetensors`, loaded with the tiny model's config. A file
+//! Input: the bytes of an `image-tower.safetensors`, loaded with the tiny model's config. An input
+//! starting with `{` is the header JSON up to the first NUL byte, then the tensor data: the
+//! target writes the header's length in front, so that mutations of the JSON keep the framing. A file
 //! recording another fingerprint than the pack's fails with `ModelMismatch` after it has been
 //! fully loaded; the target then retries with a pack for that fingerprint, so the session is
 //! built and run.
@@ -16,12 +18,32 @@ use pelabel_fuzz::*;
 limited_alloc!();
 
 fn seeds(dir: &std::path::Path) {
-    seed(dir, "tiny-image-tower-f16.safetensors", &tiny_model().image_tower);
+    let tower = &tiny_model().image_tower;
+    seed(dir, "tiny-image-tower-f16.safetensors", tower);
+    let n = u64::from_le_bytes(tower[..8].try_into().unwrap()) as usize;
+    let mut json = tower[8..8 + n].to_vec();
+    json.push(0);
+    json.extend_from_slice(&tower[8 + n..]);
+    seed(dir, "tiny-image-tower-f16.json-sections", &json);
     // The official-layout f32 checkpoint has no fingerprint: refused with a typed error.
     seed(dir, "tiny-checkpoint-f32-no-fingerprint.safetensors", &tiny_model().checkpoint);
 }
 
+/// The safetensors file of an input (see the module docs).
+fn file(data: &[u8]) -> Vec<u8> {
+    if data.first() != Some(&b'{') {
+        return data.to_vec();
+    }
+    let nul = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let mut out = (nul as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&data[..nul]);
+    out.extend_from_slice(data.get(nul + 1..).unwrap_or_default());
+    out
+}
+
 fuzz_target!(init: maybe_write_seeds("safetensors", seeds), |data: &[u8]| {
+    let data = file(data);
+    let data = data.as_slice();
     let options = LabelerOptions::default();
     let labeler = match Labeler::from_bytes(data.to_vec(), TINY_CONFIG_JSON, tiny_pack(3, usize::MAX), &options) {
         Ok(l) => l,

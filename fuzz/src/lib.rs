@@ -252,12 +252,42 @@ pub fn tiny_pack(n: usize, hnsw_min_labels: usize) -> LabelPack {
     LabelPack::new(meta, vectors, &options).expect("tiny pack")
 }
 
-/// A labeler bound to the tiny model (built once per process).
+/// `safetensors` bytes without the tensor `name` (the others re-packed in order).
+pub fn drop_tensor(file: &[u8], name: &str) -> Vec<u8> {
+    let n = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&file[8..8 + n]).unwrap();
+    header.remove(name);
+    let data = &file[8 + n..];
+    let mut tensors: Vec<(String, usize, usize)> = header
+        .iter()
+        .filter(|(k, _)| *k != "__metadata__")
+        .map(|(k, v)| {
+            let o = &v["data_offsets"];
+            (k.clone(), o[0].as_u64().unwrap() as usize, o[1].as_u64().unwrap() as usize)
+        })
+        .collect();
+    tensors.sort_by_key(|t| t.1);
+    let mut out_data = Vec::new();
+    for (k, a, b) in tensors {
+        let start = out_data.len();
+        out_data.extend_from_slice(&data[a..b]);
+        header[&k]["data_offsets"] = serde_json::json!([start, out_data.len()]);
+    }
+    let json = serde_json::to_vec(&header).unwrap();
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&json);
+    out.extend_from_slice(&out_data);
+    out
+}
+
+/// A labeler bound to the tiny model (built once per process). Its image tower has no
+/// `logit_scale`, so labeling uses the pack's (what a device does with such a model), and a
+/// hostile pack's value reaches the probabilities.
 pub fn tiny_labeler() -> &'static pelabel::Labeler {
     static LABELER: OnceLock<pelabel::Labeler> = OnceLock::new();
     LABELER.get_or_init(|| {
         pelabel::Labeler::from_bytes(
-            tiny_model().image_tower.clone(),
+            drop_tensor(&tiny_model().image_tower, "logit_scale"),
             TINY_CONFIG_JSON,
             tiny_pack(4, usize::MAX),
             &pelabel::LabelerOptions::default(),
@@ -302,6 +332,52 @@ pub fn frame_pack(mode: u8, payload: &[u8]) -> Vec<u8> {
 /// The pack checksum: BLAKE3 of the body (`sdk/src/labelpack.rs`).
 fn blake3_hash(body: &[u8]) -> [u8; 32] {
     blake3::hash(body).into()
+}
+
+/// Mode bit of a `pack` input whose payload is given as sections rather than as the file lays
+/// them out: the metadata JSON up to the first NUL byte, then the embeddings and the graph, the
+/// graph's length being the payload's last 4 bytes (u32, clamped). The target writes the three
+/// length fields, so mutations of the JSON keep the framing valid; the other modes fuzz the
+/// length fields themselves.
+pub const PACK_SECTIONS_MODE: u8 = 4;
+
+/// The pack payload (metadata length onwards) of a [`PACK_SECTIONS_MODE`] input.
+pub fn pack_payload_from_sections(sections: &[u8]) -> Vec<u8> {
+    let nul = sections.iter().position(|&b| b == 0).unwrap_or(sections.len());
+    let meta = &sections[..nul];
+    let rest = sections.get(nul + 1..).unwrap_or_default();
+    let (rest, graph_len) = match rest.len().checked_sub(4) {
+        Some(at) => (&rest[..at], u32::from_le_bytes(rest[at..].try_into().unwrap()) as usize),
+        None => (rest, 0),
+    };
+    let graph_len = graph_len.min(rest.len());
+    let (emb, graph) = rest.split_at(rest.len() - graph_len);
+    let mut out = Vec::with_capacity(sections.len() + 20);
+    out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+    out.extend_from_slice(meta);
+    out.extend_from_slice(&(emb.len() as u64).to_le_bytes());
+    out.extend_from_slice(emb);
+    out.extend_from_slice(&(graph.len() as u64).to_le_bytes());
+    out.extend_from_slice(graph);
+    out
+}
+
+/// The inverse of [`pack_payload_from_sections`] for a well-formed payload, for seeds.
+pub fn pack_sections_from_payload(payload: &[u8]) -> Vec<u8> {
+    let meta_len = u32::from_le_bytes(payload[..4].try_into().unwrap()) as usize;
+    let meta = &payload[4..4 + meta_len];
+    let mut at = 4 + meta_len;
+    let emb_len = u64::from_le_bytes(payload[at..at + 8].try_into().unwrap()) as usize;
+    let emb = &payload[at + 8..at + 8 + emb_len];
+    at += 8 + emb_len;
+    let graph = &payload[at + 8..];
+    let mut out = meta.to_vec();
+    out.push(0);
+    out.extend_from_slice(emb);
+    out.extend_from_slice(graph);
+    out.extend_from_slice(&(graph.len() as u32).to_le_bytes());
+    assert_eq!(pack_payload_from_sections(&out), payload);
+    out
 }
 
 // ----- frame descriptors --------------------------------------------------------------------
