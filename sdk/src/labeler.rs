@@ -582,6 +582,52 @@ mod tests {
         assert!(matches!(err, Error::ModelMismatch { .. }), "{err:?}");
     }
 
+    /// Found by the `safetensors` fuzz target (issue 9): an image tower whose `logit_scale` was
+    /// NaN, infinite or huge (f16 65504) loaded, and every probability it produced was NaN.
+    #[test]
+    fn hostile_logit_scale_in_the_image_tower_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pe-core/tiny");
+        let cfg = crate::PeCoreConfig::from_file(&fixture.join("config.json")).unwrap();
+        crate::write_random_checkpoint(&cfg, false, 3, &dir.path().join("full")).unwrap();
+        let full = ModelFiles::discover(&dir.path().join("full"), None).unwrap();
+        let split = dir.path().join("split");
+        let report = crate::split_checkpoint(&full, &split, crate::StorageDType::F32).unwrap();
+        let tower = std::fs::read(split.join(crate::IMAGE_TOWER_FILE)).unwrap();
+        let json = std::fs::read_to_string(split.join(crate::CONFIG_FILE)).unwrap();
+        // Where the f32 `logit_scale` value sits in the file.
+        let header_len = u64::from_le_bytes(tower[..8].try_into().unwrap()) as usize;
+        let header: serde_json::Value = serde_json::from_slice(&tower[8..8 + header_len]).unwrap();
+        let at = 8 + header_len + header["logit_scale"]["data_offsets"][0].as_u64().unwrap() as usize;
+        let mut p = pack(4, cfg.embed_dim(), usize::MAX, false);
+        let mut meta = p.meta().clone();
+        meta.model_fingerprint = report.fingerprint.clone();
+        let vectors = p.index().vectors().to_vec();
+        p = LabelPack::new(meta, vectors, &IndexOptions::default()).unwrap();
+        let p = Arc::new(p);
+        let opts = LabelerOptions { threads: Some(1) };
+        let with_scale = |v: f32| {
+            let mut t = tower.clone();
+            t[at..at + 4].copy_from_slice(&v.to_le_bytes());
+            Labeler::from_bytes(t, &json, p.clone(), &opts)
+        };
+        for v in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let err = with_scale(v).unwrap_err();
+            assert!(matches!(&err, Error::NonFiniteWeights { key, .. } if key == "logit_scale"), "{v}: {err:?}");
+        }
+        for v in [65504.0, 1e30, -101.0] {
+            let err = with_scale(v).unwrap_err();
+            assert!(matches!(&err, Error::Checkpoint { reason, .. } if reason.contains("logit_scale")), "{v}: {err:?}");
+        }
+        // At the limit it loads, and probabilities stay finite.
+        let labeler = with_scale(100.0).unwrap();
+        let img =
+            Image8::from_raw(8, 8, crate::PixelLayout::Rgb, (0..192).map(|i| (i * 7 % 251) as u8).collect()).unwrap();
+        let out = labeler.label_image(&img, &LabelOptions { top_k: 4, min_score: Some(-1.0), ..Default::default() });
+        let LabelOutcome::Recognised { labels } = out.unwrap() else { panic!("nothing recognised at min_score -1") };
+        assert!(labels.iter().all(|l| l.probability.is_finite()), "{labels:?}");
+    }
+
     #[test]
     fn deep_parent_chains_are_bounded() {
         let state = PackState::new(pack(3000, 8, usize::MAX, true));

@@ -22,7 +22,8 @@
 //! Loading checks, in order: the configured public key (a weak, small-order key is refused), magic,
 //! version, total length, checksum (before any parsing of the content), signature (when a public
 //! key is configured, an unsigned pack is refused), then every length and dimension against the
-//! metadata. Any failure is a typed error; a truncated or bit-flipped pack never panics and never
+//! metadata, and the metadata's numbers (each `min_score` in `[-1, 1]`, `logit_scale` finite and
+//! at most 100 in magnitude). Any failure is a typed error; a truncated or bit-flipped pack never panics and never
 //! yields labels. BLAKE3 keeps the integrity check of a 20k-label pack (20 MB) in the low
 //! milliseconds. Packs are written atomically (temporary file in the same directory, then rename),
 //! so a reader never sees half a pack.
@@ -116,7 +117,7 @@ pub struct PackLabel {
     /// Id of the parent label, if any.
     #[serde(default)]
     pub parent: Option<String>,
-    /// Per-label cosine threshold, if any.
+    /// Per-label cosine threshold, if any, in `[-1, 1]`.
     #[serde(default)]
     pub min_score: Option<f32>,
     /// Synonyms (informational).
@@ -143,7 +144,8 @@ pub struct PackMeta {
     pub dim: usize,
     /// On-disk dtype of the embeddings.
     pub embedding_dtype: EmbeddingDType,
-    /// The model's raw `logit_scale`, for probabilities on the device.
+    /// The model's raw `logit_scale`, for probabilities on the device: finite, at most 100 in
+    /// magnitude (trained models hold about 4.6).
     #[serde(default)]
     pub logit_scale: Option<f32>,
     /// One entry per embedding row.
@@ -247,6 +249,23 @@ pub struct LabelPack {
     file_bytes: u64,
 }
 
+/// Checks the numbers of the metadata that JSON alone does not bound: every `min_score` is a
+/// cosine in `[-1, 1]` and `logit_scale` is finite and in range. JSON has no NaN or infinity,
+/// but `1e39` parses to an f32 infinity, which a re-save writes as `null`: the threshold
+/// silently disappeared, and an infinite or huge `logit_scale` made every probability NaN.
+/// Found by the `pack` fuzz target (issue 9).
+fn check_meta_values(meta: &PackMeta) -> std::result::Result<(), String> {
+    if let Some(reason) = meta.logit_scale.and_then(crate::model::logit_scale_problem) {
+        return Err(reason);
+    }
+    for l in &meta.labels {
+        if let Some(m) = l.min_score.filter(|m| !(-1.0..=1.0).contains(m)) {
+            return Err(format!("label {:?}: min_score {m} is not a cosine similarity in [-1, 1]", l.id));
+        }
+    }
+    Ok(())
+}
+
 /// L2-normalises each row in place; rows of norm 0 stay 0.
 fn normalize_rows(vectors: &mut [f32], dim: usize) {
     for row in vectors.chunks_mut(dim) {
@@ -298,6 +317,7 @@ impl LabelPack {
                 reason: format!("{} embedding values for {count} labels of dimension {dim}", embeddings.len()),
             });
         }
+        check_meta_values(&meta).map_err(|reason| Error::PackMalformed { source_name: "<new>".into(), reason })?;
         normalize_rows(&mut embeddings, dim);
         // Round-trip through the on-disk dtype now, so the in-memory pack searches exactly the
         // numbers a loaded copy will.
@@ -542,6 +562,7 @@ impl LabelPack {
         if dim == 0 || count == 0 {
             return Err(malformed(format!("{count} labels of dimension {dim}")));
         }
+        check_meta_values(&meta).map_err(malformed)?;
         let expected = count.checked_mul(dim).and_then(|n| n.checked_mul(meta.embedding_dtype.bytes()));
         if expected != Some(emb_bytes.len()) {
             return Err(malformed(format!(
@@ -1044,6 +1065,60 @@ mod tests {
         let bytes = bad.to_bytes(&PackWriteOptions::default()).unwrap();
         let err = LabelPack::from_bytes(&bytes, &Default::default()).unwrap_err();
         assert!(matches!(err, Error::PackMalformed { .. }), "{err:?}");
+    }
+
+    /// `bytes` (an unsigned pack) with `from` replaced by `to` in its metadata JSON, the length
+    /// and checksum rewritten: what anyone can make, since the checksum is unkeyed.
+    fn edit_meta(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+        let meta_len = u32::from_le_bytes(bytes[16..20].try_into().unwrap()) as usize;
+        let meta = std::str::from_utf8(&bytes[20..20 + meta_len]).unwrap();
+        assert!(meta.contains(from), "{from} not in {meta}");
+        let meta = meta.replacen(from, to, 1);
+        let mut out = bytes[..16].to_vec();
+        out.extend_from_slice(&(meta.len() as u32).to_le_bytes());
+        out.extend_from_slice(meta.as_bytes());
+        out.extend_from_slice(&bytes[20 + meta_len..bytes.len() - CHECKSUM_LEN]);
+        let checksum = blake3::hash(&out);
+        out.extend_from_slice(checksum.as_bytes());
+        out
+    }
+
+    /// Found by the `pack` fuzz target (issue 9): metadata numbers no label set can produce were
+    /// accepted. `1e39` parses to an f32 infinity, which a re-save writes as `null` (the threshold
+    /// silently disappeared); an infinite or huge `logit_scale` made every probability NaN.
+    #[test]
+    fn out_of_range_scores_in_the_metadata_are_malformed() {
+        let good = pack(3).to_bytes(&PackWriteOptions::default()).unwrap();
+        for (from, to, says) in [
+            ("\"min_score\":null", "\"min_score\":1e39", "min_score inf"),
+            ("\"min_score\":null", "\"min_score\":-1.5", "min_score -1.5"),
+            ("\"logit_scale\":4.6", "\"logit_scale\":1e39", "logit_scale inf"),
+            ("\"logit_scale\":4.6", "\"logit_scale\":1e30", "outside [-100, 100]"),
+            ("\"logit_scale\":4.6", "\"logit_scale\":-101", "outside [-100, 100]"),
+        ] {
+            let err = LabelPack::from_bytes(&edit_meta(&good, from, to), &Default::default()).unwrap_err();
+            assert!(matches!(&err, Error::PackMalformed { reason, .. } if reason.contains(says)), "{to}: {err:?}");
+        }
+        // The limits themselves load, and round-trip.
+        for (from, to) in [("\"min_score\":null", "\"min_score\":-1.0"), ("\"logit_scale\":4.6", "\"logit_scale\":100")]
+        {
+            let p = LabelPack::from_bytes(&edit_meta(&good, from, to), &Default::default()).unwrap();
+            let again = LabelPack::from_bytes(&p.to_bytes(&Default::default()).unwrap(), &Default::default()).unwrap();
+            assert_eq!(again.meta(), p.meta());
+        }
+        // A pack built in memory is held to the same rules.
+        let mut m = meta(2, 16);
+        m.labels[1].min_score = Some(f32::INFINITY);
+        assert!(matches!(
+            LabelPack::new(m, vectors(2, 16), &IndexOptions::default()),
+            Err(Error::PackMalformed { .. })
+        ));
+        let mut m = meta(2, 16);
+        m.logit_scale = Some(f32::NAN);
+        assert!(matches!(
+            LabelPack::new(m, vectors(2, 16), &IndexOptions::default()),
+            Err(Error::PackMalformed { .. })
+        ));
     }
 
     #[test]

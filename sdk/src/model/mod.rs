@@ -41,13 +41,39 @@ use weights::{Checkpoint, Tower};
 use crate::tokenizer::{ClipTokenizer, TokenizedText};
 use crate::{Error, Result};
 
+/// Largest `|logit_scale|` accepted from a checkpoint or a label pack. Probabilities are the
+/// softmax of `exp(logit_scale) · cosine` (computed in f64); trained CLIP models hold about
+/// ln 100 ≈ 4.6 (open_clip clamps it there), while above ~709 `exp` overflows and every
+/// probability becomes NaN. Found by the `pack` and `safetensors` fuzz targets (issue 9).
+pub(crate) const MAX_ABS_LOGIT_SCALE: f32 = 100.0;
+
+/// Why `value` cannot be a `logit_scale`, if it cannot: not finite, or outside
+/// `±MAX_ABS_LOGIT_SCALE`.
+pub(crate) fn logit_scale_problem(value: f32) -> Option<String> {
+    if !value.is_finite() {
+        Some(format!("logit_scale {value} is not finite"))
+    } else if value.abs() > MAX_ABS_LOGIT_SCALE {
+        Some(format!(
+            "logit_scale {value} is outside [-{MAX_ABS_LOGIT_SCALE}, {MAX_ABS_LOGIT_SCALE}] (trained models hold about 4.6)"
+        ))
+    } else {
+        None
+    }
+}
+
 fn read_logit_scale(ckpt: &Checkpoint, device: &Device) -> Result<Option<f32>> {
     if !ckpt.contains("logit_scale") {
         return Ok(None);
     }
     let t = ckpt.get_f32("logit_scale", device)?.flatten_all()?;
-    let v = t.to_vec1::<f32>()?;
-    Ok(v.first().copied())
+    let Some(value) = t.to_vec1::<f32>()?.first().copied() else { return Ok(None) };
+    if !value.is_finite() {
+        return Err(Error::NonFiniteWeights { key: "logit_scale".into(), count: 1 });
+    }
+    if let Some(reason) = logit_scale_problem(value) {
+        return Err(Error::Checkpoint { path: ckpt.path().to_path_buf(), reason });
+    }
+    Ok(Some(value))
 }
 
 impl VisionTower {

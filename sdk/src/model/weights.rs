@@ -394,6 +394,11 @@ impl Checkpoint {
     }
 
     /// Whether the checkpoint has any tensor of this tower.
+    /// The file this checkpoint was read from (or the name given to in-memory bytes).
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub(crate) fn has_tower(&self, tower: Tower) -> bool {
         self.entries.keys().any(|k| match tower {
             Tower::Vision => k.starts_with("visual."),
