@@ -26,11 +26,13 @@ mod sync {
     pub(super) use std::sync::PoisonError;
 }
 
-#[allow(dead_code)]
+// Loaded a second time on purpose (clippy's duplicate_mod): the point is to compile these files
+// against other primitives.
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "live/mailbox.rs"]
 mod mailbox;
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::duplicate_mod)]
 #[path = "labeler/slot.rs"]
 mod slot;
 
