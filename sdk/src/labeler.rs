@@ -11,12 +11,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use serde::Serialize;
 
 use crate::index::{AnyIndex, LabelIndex};
 use crate::preprocess::{preprocess_frame, preprocess_image, Frame, FramePreprocessor, Image8, PreprocessConfig};
 use crate::{Device, Error, LabelPack, ModelFiles, Precision, Result, Tensor, VisionTower};
+
+mod slot;
+/// The sync primitives of [`slot`]; the loom models compile it against `loom::sync` instead.
+mod sync {
+    pub(super) use std::sync::{PoisonError, RwLock};
+}
+use slot::Slot;
 
 /// The `logit_scale` used when neither model nor pack records one: ln(100), the fixed scale of
 /// the CLIP papers' zero-shot evaluation (reference §7).
@@ -263,7 +269,7 @@ pub struct Labeler {
     fingerprint: String,
     logit_scale: Option<f32>,
     preprocess: PreprocessConfig,
-    pack: ArcSwap<PackState>,
+    pack: Slot<PackState>,
     pool: Option<rayon::ThreadPool>,
     frames: std::sync::Mutex<Option<FramePreprocessor>>,
     device: Device,
@@ -335,7 +341,7 @@ impl Labeler {
             fingerprint,
             logit_scale,
             preprocess: PreprocessConfig::pe_core(size),
-            pack: ArcSwap::from_pointee(PackState::new(pack)),
+            pack: Slot::new(Arc::new(PackState::new(pack))),
             pool,
             frames: std::sync::Mutex::new(None),
             device,
@@ -383,13 +389,15 @@ impl Labeler {
         let pack: Arc<LabelPack> = pack.into();
         pack.check_model(&self.fingerprint)?;
         check_dim(&pack, self.vision.config().output_dim)?;
-        self.pack.store(Arc::new(PackState::new(pack)));
+        let old = self.pack.swap(Arc::new(PackState::new(pack)));
+        // Freed here (or by the last call still labelling with it), outside the slot's lock.
+        drop(old);
         Ok(())
     }
 
     /// The current pack with its lookups (one consistent snapshot).
     pub(crate) fn pack_state(&self) -> Arc<PackState> {
-        self.pack.load_full()
+        self.pack.load()
     }
 
     /// The `logit_scale` for probabilities: the model's, else the pack's, else ln 100.
@@ -421,7 +429,7 @@ impl Labeler {
     pub fn label_pixels(&self, pixels: &Tensor, options: &LabelOptions) -> Result<LabelOutcome> {
         // One pack snapshot for the whole call, taken before inference so the outcome belongs to
         // exactly one pack.
-        let state = self.pack.load_full();
+        let state = self.pack.load();
         let embedding = self.embed_pixels(pixels)?;
         state.score(&embedding, self.logit_scale_for(&state), options)
     }

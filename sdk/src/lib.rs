@@ -37,6 +37,8 @@ mod labeler;
 mod labelpack;
 mod labelset;
 mod live;
+#[cfg(all(test, not(miri)))]
+mod loom_models;
 mod model;
 mod preprocess;
 mod textcache;

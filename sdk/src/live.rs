@@ -2,8 +2,9 @@
 //! with temporal smoothing and hysteresis so labels neither flicker nor linger.
 //!
 //! The camera thread calls [`LiveLabeler::push`]: the frame goes into a one-slot mailbox (latest
-//! wins; a frame still waiting there is dropped and counted) with a lock-free swap, and the worker
-//! is woken with `Thread::unpark`, which never blocks. The worker preprocesses, runs the image
+//! wins; a frame still waiting there is dropped and counted), under a lock held only to move the
+//! frame in (never while labelling), and the worker is woken with `Thread::unpark`, which never
+//! blocks. The mailbox, the stop flag and the counters are `live/mailbox.rs`, checked with loom. The worker preprocesses, runs the image
 //! tower, scores against one snapshot of the current pack, updates the smoother and hands a
 //! [`LiveResult`] to the callback.
 //!
@@ -23,15 +24,32 @@
 //! Either way the worker labels no further frame, and a frame being labelled when the flag rises
 //! is finished without delivering its result (it counts as dropped). So when `stop` returns, no
 //! callback is running unless it returned early (called from that callback, or detached).
+//!
+//! Callbacks are the app's code and may misbehave. One that blocks holds up only the worker:
+//! `push` still returns at once (newer frames replace the waiting one, counted as dropped) and
+//! `stop_within` returns after its wait. One that panics is caught on the worker thread and
+//! counted in [`LiveStats::callback_panics`]; its frame keeps its count (`labelled` or
+//! `failed`) and the session labels the next frame. A callback may call `stop`, drop the
+//! session, `push` or [`Labeler::swap_pack`]: no lock is held while it runs, and a swap takes
+//! effect from the next frame on.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwapOption;
 use serde::Serialize;
+
+#[cfg(test)]
+mod fault_tests;
+mod mailbox;
+/// The sync primitives of [`mailbox`]; the loom models compile it against `loom::sync` instead.
+mod sync {
+    pub(super) use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    pub(super) use std::sync::{Mutex, MutexGuard, PoisonError};
+}
+use mailbox::{Mailbox, Outcome};
 
 use crate::labeler::{LabelRef, Labeler};
 use crate::preprocess::{
@@ -210,10 +228,15 @@ pub struct LiveStats {
     pub frames_in: u64,
     /// Frames labelled (results delivered).
     pub labelled: u64,
-    /// Frames replaced in the mailbox by a newer one before the worker took them.
+    /// Frames never labelled: replaced in the mailbox by a newer one before the worker took
+    /// them, pushed after the stop, or waiting or in progress when the session stopped.
     pub dropped: u64,
     /// Frames that failed (bad frame, ...); the error went to the error callback.
     pub failed: u64,
+    /// Result or error callbacks that panicked. The panic is caught on the worker thread (its
+    /// message goes to the panic hook, stderr by default), the frame keeps its count in
+    /// `labelled` or `failed`, and the session goes on with the next frame.
+    pub callback_panics: u64,
     /// Median push-to-result latency over the last 256 results, ms.
     pub latency_p50_ms: f64,
     /// 95th percentile push-to-result latency over the last 256 results, ms.
@@ -237,16 +260,13 @@ pub type ErrorCallback = Box<dyn Fn(u64, crate::Error) + Send + Sync>;
 pub const LIVE_STOP_WAIT: Duration = Duration::from_secs(2);
 
 struct Shared {
-    mailbox: ArcSwapOption<Mutex<Option<Pending>>>,
-    stop: AtomicBool,
+    /// The frame slot, the stop flag and the counters.
+    mailbox: Mailbox<Pending>,
     /// Set by the worker thread as its very last act (also when it unwinds).
     exited: Mutex<bool>,
     exited_changed: Condvar,
-    frames_in: AtomicU64,
-    dropped: AtomicU64,
-    labelled: AtomicU64,
-    failed: AtomicU64,
     latencies: Mutex<VecDeque<f64>>,
+    callback_panics: AtomicU64,
 }
 
 impl Shared {
@@ -386,15 +406,11 @@ impl LiveLabeler {
         // buffers then live across frames.
         let frames = FramePreprocessor::new(*labeler.preprocess_config())?;
         let shared = Arc::new(Shared {
-            mailbox: ArcSwapOption::empty(),
-            stop: AtomicBool::new(false),
+            mailbox: Mailbox::new(),
             exited: Mutex::new(false),
             exited_changed: Condvar::new(),
-            frames_in: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            labelled: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
             latencies: Mutex::new(VecDeque::with_capacity(256)),
+            callback_panics: AtomicU64::new(0),
         });
         let worker = {
             let (shared, labeler) = (shared.clone(), labeler.clone());
@@ -416,22 +432,12 @@ impl LiveLabeler {
     /// counted as dropped): the worker always labels the newest frame. After a stop, the frame
     /// is counted as dropped at once.
     pub fn push(&self, input: LiveInput, timestamp_ms: u64) {
-        self.shared.frames_in.fetch_add(1, Ordering::Relaxed);
-        if self.shared.stop.load(Ordering::SeqCst) {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
         let pending = Pending { input, timestamp_ms, pushed: Instant::now() };
-        let previous = self.shared.mailbox.swap(Some(Arc::new(Mutex::new(Some(pending)))));
-        if previous.is_some() {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-        // A stop between the check above and the swap may have emptied the mailbox before this
-        // frame arrived: nobody would take it.
-        if self.shared.stop.load(Ordering::SeqCst) && self.shared.mailbox.swap(None).is_some() {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+        // The frame nobody will label (replaced, or this one after a stop) is freed here, after
+        // the mailbox's lock is released.
+        let unlabelled = self.shared.mailbox.put(pending);
         self.thread.unpark();
+        drop(unlabelled);
     }
 
     /// The labeler, e.g. to swap its pack while frames flow.
@@ -445,11 +451,13 @@ impl LiveLabeler {
         let mut lat: Vec<f64> = s.latencies.lock().map(|l| l.iter().copied().collect()).unwrap_or_default();
         lat.sort_by(f64::total_cmp);
         let pct = |p: f64| if lat.is_empty() { 0.0 } else { lat[((lat.len() - 1) as f64 * p).round() as usize] };
+        let c = s.mailbox.counts();
         LiveStats {
-            frames_in: s.frames_in.load(Ordering::Relaxed),
-            labelled: s.labelled.load(Ordering::Relaxed),
-            dropped: s.dropped.load(Ordering::Relaxed),
-            failed: s.failed.load(Ordering::Relaxed),
+            frames_in: c.frames_in,
+            labelled: c.labelled,
+            dropped: c.dropped,
+            failed: c.failed,
+            callback_panics: s.callback_panics.load(Ordering::Relaxed),
             latency_p50_ms: pct(0.5),
             latency_p95_ms: pct(0.95),
         }
@@ -460,12 +468,11 @@ impl LiveLabeler {
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
-            if self.shared.stop.load(Ordering::SeqCst) || *self.shared.exited.lock().unwrap_or_else(|e| e.into_inner())
-            {
-                return self.shared.mailbox.load().is_none();
+            let mailbox = &self.shared.mailbox;
+            if mailbox.is_stopped() || *self.shared.exited.lock().unwrap_or_else(|e| e.into_inner()) {
+                return mailbox.is_empty();
             }
-            let s = self.stats();
-            if self.shared.mailbox.load().is_none() && s.labelled + s.failed + s.dropped >= s.frames_in {
+            if mailbox.is_idle() {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(2));
@@ -487,7 +494,8 @@ impl LiveLabeler {
     /// counters. Returns the counters at that moment (final unless the worker was detached with
     /// a frame in progress).
     pub fn stop_within(&self, wait: Duration) -> LiveStats {
-        self.shared.stop.store(true, Ordering::SeqCst);
+        // A frame still waiting when the session stops is never labelled: counted as dropped.
+        drop(self.shared.mailbox.stop());
         let worker = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(w) = worker {
             // On the worker thread (a callback stopping the session, or dropping its last
@@ -500,10 +508,6 @@ impl LiveLabeler {
                     let _ = w.join();
                 }
             }
-        }
-        // A frame still waiting when the session stops is never labelled: count it as dropped.
-        if self.shared.mailbox.swap(None).is_some() {
-            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         }
         self.stats()
     }
@@ -524,43 +528,50 @@ fn worker_loop(
     on_error: &ErrorCallback,
 ) {
     let mut smoother = Smoother::default();
-    while !shared.stop.load(Ordering::SeqCst) {
-        let Some(slot) = shared.mailbox.swap(None) else {
+    while !shared.mailbox.is_stopped() {
+        let Some(pending) = shared.mailbox.take() else {
             std::thread::park_timeout(Duration::from_millis(50));
             continue;
         };
-        let Some(pending) = slot.lock().ok().and_then(|mut p| p.take()) else { continue };
         let ts = pending.timestamp_ms;
         // A panic in a callback or in inference must not kill the session silently.
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             process(labeler, &mut smoother, &mut frames, pending, options)
         }));
-        // Stopped while this frame was labelled: no callback may start after `stop` returned.
-        if shared.stop.load(Ordering::SeqCst) {
-            shared.dropped.fetch_add(1, Ordering::Relaxed);
+        // Stopped while this frame was labelled: counted as dropped, and no callback may start
+        // after `stop` returned.
+        let counted_as = if matches!(outcome, Ok(Ok(_))) { Outcome::Labelled } else { Outcome::Failed };
+        if !shared.mailbox.finish(counted_as) {
+            shared.mailbox.done();
             break;
         }
         match outcome {
             Ok(Ok(result)) => {
-                shared.labelled.fetch_add(1, Ordering::Relaxed);
                 if let Ok(mut l) = shared.latencies.lock() {
                     if l.len() == 256 {
                         l.pop_front();
                     }
                     l.push_back(result.latency_ms);
                 }
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_result(result)));
+                call_back(shared, || on_result(result));
             }
-            Ok(Err(e)) => {
-                shared.failed.fetch_add(1, Ordering::Relaxed);
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_error(ts, e)));
-            }
+            Ok(Err(e)) => call_back(shared, || on_error(ts, e)),
             Err(_) => {
-                shared.failed.fetch_add(1, Ordering::Relaxed);
                 let e = crate::Error::InvalidImage { reason: "internal error while labeling this frame".into() };
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| on_error(ts, e)));
+                call_back(shared, || on_error(ts, e));
             }
         }
+        // After the callback: `wait_idle` returns only once it has.
+        shared.mailbox.done();
+    }
+}
+
+/// Runs a callback of the app; a panic in it is counted and does not end the session (an app's
+/// bug in one callback should not stop the camera labelling, and unwinding out of the worker
+/// would end it silently).
+fn call_back(shared: &Shared, callback: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback)).is_err() {
+        shared.callback_panics.fetch_add(1, Ordering::Relaxed);
     }
 }
 

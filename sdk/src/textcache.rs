@@ -12,15 +12,18 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use redb::{
-    Database, DatabaseError, ReadTransaction, ReadableTable, ReadableTableMetadata, StorageError, TableDefinition,
-    TableError, TableHandle, WriteTransaction,
+    Database, DatabaseError, ReadTransaction, ReadableTable, ReadableTableMetadata, StorageBackend, StorageError,
+    TableDefinition, TableError, TableHandle, WriteTransaction,
 };
 
 use crate::error::{Error, Result};
 
 /// Version of the table layout described on [`TextCache`]. Bump it on any change of layout or
-/// value encoding; older files are then refused, not misread.
-const FORMAT_VERSION: u64 = 1;
+/// value encoding: newer files are then refused and older ones emptied, never misread.
+/// 1: values without a checksum. 2: values end with a CRC-32 of prompt and embedding.
+const FORMAT_VERSION: u64 = 2;
+/// Bytes of the checksum after the embedding in a stored value.
+const CHECKSUM_BYTES: usize = 4;
 /// File name of the cache inside its directory.
 const FILE_NAME: &str = "text-embeddings.redb";
 /// Lock timeout of a handle made by [`TextCache::open`].
@@ -68,12 +71,16 @@ pub struct CacheStats {
 /// checksummed commit slots, so a process killed in the middle of a write leaves the file at its
 /// last committed transaction. Tables:
 ///
-/// - `meta`: `"format"` → cache format version (`1`). A file holding another version is refused
-///   with [`Error::Cache`] instead of being misread.
+/// - `meta`: `"format"` → cache format version (`2`). A file of a newer version is refused with
+///   [`Error::Cache`] instead of being misread; a file of an older version reads as empty and its
+///   entries are deleted by the next write (re-encoding them is all it costs).
 /// - `models`: model fingerprint → embedding dimension (`u32`), written with a model's first entry.
 /// - `emb/<fingerprint>`: one table per model, cleaned prompt → embedding, `dim` little-endian
-///   `f32`s. One table per model makes an entry of another model unreachable by construction,
-///   `clear(Some(fp))` a table drop, and the per-model counts a `len()`.
+///   `f32`s followed by the little-endian CRC-32 (IEEE) of the prompt's bytes and those `f32`
+///   bytes. One table per model makes an entry of another model unreachable by construction,
+///   `clear(Some(fp))` a table drop, and the per-model counts a `len()`. The checksum is there
+///   because redb verifies its page checksums only when it repairs a file, not on reads: without
+///   it, a flipped bit in a value would come back as a wrong embedding.
 ///
 /// New files use redb's v3 file format, which redb 3 and later open without a migration.
 ///
@@ -99,16 +106,23 @@ pub struct CacheStats {
 ///
 /// # Damaged files
 ///
-/// A stored value whose length is not `4 · dim`, or that holds a non-finite number, is returned as
-/// a miss and counted ([`TextCache::invalid_entries_skipped`]); the caller re-encodes that prompt
-/// and its next `put_many` overwrites the bad value. A file that is not a redb database gives
-/// [`Error::Cache`]. redb 2.6 panics on some damaged files (e.g. truncated ones); every operation
+/// A stored value whose length is not `4 · dim + 4`, whose checksum does not match, or that holds
+/// a non-finite number, is returned as a miss and counted
+/// ([`TextCache::invalid_entries_skipped`]); the caller re-encodes that prompt and its next
+/// `put_many` overwrites the bad value. A file that is not a redb database, or a redb database
+/// whose tables have other types than the ones above, gives [`Error::Cache`] with the hint to
+/// delete the file. A write that fails part-way (disk full, I/O error, failed fsync) gives
+/// [`Error::Cache`] and leaves the cache as it was before that `put_many` or `clear`, or, when
+/// only the final fsync failed, as after it: never a mix (tested with a storage backend that
+/// fails at every step). redb 2.6 panics on some damaged files (e.g. truncated ones); every operation
 /// catches that and returns [`Error::Cache`] too (the panic message still reaches stderr through
 /// the panic hook). No input makes an operation panic, as long as the build unwinds on panic (the
 /// default; a `panic = "abort"` profile would abort there instead).
 pub struct TextCache {
     /// The path as given (used in messages).
     path: PathBuf,
+    /// Where the database lives: the file at `path`, or a storage backend (tests).
+    storage: Storage,
     /// Queue of this process's handles on the same file.
     lock: Arc<PathLock>,
     lock_timeout: Duration,
@@ -121,6 +135,39 @@ impl fmt::Debug for TextCache {
             .field("path", &self.path)
             .field("lock_timeout", &self.lock_timeout)
             .finish_non_exhaustive()
+    }
+}
+
+/// Makes a fresh storage backend for each operation (see [`TextCache::open_with_backend`]).
+pub type BackendFactory = Arc<dyn Fn() -> io::Result<Box<dyn StorageBackend>> + Send + Sync>;
+
+/// Where a [`TextCache`]'s database lives.
+enum Storage {
+    /// The file at `TextCache::path`, locked by redb against other processes.
+    File,
+    /// A backend made per operation; no file lock (the factory's storage is this process's).
+    Backend(BackendFactory),
+}
+
+/// A boxed backend as the `impl StorageBackend` that redb's builder takes.
+#[derive(Debug)]
+struct DynBackend(Box<dyn StorageBackend>);
+
+impl StorageBackend for DynBackend {
+    fn len(&self) -> io::Result<u64> {
+        self.0.len()
+    }
+    fn read(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        self.0.read(offset, len)
+    }
+    fn set_len(&self, len: u64) -> io::Result<()> {
+        self.0.set_len(len)
+    }
+    fn sync_data(&self, eventual: bool) -> io::Result<()> {
+        self.0.sync_data(eventual)
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.0.write(offset, data)
     }
 }
 
@@ -141,12 +188,23 @@ impl TextCache {
         };
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
         let canonical = parent.canonicalize().map_err(|e| Error::io(&parent, e))?.join(file_name);
-        let cache = TextCache {
-            path: path.to_path_buf(),
-            lock: PathLock::for_path(canonical),
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            invalid_skipped: AtomicU64::new(0),
-        };
+        Self::open_on(path.to_path_buf(), PathLock::for_path(canonical), Storage::File)
+    }
+
+    /// Opens a cache whose database lives on a redb [`StorageBackend`] instead of a file: `factory`
+    /// is called at the start of every operation (the cache opens its database per operation)
+    /// and must return a backend over the same storage each time. `name` stands for the path in
+    /// messages and keys the in-process queue of handles; there is no lock between processes.
+    /// For fault-injection tests (a backend that fails writes or fsyncs part-way) and in-memory
+    /// caches; not a stable API.
+    #[doc(hidden)]
+    pub fn open_with_backend(name: &Path, factory: BackendFactory) -> Result<Self> {
+        Self::open_on(name.to_path_buf(), PathLock::for_path(name.to_path_buf()), Storage::Backend(factory))
+    }
+
+    fn open_on(path: PathBuf, lock: Arc<PathLock>, storage: Storage) -> Result<Self> {
+        let cache =
+            TextCache { path, storage, lock, lock_timeout: DEFAULT_LOCK_TIMEOUT, invalid_skipped: AtomicU64::new(0) };
         cache.with_db(|db| {
             // Read first: initialising takes a write commit (an fsync), needed only once per file.
             let txn = db.begin_read().map_err(|e| cache.fail("cannot read", e))?;
@@ -219,7 +277,7 @@ impl TextCache {
                 let Some(value) = table.get(*prompt).map_err(|e| self.fail("cannot read", e))? else {
                     continue;
                 };
-                match decode(value.value(), dim) {
+                match decode(prompt, value.value(), dim) {
                     Some(embedding) => *slot = Some(embedding),
                     None => {
                         self.invalid_skipped.fetch_add(1, Ordering::Relaxed);
@@ -276,10 +334,9 @@ impl TextCache {
                 let name = emb_table_name(fingerprint);
                 let mut table =
                     txn.open_table(emb_table(&name)).map_err(|e| self.fail("cannot open the embedding table", e))?;
-                let mut bytes = Vec::with_capacity(dim * 4);
+                let mut bytes = Vec::with_capacity(dim * 4 + CHECKSUM_BYTES);
                 for (prompt, embedding) in entries {
-                    bytes.clear();
-                    bytes.extend(embedding.iter().flat_map(|v| v.to_le_bytes()));
+                    encode(prompt, embedding, &mut bytes);
                     table.insert(*prompt, bytes.as_slice()).map_err(|e| self.fail("cannot write", e))?;
                 }
             }
@@ -314,7 +371,12 @@ impl TextCache {
                 }
             }
             drop(txn);
-            let bytes_on_disk = fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?.len();
+            let bytes_on_disk = match &self.storage {
+                Storage::File => fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?.len(),
+                Storage::Backend(factory) => {
+                    factory().and_then(|b| b.len()).map_err(|e| self.fail("cannot measure", e))?
+                }
+            };
             Ok(CacheStats {
                 entries: per_model.iter().map(|(_, n)| n).sum(),
                 models: per_model.len() as u64,
@@ -380,8 +442,23 @@ impl TextCache {
 
     // ----- internals ---------------------------------------------------------------------------
 
-    fn fail(&self, what: &str, e: impl fmt::Display) -> Error {
-        Error::Cache { path: self.path.clone(), reason: format!("{what}: {e}") }
+    /// A failure of redb, with what the user can do about it: a damaged file or one that is not
+    /// a pelabel cache gets the hint to delete it (it only costs re-encoding prompts).
+    fn fail(&self, what: &str, e: impl Into<redb::Error>) -> Error {
+        let e: redb::Error = e.into();
+        let hint = match &e {
+            redb::Error::Corrupted(_)
+            | redb::Error::TableTypeMismatch { .. }
+            | redb::Error::TableIsMultimap(_)
+            | redb::Error::TableIsNotMultimap(_)
+            | redb::Error::TypeDefinitionChanged { .. }
+            | redb::Error::UpgradeRequired(_) => {
+                "; the file is damaged or is not a pelabel text-embedding cache: delete it (it is only a cache)"
+            }
+            redb::Error::PreviousIo => "; an earlier write to the file failed (disk full or an I/O error): retry",
+            _ => "",
+        };
+        Error::Cache { path: self.path.clone(), reason: format!("{what}: {e}{hint}") }
     }
 
     fn invalid(&self, reason: String) -> Error {
@@ -406,8 +483,8 @@ impl TextCache {
         ))
     }
 
-    /// `Ok(true)` if the file carries this format, `Ok(false)` if it carries none yet (a new file),
-    /// an error for another version.
+    /// `Ok(true)` if the file carries this format, `Ok(false)` if it carries none yet (a new file)
+    /// or an older one (whose entries this version does not read), an error for a newer version.
     fn check_format_read(&self, txn: &ReadTransaction) -> Result<bool> {
         let meta = match txn.open_table(META) {
             Ok(t) => t,
@@ -418,21 +495,40 @@ impl TextCache {
         self.check_version(version.map(|v| v.value()))
     }
 
-    /// As [`Self::check_format_read`], writing the marker into a new file.
+    /// As [`Self::check_format_read`], writing the marker into a new file, and emptying a file of
+    /// an older version first (its entries are only a cache of what the text tower computes).
     fn ensure_format_write(&self, txn: &WriteTransaction) -> Result<()> {
-        let mut meta = txn.open_table(META).map_err(|e| self.fail("cannot open the format marker", e))?;
-        let version =
-            meta.get(META_FORMAT_KEY).map_err(|e| self.fail("cannot read the format marker", e))?.map(|v| v.value());
-        if !self.check_version(version)? {
-            meta.insert(META_FORMAT_KEY, FORMAT_VERSION).map_err(|e| self.fail("cannot write the format marker", e))?;
+        let version = {
+            let meta = txn.open_table(META).map_err(|e| self.fail("cannot open the format marker", e))?;
+            let v = meta.get(META_FORMAT_KEY).map_err(|e| self.fail("cannot read the format marker", e))?;
+            v.map(|v| v.value())
+        };
+        if self.check_version(version)? {
+            return Ok(());
         }
+        if version.is_some() {
+            let old: Vec<String> = txn
+                .list_tables()
+                .map_err(|e| self.fail("cannot list tables", e))?
+                .map(|t| t.name().to_string())
+                .filter(|n| n.starts_with(EMB_PREFIX) || n == MODELS.name())
+                .collect();
+            for name in &old {
+                txn.delete_table(TableDefinition::<&str, &[u8]>::new(name))
+                    .map_err(|e| self.fail("cannot delete a table of the older format", e))?;
+            }
+        }
+        let mut meta = txn.open_table(META).map_err(|e| self.fail("cannot open the format marker", e))?;
+        meta.insert(META_FORMAT_KEY, FORMAT_VERSION).map_err(|e| self.fail("cannot write the format marker", e))?;
         Ok(())
     }
 
+    /// `Ok(true)` for this version, `Ok(false)` for none or an older one, an error for a newer one.
     fn check_version(&self, version: Option<u64>) -> Result<bool> {
         match version {
             None => Ok(false),
             Some(FORMAT_VERSION) => Ok(true),
+            Some(v) if v < FORMAT_VERSION => Ok(false),
             Some(v) => Err(self.invalid(format!(
                 "cache format version {v}, this pelabel reads version {FORMAT_VERSION}; delete the file \
                  (it is only a cache) or use a matching pelabel"
@@ -475,9 +571,21 @@ impl TextCache {
     }
 
     fn open_db(&self, deadline: Instant) -> Result<Database> {
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            // The directory may have been removed since `open` (e.g. a cache cleaner).
-            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        if let Storage::Backend(factory) = &self.storage {
+            let backend = factory().map_err(|e| self.fail("cannot open", e))?;
+            return Database::builder()
+                .create_with_file_format_v3(true)
+                .create_with_backend(DynBackend(backend))
+                .map_err(|e| self.open_failed(e));
+        }
+        let parent = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        // The directory may have been removed since `open` (e.g. a cache cleaner).
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        if !self.path.exists() {
+            self.create_file(parent)?;
         }
         let mut backoff = Duration::from_millis(1);
         loop {
@@ -492,24 +600,86 @@ impl TextCache {
                     std::thread::sleep(wait);
                     backoff = (backoff * 2).min(Duration::from_millis(25));
                 }
-                Err(DatabaseError::Storage(StorageError::Io(e))) if e.kind() == io::ErrorKind::InvalidData => {
-                    return Err(self.invalid(format!(
-                        "not a text-embedding cache: the file is not a redb database or is damaged ({e}); \
-                         delete it (it is only a cache)"
-                    )))
-                }
-                Err(e) => return Err(self.fail("cannot open", e)),
+                Err(e) => return Err(self.open_failed(e)),
             }
+        }
+    }
+
+    /// Creates the database file all at once: initialised (with the format marker) in a
+    /// temporary file beside it, then moved into place unless another handle or process was
+    /// first. redb creates a file by sizing it, then writing its header, the magic number last;
+    /// a process stopped in between (killed, disk full, power loss) would leave a file that redb
+    /// refuses from then on ("not a redb database") until the user deletes it. Created this way,
+    /// the cache file is complete or absent. (A crash can leave the temporary file behind: a
+    /// `.text-embeddings-new-*` file, harmless, deletable.)
+    fn create_file(&self, parent: &Path) -> Result<()> {
+        let tmp = tempfile::Builder::new()
+            .prefix(".text-embeddings-new-")
+            .suffix(".redb")
+            .tempfile_in(parent)
+            .map_err(|e| Error::io(parent, e))?;
+        {
+            let db = Database::builder()
+                .create_with_file_format_v3(true)
+                .create(tmp.path())
+                .map_err(|e| self.fail("cannot create", e))?;
+            let txn = self.begin_write(&db)?;
+            self.ensure_format_write(&txn)?;
+            txn.commit().map_err(|e| self.fail("cannot initialise", e))?;
+        }
+        match tmp.persist_noclobber(&self.path) {
+            Ok(_) => Ok(()),
+            // Another handle or process created it meanwhile: use theirs.
+            Err(e) if self.path.exists() => {
+                drop(e);
+                Ok(())
+            }
+            Err(e) => Err(Error::io(&self.path, e.error)),
+        }
+    }
+
+    fn open_failed(&self, e: DatabaseError) -> Error {
+        match e {
+            DatabaseError::Storage(StorageError::Io(e)) if e.kind() == io::ErrorKind::InvalidData => {
+                self.invalid(format!(
+                    "not a text-embedding cache: the file is not a redb database or is damaged ({e}); \
+                     delete it (it is only a cache)"
+                ))
+            }
+            e => self.fail("cannot open", e),
         }
     }
 }
 
-/// Decodes `dim` little-endian f32s; `None` when the length is wrong or a value is not finite.
-fn decode(bytes: &[u8], dim: usize) -> Option<Vec<f32>> {
-    if !bytes.len().is_multiple_of(4) || bytes.len() / 4 != dim {
+/// The checksum of an entry: CRC-32 of the prompt's bytes, then the embedding's bytes. The
+/// prompt is in it so that a value that ends up under another key is caught too.
+fn checksum(prompt: &str, embedding_bytes: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(prompt.as_bytes());
+    h.update(embedding_bytes);
+    h.finalize()
+}
+
+/// The stored value of an entry: the embedding's little-endian f32s, then their checksum.
+fn encode(prompt: &str, embedding: &[f32], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(embedding.iter().flat_map(|v| v.to_le_bytes()));
+    let crc = checksum(prompt, out);
+    out.extend(crc.to_le_bytes());
+}
+
+/// Decodes a value of `dim` f32s; `None` when `dim` is 0, the length or the checksum is wrong, or
+/// a value is not finite.
+fn decode(prompt: &str, bytes: &[u8], dim: usize) -> Option<Vec<f32>> {
+    // Dimension 0 is never written (`put_many` refuses it): only a damaged file has it.
+    if dim == 0 || bytes.len() != dim.checked_mul(4)?.checked_add(CHECKSUM_BYTES)? {
         return None;
     }
-    let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let (data, crc) = bytes.split_at(dim * 4);
+    if checksum(prompt, data).to_le_bytes() != crc {
+        return None;
+    }
+    let v: Vec<f32> = data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     v.iter().all(|x| x.is_finite()).then_some(v)
 }
 
@@ -592,6 +762,9 @@ impl Drop for PathLockGuard<'_> {
         self.0.released.notify_one();
     }
 }
+
+#[cfg(test)]
+mod fault_tests;
 
 #[cfg(test)]
 mod tests {
