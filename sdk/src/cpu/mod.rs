@@ -250,7 +250,7 @@ pub(crate) mod testing {
     /// Whether a case of `work` multiply-adds runs: always natively; under Miri (interpreted,
     /// ~10⁵× slower) only small ones, which still cover every tile shape, tail and mask.
     pub(crate) fn affordable(work: usize) -> bool {
-        !cfg!(miri) || work <= 30_000
+        !cfg!(miri) || work <= 5_000
     }
 
     /// This CPU lowered to each of its tiers, portable first.

@@ -152,8 +152,8 @@ mod tests {
 
     /// Shapes covering every tile height (12, 4, 1), column tails, several blocks and `k` not a
     /// multiple of 4.
-    pub(crate) const SHAPES: [(usize, usize, usize); 7] =
-        [(1, 3, 1), (5, 9, 33), (13, 64, 32), (30, 31, 70), (97, 130, 200), (577, 192, 96), (2, 5, 16)];
+    pub(crate) const SHAPES: [(usize, usize, usize); 8] =
+        [(1, 3, 1), (5, 9, 33), (13, 3, 17), (13, 64, 32), (30, 31, 70), (97, 130, 200), (577, 192, 96), (2, 5, 16)];
 
     #[test]
     fn kernel_matches_the_definition() {
