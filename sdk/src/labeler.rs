@@ -549,8 +549,8 @@ mod tests {
         assert!(!matches!(err, Error::LimitExceeded { .. }), "{err:?}");
     }
 
-    #[test]
-    fn from_bytes_labels_like_from_files() {
+    /// A random checkpoint of the tiny test config in `dir/full`, split (f32) into `dir/split`.
+    fn split_tiny_checkpoint() -> (tempfile::TempDir, crate::PeCoreConfig, std::path::PathBuf, crate::SplitReport) {
         let dir = tempfile::tempdir().unwrap();
         let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pe-core/tiny");
         let cfg = crate::PeCoreConfig::from_file(&fixture.join("config.json")).unwrap();
@@ -558,6 +558,12 @@ mod tests {
         let full = ModelFiles::discover(&dir.path().join("full"), None).unwrap();
         let split = dir.path().join("split");
         let report = crate::split_checkpoint(&full, &split, crate::StorageDType::F32).unwrap();
+        (dir, cfg, split, report)
+    }
+
+    #[test]
+    fn from_bytes_labels_like_from_files() {
+        let (dir, cfg, split, report) = split_tiny_checkpoint();
         let model = ModelFiles::discover(&split, None).unwrap();
         let mut p = pack(12, cfg.embed_dim(), usize::MAX, false);
         let mut meta = p.meta().clone();
@@ -594,13 +600,7 @@ mod tests {
     /// NaN, infinite or huge (f16 65504) loaded, and every probability it produced was NaN.
     #[test]
     fn hostile_logit_scale_in_the_image_tower_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pe-core/tiny");
-        let cfg = crate::PeCoreConfig::from_file(&fixture.join("config.json")).unwrap();
-        crate::write_random_checkpoint(&cfg, false, 3, &dir.path().join("full")).unwrap();
-        let full = ModelFiles::discover(&dir.path().join("full"), None).unwrap();
-        let split = dir.path().join("split");
-        let report = crate::split_checkpoint(&full, &split, crate::StorageDType::F32).unwrap();
+        let (_dir, cfg, split, report) = split_tiny_checkpoint();
         let tower = std::fs::read(split.join(crate::IMAGE_TOWER_FILE)).unwrap();
         let json = std::fs::read_to_string(split.join(crate::CONFIG_FILE)).unwrap();
         // Where the f32 `logit_scale` value sits in the file.
