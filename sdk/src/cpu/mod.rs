@@ -68,6 +68,8 @@ pub const CPU_TIER_ENV: &str = "PELABEL_CPU_TIER";
 /// Within an architecture each tier includes the ones below it (every CPU with AVX512_BF16 also
 /// has AVX512_VNNI; every core with FEAT_I8MM that pelabel treats as `NeonI8mm` also has
 /// FEAT_DotProd), so "at least this tier" is a comparison of levels of the same architecture.
+/// (The derived `Ord` is declaration order, for sorting and maps; what a CPU runs is
+/// [`Cpu::tiers`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum CpuTier {

@@ -247,29 +247,24 @@ unsafe fn smmla_tile<const R: usize>(
     // 2j, 2j + 1. Only the first ⌈R/2⌉ pairs are used.
     let mut acc = [[vdupq_n_s32(0); 8]; 3];
     let pairs = R.div_ceil(2);
-    let row = |i: usize| a.wrapping_add(i.min(R - 1) * kq);
     let mut t = 0;
     while t < kq {
         let whole = t + 2 <= kq;
         // Rows 2i and 2i + 1, eight `k` (two lanes) each; past kq the lane is 0 (it meets zero
-        // weights below).
-        let av: [int8x16_t; 3] = std::array::from_fn(|i| {
-            if i >= pairs {
-                return vdupq_n_s8(0);
-            }
+        // weights below). (A loop, not a closure: the closure was not inlined.)
+        let mut av = [vdupq_n_s8(0); 3];
+        for (i, av) in av.iter_mut().enumerate().take(pairs) {
+            let (r0, r1) = (a.wrapping_add(2 * i * kq), a.wrapping_add((2 * i + 1).min(R - 1) * kq));
             // SAFETY: lanes t (and t + 1 when whole) < kq of rows < R.
             let (lo, hi) = unsafe {
                 if whole {
-                    (vld1_u8(row(2 * i).add(t) as *const u8), vld1_u8(row(2 * i + 1).add(t) as *const u8))
+                    (vld1_u8(r0.add(t) as *const u8), vld1_u8(r1.add(t) as *const u8))
                 } else {
-                    (
-                        vreinterpret_u8_u32(vdup_n_u32(*row(2 * i).add(t))),
-                        vreinterpret_u8_u32(vdup_n_u32(*row(2 * i + 1).add(t))),
-                    )
+                    (vreinterpret_u8_u32(vdup_n_u32(*r0.add(t))), vreinterpret_u8_u32(vdup_n_u32(*r1.add(t))))
                 }
             };
-            to_signed(vcombine_u8(lo, hi))
-        });
+            *av = to_signed(vcombine_u8(lo, hi));
+        }
         for g in 0..4 {
             // Lanes t and t + 1 of columns 4g .. 4g + 4; zipped to columns (4g, 4g+1), (4g+2, 4g+3).
             // SAFETY: lane rows < kq of the half-panel hold 16 lanes.
