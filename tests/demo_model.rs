@@ -63,19 +63,6 @@ fn truth_sample() -> Truth {
     truth
 }
 
-/// The tiers to run the f32 accuracy test at: those of `tiers` named in `PELABEL_DEMO_TIERS`
-/// (comma-separated) when that is set, else all of them (the qemu run takes one NEON tier: the
-/// f32 code of `neon`, `neon-dotprod` and `neon-i8mm` is the same).
-fn demo_tiers(tiers: Vec<pelabel::CpuTier>) -> Vec<pelabel::CpuTier> {
-    match std::env::var("PELABEL_DEMO_TIERS") {
-        Ok(names) => {
-            let wanted: Vec<pelabel::CpuTier> = names.split(',').map(|n| n.parse().unwrap()).collect();
-            tiers.into_iter().filter(|t| wanted.contains(t)).collect()
-        }
-        Err(_) => tiers,
-    }
-}
-
 #[derive(Deserialize)]
 struct TorchPredictions {
     predictions: Vec<TorchPrediction>,
@@ -155,12 +142,12 @@ fn rust_pipeline_accuracy_matches_pytorch_and_reaches_90_percent_on_seen_combina
     let pack = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
     // One thread: the tests of this binary run in parallel, and the model is tiny.
     let mut labeler = Labeler::new(&files, pack, &LabelerOptions { threads: Some(1) }).unwrap();
-    // At every compute tier this CPU can be lowered to (PELABEL_DEMO_TIERS may choose some).
+    // At every compute tier this CPU can be lowered to (PELABEL_TEST_TIERS may choose some).
     let truth = truth_sample();
     let images: Vec<_> =
         truth.images.iter().map(|e| decode_image_file(&demo().join("testset").join(&e.file)).unwrap()).collect();
     let cpu = pelabel::Cpu::detect();
-    for tier in demo_tiers(cpu.tiers()) {
+    for tier in pelabel_tests::test_tiers() {
         eprintln!("-- compute tier {tier}");
         labeler.set_cpu(cpu.lowered_to(tier));
         check_accuracy(&labeler, &truth, &images);

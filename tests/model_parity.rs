@@ -106,10 +106,10 @@ fn check_end_to_end(dir: &Path, model: &PeCore, exp: &HashMap<String, Array>, im
 }
 
 /// Runs `check` with the model's image tower at every compute tier this CPU can be lowered to
-/// (the portable tier is what phones without pelabel's SIMD kernels run).
+/// (or those `PELABEL_TEST_TIERS` names, see [`pelabel_tests::test_tiers`]).
 fn at_every_tier(model: &mut PeCore, mut check: impl FnMut(&PeCore)) {
     let cpu = Cpu::detect();
-    for tier in cpu.tiers() {
+    for tier in pelabel_tests::test_tiers() {
         eprintln!("-- compute tier {tier}");
         model.set_cpu(cpu.lowered_to(tier));
         check(model);

@@ -102,3 +102,19 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
     (dot / (na * nb)) as f32
 }
+
+/// The compute tiers the parity and demo-model tests run at: every tier this CPU can be lowered
+/// to, or those of them named in `PELABEL_TEST_TIERS` (comma-separated) when it is set — the
+/// aarch64 run under qemu, whose software floating point makes each tier cost minutes, takes
+/// `neon` (the f32 code of `neon-dotprod` and `neon-i8mm` is `neon`'s).
+pub fn test_tiers() -> Vec<pelabel::CpuTier> {
+    let tiers = pelabel::Cpu::detect().tiers();
+    match std::env::var("PELABEL_TEST_TIERS") {
+        Ok(names) => {
+            let wanted: Vec<pelabel::CpuTier> =
+                names.split(',').map(|n| n.parse().expect("PELABEL_TEST_TIERS names tiers")).collect();
+            tiers.into_iter().filter(|t| wanted.contains(t)).collect()
+        }
+        Err(_) => tiers,
+    }
+}
