@@ -94,12 +94,17 @@ static void flush_interval(void)
     interval++;
 }
 
+/* The marker's block was counted when it started, before this callback: its current execution
+ * (the marker and what follows it in the block) belongs to the interval the marker opens. The few
+ * instructions before the marker in the same block move with it. */
 static void on_marker(unsigned int vcpu, void *udata)
 {
+    struct tb_rec *t = udata;
     (void)vcpu;
-    (void)udata;
     pthread_mutex_lock(&lock);
+    t->exec--;
     flush_interval();
+    t->exec++;
     pthread_mutex_unlock(&lock);
 }
 
@@ -114,7 +119,7 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         uint32_t word = 0;
         if (qemu_plugin_insn_size(insn) == 4) memcpy(&word, qemu_plugin_insn_data(insn), 4);
         t->cls[classify(word)]++;
-        if (word == MARKER) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        if (word == MARKER) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker, QEMU_PLUGIN_CB_NO_REGS, t);
         if (k == 0) {
             const char *s = qemu_plugin_insn_symbol(insn);
             if (s) t->sym = strdup(s);
