@@ -187,7 +187,8 @@ fn check_accuracy(labeler: &Labeler) {
 
 /// The int8 image tower on a trained model (outlier weights and peaked attention, unlike random
 /// weights): embeddings stay within cosine 0.995 of f32 on every test image, and top-1 labels and
-/// accuracy stay with f32's.
+/// accuracy stay with f32's — at every tier with an int8 kernel (x86-64 VNNI; aarch64 `SDOT` and
+/// `SMMLA`).
 #[test]
 fn int8_keeps_the_demo_models_labels() {
     let files = ModelFiles::discover(&model_dir(), None).unwrap();
@@ -196,11 +197,24 @@ fn int8_keeps_the_demo_models_labels() {
     let pack = std::sync::Arc::new(pack);
     let f32_labeler = Labeler::new(&files, pack.clone(), &options).unwrap();
     let mut int8 = Labeler::new(&files, pack, &options).unwrap();
-    if int8.set_precision(Precision::Int8) != Precision::Int8 {
-        eprintln!("no AVX512_VNNI here: the int8 path falls back to f32, nothing to compare");
+    let cpu = pelabel::Cpu::detect();
+    let int8_tiers: Vec<_> =
+        cpu.tiers().into_iter().filter(|&t| Precision::Int8.is_supported_on(cpu.lowered_to(t))).collect();
+    if int8_tiers.is_empty() {
+        eprintln!("no int8 kernel tier here: the int8 path falls back to f32, nothing to compare");
+        assert_eq!(int8.set_precision(Precision::Int8), Precision::F32);
         assert!(!Precision::Int8.is_supported());
         return;
     }
+    for tier in int8_tiers {
+        eprintln!("-- compute tier {tier}");
+        int8.set_cpu(cpu.lowered_to(tier));
+        assert_eq!(int8.set_precision(Precision::Int8), Precision::Int8);
+        int8_agrees_with_f32(&f32_labeler, &int8);
+    }
+}
+
+fn int8_agrees_with_f32(f32_labeler: &Labeler, int8: &Labeler) {
     let top1 = LabelOptions { top_k: 1, min_score: None, min_probability: None };
     let (mut agree, mut f32_correct, mut int8_correct, mut worst) = (0usize, 0usize, 0usize, 1f64);
     let truth = truth();

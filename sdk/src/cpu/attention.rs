@@ -13,7 +13,7 @@ use super::int8::{self, PackedI8, QuantRows};
 use super::math::{exp_quantize_row, exp_shifted_row, softmax_row};
 use super::packed_f32::{self, Epilogue, PackedF32};
 use super::threads::{for_each_task, parallel, SendPtr};
-use super::{gemm, Cpu, CpuTier, Precision};
+use super::{gemm, Cpu, CpuTier, Precision, INT8, PACKED_F32};
 
 /// Rows per attention task: the score tile (`ATTN_TILE × N` f32) stays in L2.
 const ATTN_TILE: usize = 48;
@@ -172,7 +172,7 @@ pub(crate) fn attention(
             );
         }
         Precision::Int8 => {
-            cpu.require(CpuTier::Avx512Vnni, "int8 attention");
+            cpu.require(INT8, "int8 attention");
             // kᵀ and v of each head as separate tasks (3 heads on 2 threads would leave one idle).
             let quantise = |t: usize| match t % 2 {
                 0 => PackedI8::from_key_rows(cpu, &k_all[t / 2 * plane..][..plane], n, d),
@@ -207,7 +207,7 @@ pub(crate) fn attention(
                 },
             );
         }
-        Precision::F32 if cpu.has(CpuTier::Avx512) => {
+        Precision::F32 if cpu.has(PACKED_F32) => {
             let packed = &mut scratch.packed;
             packed.resize_with(h, Default::default);
             let pack = |(head, (kt, vp)): (usize, &mut (PackedF32, PackedF32))| {

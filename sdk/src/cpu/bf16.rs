@@ -108,6 +108,7 @@ pub(crate) fn pack_rows(cpu: Cpu, x: &[f32], m: usize, k: usize, out: &mut Vec<u
             // SAFETY: a `Cpu` never claims a tier the hardware lacks.
             return unsafe { super::x86::avx2::pack_rows_bf16(x, k, out) };
         }
+        let _ = cpu;
         pack_rows_impl(x, k, out)
     };
     const ROWS: usize = 32;
@@ -190,7 +191,7 @@ pub(crate) unsafe fn matmul_raw(
             )
         }
         #[cfg(not(target_arch = "x86_64"))]
-        unreachable!("no bf16 kernel on this architecture ({r0}, {rows}, {accumulate})");
+        unreachable!("no bf16 kernel on this architecture ({r0}, {rows}, {accumulate}, {:p})", out.get());
     };
     super::threads::for_each_task(tasks, || (), |_, t| run(t));
 }

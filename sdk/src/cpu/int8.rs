@@ -4,17 +4,20 @@
 //!   call for attention's `kᵀ` (per key) and `v` (per channel).
 //! - Activations: `x ≈ s_r · (u − z_r)`, `u ∈ [0, 255]`, quantised on every call ([`QuantRows`]).
 //! - The product: `vpdpbusd` sums four `u8 · i8` products into `i32` lanes (exact: |Σ| < 255 · 127
-//!   · k < 2³¹ for k < 66 000), and the epilogue restores `s_r · s_c · (Σ u·q − z_r · Σ_p q)`.
+//!   · k < 2³¹ for k < 66 000), and the epilogue restores `s_r · s_c · (Σ u·q − z_r · Σ_p q)`. On
+//!   aarch64 `SDOT`/`SMMLA` (signed × signed) sum `(u − 128)·q` and the epilogue adds `128·Σ_p q`
+//!   back: the same integers.
 //!
 //! Non-finite values: a row of activations holding NaN or ±∞ gets scale NaN, so its outputs are
 //! NaN (never a silent zero); a weight column holding them keeps scale 1 and zero values (weights
 //! are checked finite at load).
 //!
-//! The kernel is the [`CpuTier::Avx512Vnni`] tier's; the quantisers have portable versions (the
-//! reference the vector ones are tested against).
+//! The kernel is the [`CpuTier::Avx512Vnni`] tier's on x86-64 and the [`CpuTier::NeonDotprod`] /
+//! [`CpuTier::NeonI8mm`] tiers' on aarch64; the quantisers have portable versions (the reference
+//! the vector ones are tested against).
 
 use super::threads::{for_blocks, SendPtr};
-use super::{Cpu, CpuTier};
+use super::{Cpu, CpuTier, INT8};
 use crate::cpu::packed_f32::Epilogue;
 
 /// Columns per packed panel (two 16-lane registers).
@@ -296,7 +299,7 @@ pub(crate) fn quantize_row_portable(row: &[f32], dst: &mut [u32]) -> (f32, i32) 
 /// `out[r·ldo + c] = [out +] s_r·s_c·(Σ u·q − z_r·Σ q) [+ bias[c]]`.
 ///
 /// Panics on mismatched or undersized buffers, and (an internal bug) when `cpu` is below the
-/// AVX512_VNNI tier.
+/// [`INT8`] tier.
 pub(crate) fn matmul(
     cpu: Cpu,
     a: &QuantRows,
@@ -306,7 +309,7 @@ pub(crate) fn matmul(
     ep: Epilogue<'_>,
     parallel: bool,
 ) {
-    cpu.require(CpuTier::Avx512Vnni, "int8");
+    cpu.require(INT8, "int8");
     if a.m == 0 || w.n == 0 {
         return;
     }
@@ -329,7 +332,7 @@ pub(crate) unsafe fn matmul_raw(
     ep: Epilogue<'_>,
     parallel: bool,
 ) {
-    cpu.require(CpuTier::Avx512Vnni, "int8");
+    cpu.require(INT8, "int8");
     let m = a.m;
     if m == 0 || w.n == 0 {
         return;
@@ -349,7 +352,15 @@ pub(crate) unsafe fn matmul_raw(
         unsafe {
             super::x86::avx512_int8::block(a, r0, rows, w, p0, panels, out.get().add(r0 * ldo), ldo, ep)
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        {
+            use super::aarch64::neon_int8::{block, Kernel};
+            let kernel = if cpu.has(CpuTier::NeonI8mm) { Kernel::Smmla } else { Kernel::Sdot };
+            // SAFETY: the NeonDotprod tier was required above and NeonI8mm checked for `Smmla`
+            // (a `Cpu` never exceeds the hardware); bounds and disjointness as on x86-64.
+            unsafe { block(kernel, a, r0, rows, w, p0, panels, out.get().add(r0 * ldo), ldo, ep) }
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         unreachable!("no int8 kernel on this architecture ({r0}, {rows}, {p0}, {panels})");
     });
 }
@@ -446,14 +457,21 @@ mod tests {
         }
     }
 
-    /// The kernel equals the exact integer product of the quantised operands, dequantised.
+    /// The kernel equals the exact integer product of the quantised operands, dequantised, at
+    /// every tier with an int8 kernel (aarch64: `SDOT` and `SMMLA`).
     #[test]
     fn kernel_matches_the_quantised_product() {
-        let cpu = Cpu::detect();
-        if !cpu.has(CpuTier::Avx512Vnni) {
-            eprintln!("SKIPPED: no AVX512_VNNI here, the int8 kernel is not exercised");
+        let tiers: Vec<Cpu> = crate::cpu::testing::every_tier().into_iter().filter(|c| c.has(INT8)).collect();
+        if tiers.is_empty() {
+            eprintln!("SKIPPED: no int8 kernel tier here ({INT8}), the int8 kernel is not exercised");
             return;
         }
+        for cpu in tiers {
+            kernel_matches_at(cpu);
+        }
+    }
+
+    fn kernel_matches_at(cpu: Cpu) {
         for &(m, k, n) in SHAPES.iter().filter(|&&(m, k, n)| affordable(m * k * n)) {
             let x = data(m * k, 0.9);
             let w = data(k * n, 0.2);
@@ -491,7 +509,8 @@ mod tests {
     #[test]
     #[should_panic(expected = "internal bug")]
     fn the_kernel_below_its_tier_is_an_internal_bug() {
-        let cpu = Cpu::detect().lowered_to(CpuTier::Avx512);
+        let below = if cfg!(target_arch = "aarch64") { CpuTier::Neon } else { CpuTier::Avx512 };
+        let cpu = Cpu::detect().lowered_to(below);
         let mut a = QuantRows::default();
         a.quantize(cpu, &[1.0, 2.0], 1, 2);
         let w = PackedI8::quantize(2, 1, |_, _| 1.0);

@@ -10,7 +10,9 @@
 
 use rayon::prelude::*;
 
-use super::{Cpu, CpuTier};
+use super::Cpu;
+#[cfg(target_arch = "x86_64")]
+use super::CpuTier;
 
 /// Adds `bias[n]` to every row of `out[m, n]`, or sets every row to it.
 pub(crate) fn add_bias_rows(out: &mut [f32], n: usize, bias: &[f32], set: bool) {
@@ -138,6 +140,9 @@ pub(crate) fn softmax_impl(row: &mut [f32]) {
 #[inline(always)]
 pub(crate) fn exp_quantize_impl(row: &[f32], bytes: &mut [u8]) -> f32 {
     assert!(bytes.len() >= row.len(), "byte row shorter than the row");
+    // Only the row's own bytes: callers pass lane-padded rows (⌈len/4⌉·4 bytes), and chunking the
+    // longer slice would leave its remainder misaligned with the row's.
+    let bytes = &mut bytes[..row.len()];
     let max = max16(row);
     let mut acc = [0f32; 16];
     let mut src = row.chunks_exact(16);
@@ -189,7 +194,8 @@ pub(crate) fn layer_norm_impl(x: &[f32], w: usize, gamma: &[f32], beta: &[f32], 
 }
 
 /// Calls the AVX-512 build, the AVX2 build or the portable `$imp` of an element-wise function,
-/// whichever the `Cpu` allows.
+/// whichever the `Cpu` allows. (On aarch64 the portable build is already NEON code: Advanced SIMD
+/// is in the baseline there.)
 macro_rules! by_tier {
     ($cpu:expr, $name:ident, $imp:path, ($($arg:expr),*)) => {{
         #[cfg(target_arch = "x86_64")]
@@ -204,6 +210,7 @@ macro_rules! by_tier {
                 return unsafe { super::x86::avx2::$name($($arg),*) };
             }
         }
+        let _ = $cpu;
         $imp($($arg),*)
     }};
 }
@@ -297,7 +304,7 @@ mod tests {
     #[test]
     fn exp_rows_match_the_portable_ones_at_every_tier() {
         for cpu in every_tier() {
-            for len in [1, 7, 16, 33, 577] {
+            for len in [1usize, 7, 13, 16, 33, 577] {
                 let row: Vec<f32> = (0..len).map(|i| (i as f32 * 0.91).sin() * 9.0 - 2.0).collect();
                 let (mut fast, mut slow) = (row.clone(), row.clone());
                 let (sf, ss) = (exp_shifted_row(cpu, &mut fast), exp_shifted_impl(&mut slow));
@@ -305,13 +312,16 @@ mod tests {
                 for (a, b) in fast.iter().zip(&slow) {
                     assert!((a - b).abs() <= 2e-7 * b.max(1e-30) + 1e-37, "{len}: {a} vs {b}");
                 }
-                let (mut qf, mut qs) = (vec![7u8; len + 3], vec![7u8; len + 3]);
+                // Longer than the row, past the next multiple of 16 (as int8 attention's lane-padded
+                // rows can be: 13 values in 16 bytes once lost every byte).
+                let padded = len.next_multiple_of(16) + 3;
+                let (mut qf, mut qs) = (vec![7u8; padded], vec![7u8; padded]);
                 let (sf, ss) = (exp_quantize_row(cpu, &row, &mut qf), exp_quantize_impl(&row, &mut qs));
                 assert_eq!(qf, qs, "{len}");
                 assert_eq!(sf, ss);
                 assert_eq!(sf, qs[..len].iter().map(|&b| b as f32).sum::<f32>());
                 assert!(
-                    qs[..len].contains(&255) && qs[len..] == [7, 7, 7],
+                    qs[..len].contains(&255) && qs[len..].iter().all(|&b| b == 7),
                     "{len}: max maps to 255, nothing past the row"
                 );
             }

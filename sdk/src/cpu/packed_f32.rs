@@ -10,7 +10,7 @@
 //! The result is exact up to summation order (the parity tests hold unchanged).
 
 use super::threads::{for_blocks, SendPtr};
-use super::{Cpu, CpuTier};
+use super::{Cpu, PACKED_F32};
 
 /// Columns per packed panel (two 16-lane registers).
 pub(crate) const PANEL: usize = 32;
@@ -85,7 +85,7 @@ pub(crate) fn matmul(
     ep: Epilogue<'_>,
     parallel: bool,
 ) {
-    cpu.require(CpuTier::Avx512, "packed f32");
+    cpu.require(PACKED_F32, "packed f32");
     if m == 0 || w.n == 0 {
         return;
     }
@@ -113,7 +113,7 @@ pub(crate) unsafe fn matmul_raw(
     ep: Epilogue<'_>,
     parallel: bool,
 ) {
-    cpu.require(CpuTier::Avx512, "packed f32");
+    cpu.require(PACKED_F32, "packed f32");
     if m == 0 || w.n == 0 {
         return;
     }
@@ -140,7 +140,22 @@ pub(crate) unsafe fn matmul_raw(
                 ep,
             )
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: as above (NEON tier required, pointers in bounds, disjoint blocks).
+        unsafe {
+            super::aarch64::neon_f32::block(
+                a.as_ptr().add(r0 * lda),
+                rows,
+                lda,
+                w,
+                p0,
+                panels,
+                out.get().add(r0 * ldo),
+                ldo,
+                ep,
+            )
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         unreachable!("no packed f32 kernel on this architecture ({r0}, {rows}, {p0}, {panels})");
     });
 }
@@ -158,7 +173,7 @@ mod tests {
     #[test]
     fn kernel_matches_the_definition() {
         let cpu = Cpu::detect();
-        if !cpu.has(CpuTier::Avx512) {
+        if !cpu.has(PACKED_F32) {
             eprintln!("SKIPPED: no AVX-512 here, the packed f32 kernel is not exercised (CI's x86 machine has it)");
             return;
         }
@@ -198,7 +213,7 @@ mod tests {
     #[test]
     fn exact_size_buffers_hold() {
         let cpu = Cpu::detect();
-        if !cpu.has(CpuTier::Avx512) {
+        if !cpu.has(PACKED_F32) {
             eprintln!("SKIPPED: no AVX-512 here");
             return;
         }
@@ -225,7 +240,7 @@ mod tests {
     #[should_panic(expected = "output buffer too small")]
     fn short_output_panics() {
         let cpu = Cpu::detect();
-        if !cpu.has(CpuTier::Avx512) {
+        if !cpu.has(PACKED_F32) {
             panic!("output buffer too small (skipped: no AVX-512)");
         }
         let w = PackedF32::pack(&[1.0; 6], 2, 3);

@@ -5,7 +5,7 @@
 //! Two engines compute the same function. The default runs on plain `f32` buffers with the kernels
 //! of the compute layer [`crate::cpu`] (weights transposed and packed once at load, LayerScale
 //! folded into the output projections, bias and residual folded into the matrix products, fused
-//! attention, buffers reused across calls), at the [`Precision`] and [`CpuTier`] selected.
+//! attention, buffers reused across calls), at the [`Precision`] and [`CpuTier`](crate::cpu::CpuTier) selected.
 //! The candle engine is the original graph of candle ops, kept as the reference it was first
 //! checked against and as the "before" of the benchmarks ([`VisionTower::load_candle_reference`]).
 
@@ -21,7 +21,7 @@ use super::layers::{AttentionPool, Block, Rope, Weights};
 use super::rope::{interpolate_pos_embed, rope_cos_sin_vecs};
 use crate::cpu::{
     self, add_bias_rows, attention, gelu_erf, layer_norm, matmul_rows, pack_rows_bf16, softmax_row, AttentionScratch,
-    Cpu, CpuTier, Epilogue, PackedBf16, PackedF32, PackedI8, Precision, QuantRows,
+    Cpu, Epilogue, PackedBf16, PackedF32, PackedI8, Precision, QuantRows,
 };
 use crate::{Error, Result};
 
@@ -99,7 +99,7 @@ impl Dense {
 
     /// Stores the row-major `[k, n]` weights in the layout `cpu`'s kernels read.
     fn set_weights(&mut self, cpu: Cpu, w: Vec<f32>) {
-        self.w = if cpu.has(CpuTier::Avx512) {
+        self.w = if cpu.has(crate::cpu::PACKED_F32) {
             DenseWeights::Packed(PackedF32::pack(&w, self.k, self.n))
         } else {
             DenseWeights::Rows(w)
