@@ -311,9 +311,14 @@ def run_mca(regions, model):
 
 def mca_report(lines, model, label=".Lloop"):
     src = [label + ":"] + ["  " + l.replace("{L}", label) for l in lines]
-    args = ["-mtriple=aarch64", f"-mcpu={model}", f"-mattr={MATTR}", f"-iterations={MCA_ITERATIONS}", "-bottleneck-analysis"]
+    args = ["-mtriple=aarch64", f"-mcpu={model}", f"-mattr={MATTR}", f"-iterations={MCA_ITERATIONS}",
+            "-bottleneck-analysis", "-instruction-info=0"]
     p = subprocess.run(llvm("llvm-mca", args), input="\n".join(src) + "\n", capture_output=True, text=True)
-    return p.stdout if p.returncode == 0 else p.stderr
+    if p.returncode != 0:
+        return p.stderr
+    # The summary, the bottleneck analysis and the pressure per resource; not the per-instruction
+    # pressure table (as long as the loop).
+    return p.stdout.split("Resource pressure by instruction:")[0].rstrip() + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -590,9 +595,9 @@ def main():
                 f.write(f"// {title}: {entry['function']}\n")
                 f.write(f"// loop at {u['addr']:#x} (from {u['blocks']} qemu blocks): {u['n']} instructions, ")
                 f.write(f"{u['iterations']:,} iterations per frame (qemu), {macs} multiply-adds per iteration\n")
-                f.write("\n".join(text) + "\n\n")
+                f.write(".Lloop:\n" + "\n".join(t.replace("{L}", ".Lloop") for t in text) + "\n\n")
                 for m in MODELS:
-                    f.write(f"/* llvm-mca -mcpu={m} -mattr={MATTR} -iterations={MCA_ITERATIONS} -bottleneck-analysis\n")
+                    f.write(f"/* llvm-mca -mcpu={m} -mattr={MATTR} -iterations={MCA_ITERATIONS} -bottleneck-analysis -instruction-info=0\n")
                     f.write(f"{mca_report(text, m)}*/\n")
         if sketch:
             lines, smacs = sketches[sketch]
@@ -612,9 +617,10 @@ def main():
     f16_lines, f16_macs = sketches["f16"]
     with open(os.path.join(args.out, "loops", "f16_fmla_sketch.s"), "w") as f:
         f.write("// f16 FMLA .8h by element, 6 x 32 tile, 8 k per iteration: a sketch, no f16 path exists\n")
-        f.write("\n".join(f16_lines) + "\n\n")
+        f.write(".Lloop:\n" + "\n".join(t.replace("{L}", ".Lloop") for t in f16_lines) + "\n\n")
         for m in MODELS:
-            f.write(f"/* llvm-mca -mcpu={m}\n{mca_report(f16_lines, m)}*/\n")
+            f.write(f"/* llvm-mca -mcpu={m} -mattr={MATTR} -iterations={MCA_ITERATIONS} -bottleneck-analysis -instruction-info=0\n")
+            f.write(f"{mca_report(f16_lines, m)}*/\n")
     loops.append(
         {
             "kernel": "f16 FMLA .8h tile (sketch only: no f16 path in the engine)",
@@ -721,14 +727,16 @@ def main():
     sens_md = [
         f"| precision (tier) | multiply-add loops alone, ms ({clk[1]}) | "
         + " | ".join(f"total ms at IPC {i:g} ({clk[1]})" for i in ipcs)
-        + " | total ms with the other instructions at llvm-mca's IPC where covered |",
-        "|---|---:|" + "---:|" * len(ipcs) + "---:|",
+        + " | total ms with the other instructions at llvm-mca's IPC where covered | total ms, loops on the "
+        "apple-a17 (Cyclone) model, IPC 2 |",
+        "|---|---:|" + "---:|" * len(ipcs) + "---:|---:|",
     ]
     g = PHONE["clocks_ghz"][clk[1]]
     for row in rows:
         rest_insns = row["rest_cycles"] * ipc
         cells = [f"{ms(row['mac_loop_cycles'], g):.1f}"] + [f"{ms(row['mac_loop_cycles'] + rest_insns / i, g):.1f}" for i in ipcs]
         cells.append(f"{ms(row['cycles_rest_by_mca'], g):.1f}" if row.get("cycles_rest_by_mca") else "–")
+        cells.append(f"{ms(row['cycles_apple_a17_model'], g):.1f}")
         sens_md.append(f"| {row['config']} | " + " | ".join(cells) + " |")
     # Where the other instructions go: the top functions outside the multiply-add loops' share.
     fn_md = ["| precision (tier) | function | instructions / frame (measured) | share |", "|---|---|---:|---:|"]
