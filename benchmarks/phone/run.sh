@@ -81,10 +81,20 @@ for cfg in $configs; do
     tsv="$tier-$prec.tsv"
     cmd="PELABEL_CPU_TIER=$tier RAYON_NUM_THREADS=1 qemu-aarch64 -L $sysroot -cpu $qemu_cpu -plugin libinsn_count.so,outfile=$tsv phone_frames run --model ckpt --preset $preset --precision $prec --frames $frames"
     echo "run.sh: $cmd" >&2
-    t0=$(date +%s.%N)
-    line=$(PELABEL_CPU_TIER=$tier RAYON_NUM_THREADS=1 \
-        qemu -plugin "$work/libinsn_count.so,outfile=$work/$tsv" \
-        "$bin" run --model "$work/ckpt" --preset "$preset" --precision "$prec" --frames "$frames")
+    # Once here qemu died silently (no message, no core: a signal from outside?) in the middle of
+    # a frame; a second attempt ran through. Retry once, and say so.
+    for attempt in 1 2; do
+        t0=$(date +%s.%N)
+        if line=$(PELABEL_CPU_TIER=$tier RAYON_NUM_THREADS=1 \
+            qemu -plugin "$work/libinsn_count.so,outfile=$work/$tsv" \
+            "$bin" run --model "$work/ckpt" --preset "$preset" --precision "$prec" --frames "$frames"); then
+            break
+        else
+            rc=$?
+            echo "run.sh: $tier $prec: qemu exited with status $rc (attempt $attempt of 2)" >&2
+            [ "$attempt" = 2 ] && exit 1
+        fi
+    done
     t1=$(date +%s.%N)
     runs+=("$(python3 -c 'import json,sys; o=json.loads(sys.argv[5]); print(json.dumps({"tier":sys.argv[1],"precision":sys.argv[2],"counts":sys.argv[3],"command":sys.argv[4],"output":o,"tier_in_effect":o["tier"],"precision_in_effect":o["precision"],"seconds":round(float(sys.argv[7])-float(sys.argv[6]),1)}))' \
         "$tier" "$prec" "$tsv" "$cmd" "$line" "$t0" "$t1")")
