@@ -521,9 +521,10 @@ fn labeler_options(threads: Option<u32>) -> pelabel::LabelerOptions {
 
 #[uniffi::export]
 impl Labeler {
-    /// Opens the image tower in `model_dir` (the output of `pelabel split`, or any safetensors
-    /// model path the CLI accepts; `.pt` checkpoints are `InvalidModel` in the device build) with
-    /// `pack`. `threads`: inference threads (`None`: every core).
+    /// Opens the image tower in `model_dir` (the output of `pelabel split`) with `pack`. The
+    /// default (device) build also opens a directory with a whole `.safetensors` checkpoint if its
+    /// `tokenizer.json` is beside it (the model fingerprint covers the vocabulary), but no `.pt`
+    /// (`InvalidModel`). `threads`: inference threads (`None`: every core).
     #[uniffi::constructor]
     pub fn open(model_dir: String, pack: Arc<LabelPack>, threads: Option<u32>) -> Result<Arc<Self>> {
         guard(|| {
