@@ -25,10 +25,24 @@
 //! println!("{probs}");
 //! # Ok(()) }
 //! ```
+//!
+//! # Cargo features
+//!
+//! All pure Rust (no C compiler runs for any target):
+//!
+//! - `offline` (default): [`TextCache`], the persistent text-embedding cache (a redb database),
+//!   and [`compile_label_set`], which fills and uses it. Off in the device build
+//!   (`pelabel-ffi`): a phone loads label packs compiled ahead of time.
+//! - `pytorch` (default): `.pt` checkpoints; without it they are an [`Error::FeatureDisabled`].
+//! - `bundled-tokenizer` (default): the CLIP vocabulary compiled in (1.3 MB), for text towers
+//!   whose model directory has no `tokenizer.json`.
+//! - `avx512` (default): `gemm`'s AVX-512 kernels on x86-64 CPUs that have them.
+//! - `testing`: random checkpoints and per-stage timings for tests and benchmarks.
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "offline")]
 mod compile;
 mod cpu;
 mod error;
@@ -41,9 +55,11 @@ mod live;
 mod loom_models;
 mod model;
 mod preprocess;
+#[cfg(feature = "offline")]
 mod textcache;
 mod tokenizer;
 
+#[cfg(feature = "offline")]
 pub use compile::{compile_label_set, CompileOptions, CompileReport};
 pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 /// Ed25519 keys used to sign and verify label packs.
@@ -77,6 +93,7 @@ pub use preprocess::{
     FrameResampler, Image8, Orientation, PixelFormat, PixelLayout, PreprocessConfig, RgbImage8, Roi, YuvMatrix,
     YuvRange,
 };
+#[cfg(feature = "offline")]
 pub use textcache::{CacheStats, TextCache};
 pub use tokenizer::{ClipTokenizer, TokenizedText};
 

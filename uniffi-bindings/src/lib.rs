@@ -142,7 +142,9 @@ impl From<pelabel::Error> for PelabelError {
             | E::ShapeMismatch { .. }
             | E::UnsupportedDtype { .. }
             | E::TowerUnavailable { .. }
-            | E::Tokenizer { .. } => Self::InvalidModel { reason },
+            | E::Tokenizer { .. }
+            // A .pt checkpoint: the device build reads safetensors only.
+            | E::FeatureDisabled { .. } => Self::InvalidModel { reason },
             // Tensor, index, cache, label-set errors, and variants added later.
             _ => Self::Internal { reason },
         }
@@ -519,8 +521,10 @@ fn labeler_options(threads: Option<u32>) -> pelabel::LabelerOptions {
 
 #[uniffi::export]
 impl Labeler {
-    /// Opens the image tower in `model_dir` (the output of `pelabel split`, or any model path the
-    /// CLI accepts) with `pack`. `threads`: inference threads (`None`: every core).
+    /// Opens the image tower in `model_dir` (the output of `pelabel split`) with `pack`. The
+    /// default (device) build also opens a directory with a whole `.safetensors` checkpoint if its
+    /// `tokenizer.json` is beside it (the model fingerprint covers the vocabulary), but no `.pt`
+    /// (`InvalidModel`). `threads`: inference threads (`None`: every core).
     #[uniffi::constructor]
     pub fn open(model_dir: String, pack: Arc<LabelPack>, threads: Option<u32>) -> Result<Arc<Self>> {
         guard(|| {
@@ -840,6 +844,10 @@ mod tests {
                 |e| matches!(e, PelabelError::InvalidKey { reason } if reason.contains("weak")),
             ),
             (E::Checkpoint { path: "m".into(), reason: s() }, |e| matches!(e, PelabelError::InvalidModel { .. })),
+            (
+                E::FeatureDisabled { path: "m.pt".into(), format: "a PyTorch checkpoint", feature: "pytorch" },
+                |e| matches!(e, PelabelError::InvalidModel { reason } if reason.contains("pytorch")),
+            ),
             (E::Index { reason: s() }, |e| matches!(e, PelabelError::Internal { .. })),
         ];
         for (sdk, ok) in cases {

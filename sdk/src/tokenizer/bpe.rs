@@ -44,6 +44,25 @@ const END_OF_WORD: &str = "</w>";
 /// Whitespace is what no alternative matches; `Split` with `invert` drops it.
 pub(super) const SPLIT_PATTERN: &str = r"(?i)'s|'t|'re|'ve|'m|'ll|'d|\p{L}+|\p{N}|[^\s\p{L}\p{N}]+";
 
+/// U+0345 COMBINING GREEK YPOGEGRAMMENI, the one code point on which the `regex` crate (under
+/// `tokenizers`' pure-Rust `fancy-regex` engine) and the reference disagree about
+/// [`SPLIT_PATTERN`]: its case folding is `ι`, so under `(?i)` the `regex` crate counts it as a
+/// letter of `\p{L}+`, while the reference's Python `regex` (and Oniguruma, which pelabel used
+/// before) match it with no alternative, so it separates words like whitespace and is dropped
+/// (`"a\u{345}b"` is `a`, `b`). Found by comparing both engines on every code point in 20
+/// contexts and on 300 000 random strings: no other difference.
+const YPOGEGRAMMENI: char = '\u{345}';
+
+/// The text the split regex sees: `cleaned` with [`YPOGEGRAMMENI`] turned into the whitespace it
+/// acts as in the reference. The regex drops whitespace, so this changes no other split.
+pub(super) fn for_split(cleaned: String) -> String {
+    if cleaned.contains(YPOGEGRAMMENI) {
+        cleaned.replace(YPOGEGRAMMENI, " ")
+    } else {
+        cleaned
+    }
+}
+
 /// One merge: the pair of symbols it joins, in rank order.
 pub(super) type Merge = (String, String);
 

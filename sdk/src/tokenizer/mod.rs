@@ -39,7 +39,8 @@
 //! - `fix_surrogates`: a Rust `&str` cannot contain surrogates.
 //! - Unicode versions: the reference's CPython 3.11 lowercases and normalises with Unicode 14
 //!   tables and its `regex` module has tables of its own; here lowercasing, NFC and the regex
-//!   classes use those of Rust's std, `unicode-normalization` and Oniguruma. Code points that
+//!   classes use those of Rust's std, `unicode-normalization` and the `regex` crate (through
+//!   `tokenizers`' pure-Rust `fancy-regex` engine; no C, so it builds for iOS). Code points that
 //!   were unassigned in Unicode 14 may tokenise differently.
 //!
 //! A comparison with the reference on 30 000 random and adversarial strings during development
@@ -187,7 +188,7 @@ impl ClipTokenizer {
 
     /// The BPE ids of the cleaned text: no SOT/EOT, no truncation, no padding.
     pub fn bpe_ids(&self, text: &str) -> Result<Vec<u32>> {
-        let cleaned = clean::clean(text);
+        let cleaned = bpe::for_split(clean::clean(text));
         let encoding = self
             .inner
             .encode_fast(cleaned.as_str(), false)
@@ -333,6 +334,20 @@ mod tests {
             [5357, 533, 274, 269, 272, 275, 272, 276, 280, 267, 783, 275, 273, 260]
         );
         assert_eq!(ids(""), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn ypogegrammeni_separates_words_as_in_the_reference() {
+        // Python `regex` (the reference) and Oniguruma match U+0345 with no alternative of the
+        // split regex; the `regex` crate's `(?i)\p{L}` would take it as a letter.
+        assert_eq!(ids("\u{345}"), Vec::<u32>::new());
+        assert_eq!(ids("a\u{345}b"), ids("a b"));
+        assert_eq!(ids("a photo of a \u{345}."), [320, 1125, 539, 320, 269]);
+        // After α, NFC composes it into the letter ᾳ (U+1FB3), one word in both engines.
+        assert_eq!(ids("\u{3B1}\u{345}"), [157, 122, 367]);
+        assert_eq!(ids("\u{1FB3}"), [157, 122, 367]);
+        // After Ά (ᾼ + acute, NFC) nothing composes: the lowercased text is ά, U+0345.
+        assert_eq!(ids("\u{1FBC}\u{301}"), [138, 361]);
     }
 
     #[test]

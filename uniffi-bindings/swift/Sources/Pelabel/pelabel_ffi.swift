@@ -888,8 +888,10 @@ public static func fromBytes(imageTower: Data, configJson: String, pack: LabelPa
 }
     
     /**
-     * Opens the image tower in `model_dir` (the output of `pelabel split`, or any model path the
-     * CLI accepts) with `pack`. `threads`: inference threads (`None`: every core).
+     * Opens the image tower in `model_dir` (the output of `pelabel split`) with `pack`. The
+     * default (device) build also opens a directory with a whole `.safetensors` checkpoint if its
+     * `tokenizer.json` is beside it (the model fingerprint covers the vocabulary), but no `.pt`
+     * (`InvalidModel`). `threads`: inference threads (`None`: every core).
      */
 public static func `open`(modelDir: String, pack: LabelPack, threads: UInt32?)throws  -> Labeler  {
     return try  FfiConverterTypeLabeler_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
@@ -3604,7 +3606,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_constructor_labeler_from_bytes() != 17726) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_constructor_labeler_open() != 26315) {
+    if (uniffi_pelabel_ffi_checksum_constructor_labeler_open() != 12746) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_constructor_livelabeler_start() != 6936) {
