@@ -19,8 +19,12 @@ export IPHONEOS_DEPLOYMENT_TARGET=15.0 MACOSX_DEPLOYMENT_TARGET=12.0
 
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "${targets[@]}"
+# Only the static library of each slice (pelabel-ffi's default features: the device build,
+# uniffi-bindings/README.md): `cargo rustc --crate-type staticlib` replaces the crate's
+# lib/staticlib/cdylib list for this build, so no dynamic library is linked for iOS. The same
+# command for aarch64-apple-ios is checked on Linux by .ci/run (stage "iOS static library").
 for t in "${targets[@]}"; do
-    cargo build --locked -p pelabel-ffi --lib --profile "$profile" --target "$t"
+    cargo rustc --locked -p pelabel-ffi --profile "$profile" --target "$t" --crate-type staticlib
 done
 
 # The bindings: generated from the host library with the workspace's own uniffi-bindgen.
