@@ -247,39 +247,49 @@ unsafe fn smmla_tile<const R: usize>(
     // 2j, 2j + 1. Only the first ⌈R/2⌉ pairs are used.
     let mut acc = [[vdupq_n_s32(0); 8]; 3];
     let pairs = R.div_ceil(2);
-    let mut t = 0;
-    while t < kq {
-        let whole = t + 2 <= kq;
-        // Rows 2i and 2i + 1, eight `k` (two lanes) each; past kq the lane is 0 (it meets zero
-        // weights below). (A loop, not a closure: the closure was not inlined.)
-        let mut av = [vdupq_n_s8(0); 3];
-        for (i, av) in av.iter_mut().enumerate().take(pairs) {
-            let (r0, r1) = (a.wrapping_add(2 * i * kq), a.wrapping_add((2 * i + 1).min(R - 1) * kq));
-            // SAFETY: lanes t (and t + 1 when whole) < kq of rows < R.
-            let (lo, hi) = unsafe {
-                if whole {
-                    (vld1_u8(r0.add(t) as *const u8), vld1_u8(r1.add(t) as *const u8))
-                } else {
-                    (vreinterpret_u8_u32(vdup_n_u32(*r0.add(t))), vreinterpret_u8_u32(vdup_n_u32(*r1.add(t))))
-                }
-            };
-            *av = to_signed(vcombine_u8(lo, hi));
-        }
-        for g in 0..4 {
-            // Lanes t and t + 1 of columns 4g .. 4g + 4; zipped to columns (4g, 4g+1), (4g+2, 4g+3).
-            // SAFETY: lane rows < kq of the half-panel hold 16 lanes.
-            let (l0, l1) = unsafe {
-                let l0 = vld1q_u32(panel.add(t * PANEL + 4 * g));
-                let l1 = if whole { vld1q_u32(panel.add((t + 1) * PANEL + 4 * g)) } else { vdupq_n_u32(0) };
-                (l0, l1)
-            };
-            let (w0, w1) = (vreinterpretq_s8_u32(vzip1q_u32(l0, l1)), vreinterpretq_s8_u32(vzip2q_u32(l0, l1)));
-            for i in 0..pairs {
-                smmla!(acc[i][2 * g], av[i], w0);
-                smmla!(acc[i][2 * g + 1], av[i], w1);
+    // One step of eight `k` (lanes t, t + 1), or of the last lane alone when `$whole` is false
+    // (a literal, so the main loop carries no test of it).
+    macro_rules! step {
+        ($t:expr, $whole:literal) => {{
+            let (t, whole) = ($t, $whole);
+            // Rows 2i and 2i + 1, eight `k` (two lanes) each; past kq the lane is 0 (it meets zero
+            // weights below). (A loop, not a closure: the closure was not inlined.)
+            let mut av = [vdupq_n_s8(0); 3];
+            for (i, av) in av.iter_mut().enumerate().take(pairs) {
+                let (r0, r1) = (a.wrapping_add(2 * i * kq), a.wrapping_add((2 * i + 1).min(R - 1) * kq));
+                // SAFETY: lanes t (and t + 1 when whole) < kq of rows < R.
+                let (lo, hi) = unsafe {
+                    if whole {
+                        (vld1_u8(r0.add(t) as *const u8), vld1_u8(r1.add(t) as *const u8))
+                    } else {
+                        (vreinterpret_u8_u32(vdup_n_u32(*r0.add(t))), vreinterpret_u8_u32(vdup_n_u32(*r1.add(t))))
+                    }
+                };
+                *av = to_signed(vcombine_u8(lo, hi));
             }
-        }
+            for g in 0..4 {
+                // Lanes t and t + 1 of columns 4g .. 4g + 4; zipped to columns (4g, 4g+1), (4g+2, 4g+3).
+                // SAFETY: lane rows < kq of the half-panel hold 16 lanes.
+                let (l0, l1) = unsafe {
+                    let l0 = vld1q_u32(panel.add(t * PANEL + 4 * g));
+                    let l1 = if whole { vld1q_u32(panel.add((t + 1) * PANEL + 4 * g)) } else { vdupq_n_u32(0) };
+                    (l0, l1)
+                };
+                let (w0, w1) = (vreinterpretq_s8_u32(vzip1q_u32(l0, l1)), vreinterpretq_s8_u32(vzip2q_u32(l0, l1)));
+                for i in 0..pairs {
+                    smmla!(acc[i][2 * g], av[i], w0);
+                    smmla!(acc[i][2 * g + 1], av[i], w1);
+                }
+            }
+        }};
+    }
+    let mut t = 0;
+    while t + 2 <= kq {
+        step!(t, true);
         t += 2;
+    }
+    if t < kq {
+        step!(t, false);
     }
     // Back to rows: row 2i's columns 4g .. 4g + 4 are the low halves of blocks 2g and 2g + 1.
     let mut by_row = [[vdupq_n_s32(0); 4]; R];
