@@ -255,6 +255,11 @@ pub(crate) fn quantize_row(cpu: Cpu, row: &[f32], dst: &mut [u32]) -> (f32, i32)
         // ⌈len/4⌉ lanes (asserted).
         return unsafe { super::x86::avx512_int8::quantize_row(row, dst) };
     }
+    #[cfg(target_arch = "aarch64")]
+    if cpu.has(CpuTier::Neon) {
+        // SAFETY: dst holds ⌈len/4⌉ lanes (asserted).
+        return unsafe { super::aarch64::neon::quantize_row(row, dst) };
+    }
     let _ = cpu;
     quantize_row_portable(row, dst)
 }
@@ -439,21 +444,35 @@ mod tests {
     #[test]
     fn vector_row_quantisation_matches_the_portable_one() {
         let cpu = Cpu::detect();
-        if !cpu.has(CpuTier::Avx512) {
-            eprintln!("SKIPPED: no AVX-512 here, the vector quantiser is not exercised");
+        // x86: AVX-512 (x·(1/s) + z fused); aarch64: NEON (multiply, then add: the same bytes).
+        let fused = cpu.has(CpuTier::Avx512);
+        if !fused && !(cfg!(target_arch = "aarch64") && cpu.tier() != CpuTier::Portable) {
+            eprintln!("SKIPPED: no vector quantiser on this CPU");
             return;
         }
-        for len in [1, 5, 16, 31, 192, 577, 768] {
+        for len in [1, 5, 15, 16, 17, 31, 192, 577, 768] {
             let mut row = data(len, len as f32);
             row[len / 2] = 0.5; // exact halves: ties go to even in both
             let (mut a, mut b) = (vec![u32::MAX; len.div_ceil(4)], vec![0u32; len.div_ceil(4)]);
             assert_eq!(quantize_row(cpu, &row, &mut a), quantize_row_portable(&row, &mut b));
-            let diff = a.iter().zip(&b).flat_map(|(x, y)| x.to_le_bytes().into_iter().zip(y.to_le_bytes()));
-            // x·(1/s) + z in one fused step vs two roundings: at most one step apart, rarely.
-            assert!(diff.filter(|(x, y)| x != y).all(|(x, y)| x.abs_diff(y) == 1));
-            row[len - 1] = f32::INFINITY;
-            assert!(quantize_row(cpu, &row, &mut a).0.is_nan());
-            assert!(a.iter().all(|&l| l == 0));
+            if fused {
+                let diff = a.iter().zip(&b).flat_map(|(x, y)| x.to_le_bytes().into_iter().zip(y.to_le_bytes()));
+                // x·(1/s) + z in one fused step vs two roundings: at most one step apart, rarely.
+                assert!(diff.filter(|(x, y)| x != y).all(|(x, y)| x.abs_diff(y) == 1));
+            } else {
+                assert_eq!(a, b, "{len}: bytes and zero padding");
+            }
+            // All negative, all positive: the range still holds 0 (zero point 255 or 0).
+            for sign in [-1.0f32, 1.0] {
+                let one_sided: Vec<f32> = row.iter().map(|v| sign * (v.abs() + 0.1)).collect();
+                assert_eq!(quantize_row(cpu, &one_sided, &mut a), quantize_row_portable(&one_sided, &mut b));
+            }
+            for bad in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+                row[len - 1] = bad;
+                a.fill(u32::MAX);
+                assert!(quantize_row(cpu, &row, &mut a).0.is_nan(), "{len} {bad}");
+                assert!(a.iter().all(|&l| l == 0));
+            }
         }
     }
 

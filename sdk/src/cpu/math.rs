@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 
 use super::Cpu;
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 use super::CpuTier;
 
 /// Adds `bias[n]` to every row of `out[m, n]`, or sets every row to it.
@@ -234,6 +234,11 @@ pub(crate) fn softmax_row(cpu: Cpu, row: &mut [f32]) {
 /// In place `row[i] = exp(row[i] − max(row))`, returning the sum: a softmax whose division is left
 /// to the caller (attention divides its `d` outputs instead of the `N` probabilities).
 pub(crate) fn exp_shifted_row(cpu: Cpu, row: &mut [f32]) -> f32 {
+    #[cfg(target_arch = "aarch64")]
+    if cpu.has(CpuTier::Neon) {
+        // SAFETY: no precondition beyond the slice's (NEON is the aarch64 baseline).
+        return unsafe { super::aarch64::neon::exp_shifted(row) };
+    }
     by_tier!(cpu, exp_shifted, exp_shifted_impl, (row))
 }
 
@@ -241,6 +246,11 @@ pub(crate) fn exp_shifted_row(cpu: Cpu, row: &mut [f32]) -> f32 {
 /// `bytes` must be at least as long as `row`.
 pub(crate) fn exp_quantize_row(cpu: Cpu, row: &[f32], bytes: &mut [u8]) -> f32 {
     assert!(bytes.len() >= row.len(), "byte row shorter than the row");
+    #[cfg(target_arch = "aarch64")]
+    if cpu.has(CpuTier::Neon) {
+        // SAFETY: bytes is at least as long as row (asserted).
+        return unsafe { super::aarch64::neon::exp_quantize(row, bytes) };
+    }
     by_tier!(cpu, exp_quantize, exp_quantize_impl, (row, bytes))
 }
 

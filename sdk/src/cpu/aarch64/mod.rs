@@ -1,7 +1,8 @@
 //! The aarch64 kernels: the packed f32 product on `FMLA` (by element), and the int8 product on
-//! `SDOT` (FEAT_DotProd) and `SMMLA` (FEAT_I8MM). The element-wise functions (exp, GELU, softmax,
-//! LayerNorm) need no separate build here: Advanced SIMD is part of the aarch64 baseline, so the
-//! portable code in `math.rs` is compiled for NEON already.
+//! `SDOT` (FEAT_DotProd) and `SMMLA` (FEAT_I8MM), and hand-written NEON softmax numerators and
+//! `u8` quantiser (`neon`). The other element-wise functions (GELU, softmax, LayerNorm) need no
+//! separate build here: Advanced SIMD is part of the aarch64 baseline, so the portable code in
+//! `math.rs` is compiled for NEON already.
 //!
 //! Every function here is `unsafe` because it reads and writes through raw pointers, and the int8
 //! ones because they use instructions of their tier. Callers choose them from a [`super::Cpu`],
@@ -12,6 +13,7 @@
 //! `stdarch_neon_i8mm`); each `asm!` is one instruction on registers, `pure` and `nomem`, so the
 //! compiler still allocates registers and schedules around it.
 
+pub(crate) mod neon;
 pub(crate) mod neon_f32;
 pub(crate) mod neon_int8;
 

@@ -39,23 +39,6 @@ macro_rules! sdot_lane {
     };
 }
 
-/// `acc (2 × 2) += a (2 × 8) · wᵀ (8 × 2)`: `SMMLA`.
-macro_rules! smmla {
-    ($acc:expr, $a:expr, $w:expr) => {
-        // SAFETY: one register-only instruction of the FEAT_I8MM tier, which the enclosing
-        // `target_feature` function's caller guarantees.
-        unsafe {
-            asm!(
-                "smmla {0:v}.4s, {1:v}.16b, {2:v}.16b",
-                inout(vreg) $acc,
-                in(vreg) $a,
-                in(vreg) $w,
-                options(pure, nomem, nostack, preserves_flags)
-            )
-        }
-    };
-}
-
 /// Which instruction a block runs on.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kernel {
@@ -225,8 +208,16 @@ unsafe fn sdot_tile<const R: usize>(
     unsafe { finish::<R>(&acc, rs, cs, out, ldo, accumulate) };
 }
 
-/// One `R × 16` tile on `SMMLA` over all `kq` lanes, two rows per block (an odd last row is
-/// computed twice and stored once).
+/// One `R × 16` tile on `SMMLA` over all `kq` lanes, two rows per block (rows past `R` repeat the
+/// last row: computed and not stored).
+///
+/// The whole `k` loop is one `asm!` block, so its 24 accumulators stay in `v8`–`v31` for the loop
+/// (as separate one-instruction `asm!`s they cost a spill and ~30 register copies per step, which
+/// the phone benchmark counted). Per step of eight `k` (lanes t, t + 1): six 8-byte row loads into
+/// three row-pair registers, their top bits flipped (`u − 128`), then per group of four columns
+/// the two lane rows of weights loaded and zipped into two 2 × 8 column blocks, and six `SMMLA`s.
+/// An odd last lane is a separate step with zero weights for the missing lane (the activation
+/// bytes it meets are then irrelevant).
 ///
 /// # Safety
 /// As [`block`] (FEAT_I8MM), for `R` rows and one half-panel.
@@ -243,60 +234,161 @@ unsafe fn smmla_tile<const R: usize>(
     ldo: usize,
     accumulate: bool,
 ) {
-    // Pair i holds rows 2i and min(2i + 1, R − 1); acc[i][j] = their 2 × 2 block with columns
-    // 2j, 2j + 1. Only the first ⌈R/2⌉ pairs are used.
-    let mut acc = [[vdupq_n_s32(0); 8]; 3];
-    let pairs = R.div_ceil(2);
-    // One step of eight `k` (lanes t, t + 1), or of the last lane alone when `$whole` is false
-    // (a literal, so the main loop carries no test of it).
-    macro_rules! step {
-        ($t:expr, $whole:literal) => {{
-            let (t, whole) = ($t, $whole);
-            // Rows 2i and 2i + 1, eight `k` (two lanes) each; past kq the lane is 0 (it meets zero
-            // weights below). (A loop, not a closure: the closure was not inlined.)
-            let mut av = [vdupq_n_s8(0); 3];
-            for (i, av) in av.iter_mut().enumerate().take(pairs) {
-                let (r0, r1) = (a.wrapping_add(2 * i * kq), a.wrapping_add((2 * i + 1).min(R - 1) * kq));
-                // SAFETY: lanes t (and t + 1 when whole) < kq of rows < R.
-                let (lo, hi) = unsafe {
-                    if whole {
-                        (vld1_u8(r0.add(t) as *const u8), vld1_u8(r1.add(t) as *const u8))
-                    } else {
-                        (vreinterpret_u8_u32(vdup_n_u32(*r0.add(t))), vreinterpret_u8_u32(vdup_n_u32(*r1.add(t))))
-                    }
-                };
-                *av = to_signed(vcombine_u8(lo, hi));
-            }
-            for g in 0..4 {
-                // Lanes t and t + 1 of columns 4g .. 4g + 4; zipped to columns (4g, 4g+1), (4g+2, 4g+3).
-                // SAFETY: lane rows < kq of the half-panel hold 16 lanes.
-                let (l0, l1) = unsafe {
-                    let l0 = vld1q_u32(panel.add(t * PANEL + 4 * g));
-                    let l1 = if whole { vld1q_u32(panel.add((t + 1) * PANEL + 4 * g)) } else { vdupq_n_u32(0) };
-                    (l0, l1)
-                };
-                let (w0, w1) = (vreinterpretq_s8_u32(vzip1q_u32(l0, l1)), vreinterpretq_s8_u32(vzip2q_u32(l0, l1)));
-                for i in 0..pairs {
-                    smmla!(acc[i][2 * g], av[i], w0);
-                    smmla!(acc[i][2 * g + 1], av[i], w1);
-                }
-            }
-        }};
-    }
-    let mut t = 0;
-    while t + 2 <= kq {
-        step!(t, true);
-        t += 2;
-    }
-    if t < kq {
-        step!(t, false);
+    // acc[(8i + j)·4 ..][..4] = v(8 + 8i + j): pair i (rows 2i, 2i + 1), columns 2j, 2j + 1.
+    let mut acc = [0i32; 96];
+    let row = |r: usize| a.wrapping_add(r.min(R - 1) * kq) as *const u8;
+    // SAFETY: each row pointer reads its row's kq lanes (8 bytes per step, 4 in the last odd one),
+    // rows < R of the caller's; the weight pointer reads lane rows t, t + 1 < kq of the half-panel,
+    // 64 bytes each at a stride of PANEL lanes (128 bytes); 96 sums are written to `acc`. The
+    // registers the block uses are all declared; it touches no stack and no other memory.
+    unsafe {
+        asm!(
+            "movi v6.16b, #0x80",
+            "movi v8.4s, #0", "movi v9.4s, #0", "movi v10.4s, #0", "movi v11.4s, #0",
+            "movi v12.4s, #0", "movi v13.4s, #0", "movi v14.4s, #0", "movi v15.4s, #0",
+            "movi v16.4s, #0", "movi v17.4s, #0", "movi v18.4s, #0", "movi v19.4s, #0",
+            "movi v20.4s, #0", "movi v21.4s, #0", "movi v22.4s, #0", "movi v23.4s, #0",
+            "movi v24.4s, #0", "movi v25.4s, #0", "movi v26.4s, #0", "movi v27.4s, #0",
+            "movi v28.4s, #0", "movi v29.4s, #0", "movi v30.4s, #0", "movi v31.4s, #0",
+            "cbz {n}, 2f",
+            "1:",
+            "ld1 {{v0.d}}[0], [{p0}], #8",
+            "ld1 {{v0.d}}[1], [{p1}], #8",
+            "ld1 {{v1.d}}[0], [{p2}], #8",
+            "ld1 {{v1.d}}[1], [{p3}], #8",
+            "ld1 {{v2.d}}[0], [{p4}], #8",
+            "ld1 {{v2.d}}[1], [{p5}], #8",
+            "eor v0.16b, v0.16b, v6.16b",
+            "eor v1.16b, v1.16b, v6.16b",
+            "eor v2.16b, v2.16b, v6.16b",
+            "ldr q3, [{w}]",
+            "ldr q4, [{w}, #128]",
+            "zip1 v5.4s, v3.4s, v4.4s",
+            "zip2 v4.4s, v3.4s, v4.4s",
+            "smmla v8.4s, v0.16b, v5.16b",
+            "smmla v16.4s, v1.16b, v5.16b",
+            "smmla v24.4s, v2.16b, v5.16b",
+            "smmla v9.4s, v0.16b, v4.16b",
+            "smmla v17.4s, v1.16b, v4.16b",
+            "smmla v25.4s, v2.16b, v4.16b",
+            "ldr q3, [{w}, #16]",
+            "ldr q4, [{w}, #144]",
+            "zip1 v5.4s, v3.4s, v4.4s",
+            "zip2 v4.4s, v3.4s, v4.4s",
+            "smmla v10.4s, v0.16b, v5.16b",
+            "smmla v18.4s, v1.16b, v5.16b",
+            "smmla v26.4s, v2.16b, v5.16b",
+            "smmla v11.4s, v0.16b, v4.16b",
+            "smmla v19.4s, v1.16b, v4.16b",
+            "smmla v27.4s, v2.16b, v4.16b",
+            "ldr q3, [{w}, #32]",
+            "ldr q4, [{w}, #160]",
+            "zip1 v5.4s, v3.4s, v4.4s",
+            "zip2 v4.4s, v3.4s, v4.4s",
+            "smmla v12.4s, v0.16b, v5.16b",
+            "smmla v20.4s, v1.16b, v5.16b",
+            "smmla v28.4s, v2.16b, v5.16b",
+            "smmla v13.4s, v0.16b, v4.16b",
+            "smmla v21.4s, v1.16b, v4.16b",
+            "smmla v29.4s, v2.16b, v4.16b",
+            "ldr q3, [{w}, #48]",
+            "ldr q4, [{w}, #176]",
+            "zip1 v5.4s, v3.4s, v4.4s",
+            "zip2 v4.4s, v3.4s, v4.4s",
+            "smmla v14.4s, v0.16b, v5.16b",
+            "smmla v22.4s, v1.16b, v5.16b",
+            "smmla v30.4s, v2.16b, v5.16b",
+            "smmla v15.4s, v0.16b, v4.16b",
+            "smmla v23.4s, v1.16b, v4.16b",
+            "smmla v31.4s, v2.16b, v4.16b",
+            "add {w}, {w}, #256",
+            "subs {n}, {n}, #1",
+            "b.ne 1b",
+            "2:",
+            "cbz {odd}, 3f",
+            // The last lane alone: 4 bytes per row, the second lane's weights zero (v7).
+            "movi v0.2d, #0", "movi v1.2d, #0", "movi v2.2d, #0", "movi v7.2d, #0",
+            "ld1 {{v0.s}}[0], [{p0}]",
+            "ld1 {{v0.s}}[2], [{p1}]",
+            "ld1 {{v1.s}}[0], [{p2}]",
+            "ld1 {{v1.s}}[2], [{p3}]",
+            "ld1 {{v2.s}}[0], [{p4}]",
+            "ld1 {{v2.s}}[2], [{p5}]",
+            "eor v0.16b, v0.16b, v6.16b",
+            "eor v1.16b, v1.16b, v6.16b",
+            "eor v2.16b, v2.16b, v6.16b",
+            "ldr q3, [{w}]",
+            "zip1 v5.4s, v3.4s, v7.4s",
+            "zip2 v4.4s, v3.4s, v7.4s",
+            "smmla v8.4s, v0.16b, v5.16b",
+            "smmla v16.4s, v1.16b, v5.16b",
+            "smmla v24.4s, v2.16b, v5.16b",
+            "smmla v9.4s, v0.16b, v4.16b",
+            "smmla v17.4s, v1.16b, v4.16b",
+            "smmla v25.4s, v2.16b, v4.16b",
+            "ldr q3, [{w}, #16]",
+            "zip1 v5.4s, v3.4s, v7.4s",
+            "zip2 v4.4s, v3.4s, v7.4s",
+            "smmla v10.4s, v0.16b, v5.16b",
+            "smmla v18.4s, v1.16b, v5.16b",
+            "smmla v26.4s, v2.16b, v5.16b",
+            "smmla v11.4s, v0.16b, v4.16b",
+            "smmla v19.4s, v1.16b, v4.16b",
+            "smmla v27.4s, v2.16b, v4.16b",
+            "ldr q3, [{w}, #32]",
+            "zip1 v5.4s, v3.4s, v7.4s",
+            "zip2 v4.4s, v3.4s, v7.4s",
+            "smmla v12.4s, v0.16b, v5.16b",
+            "smmla v20.4s, v1.16b, v5.16b",
+            "smmla v28.4s, v2.16b, v5.16b",
+            "smmla v13.4s, v0.16b, v4.16b",
+            "smmla v21.4s, v1.16b, v4.16b",
+            "smmla v29.4s, v2.16b, v4.16b",
+            "ldr q3, [{w}, #48]",
+            "zip1 v5.4s, v3.4s, v7.4s",
+            "zip2 v4.4s, v3.4s, v7.4s",
+            "smmla v14.4s, v0.16b, v5.16b",
+            "smmla v22.4s, v1.16b, v5.16b",
+            "smmla v30.4s, v2.16b, v5.16b",
+            "smmla v15.4s, v0.16b, v4.16b",
+            "smmla v23.4s, v1.16b, v4.16b",
+            "smmla v31.4s, v2.16b, v4.16b",
+            "3:",
+            "st1 {{v8.4s, v9.4s, v10.4s, v11.4s}}, [{acc}], #64",
+            "st1 {{v12.4s, v13.4s, v14.4s, v15.4s}}, [{acc}], #64",
+            "st1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{acc}], #64",
+            "st1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{acc}], #64",
+            "st1 {{v24.4s, v25.4s, v26.4s, v27.4s}}, [{acc}], #64",
+            "st1 {{v28.4s, v29.4s, v30.4s, v31.4s}}, [{acc}], #64",
+            n = inout(reg) kq / 2 => _,
+            odd = in(reg) kq % 2,
+            p0 = inout(reg) row(0) => _,
+            p1 = inout(reg) row(1) => _,
+            p2 = inout(reg) row(2) => _,
+            p3 = inout(reg) row(3) => _,
+            p4 = inout(reg) row(4) => _,
+            p5 = inout(reg) row(5) => _,
+            w = inout(reg) panel => _,
+            acc = inout(reg) acc.as_mut_ptr() => _,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
     }
     // Back to rows: row 2i's columns 4g .. 4g + 4 are the low halves of blocks 2g and 2g + 1.
+    // SAFETY: (8i + j)·4 + 4 ≤ 96.
+    let block = |i: usize, j: usize| unsafe { vreinterpretq_s64_s32(vld1q_s32(acc.as_ptr().add((8 * i + j) * 4))) };
     let mut by_row = [[vdupq_n_s32(0); 4]; R];
     for (r, dst) in by_row.iter_mut().enumerate() {
         let (i, upper) = (r / 2, r % 2 == 1);
         for (g, d) in dst.iter_mut().enumerate() {
-            let (x, y) = (vreinterpretq_s64_s32(acc[i][2 * g]), vreinterpretq_s64_s32(acc[i][2 * g + 1]));
+            let (x, y) = (block(i, 2 * g), block(i, 2 * g + 1));
             *d = vreinterpretq_s32_s64(if upper { vzip2q_s64(x, y) } else { vzip1q_s64(x, y) });
         }
     }

@@ -1,0 +1,262 @@
+//! The [`crate::cpu::CpuTier::Neon`] tier's hand-written element-wise loops: softmax numerators
+//! (`exp`, in place or rounded to `u8`) and the per-row `u8` quantiser of the int8 path.
+//!
+//! The portable Rust of `math.rs` / `int8.rs` compiles to NEON too, but not well for these: the
+//! phone benchmark (`benchmarks/phone/`) counted 12 instructions per attention probability in
+//! `exp_quantize_impl` and 11 per activation in `quantize_row_portable` (scalar `u8`
+//! conversions, the NaN bookkeeping). Here `FMAX`/`FMIN` carry NaN through the row's bounds (so no
+//! separate NaN sum), `FCVTNU` rounds to nearest-even and saturates in one instruction, and
+//! `UQXTN` narrows with the clamp to 255. Results are those of the portable versions: the same
+//! bytes, scales and zero points (the `exp` polynomial uses fused multiply-adds like the AVX-512
+//! one, which the tests hold to the portable `exp` within an ulp).
+//!
+//! Every function is `unsafe` only for its raw-pointer loads and stores; Advanced SIMD is part of
+//! the aarch64 baseline.
+
+use std::arch::aarch64::*;
+
+/// Values per step (four registers).
+const STEP: usize = 16;
+
+/// `exp(x)` on four lanes for `x ≤ 0` (and NaN): the Cephes polynomial of
+/// [`crate::cpu::math::exp_poly`], the exponent added to the float's bits. `x < −87.3` gives
+/// ~1e-38; NaN stays NaN (`FMAX` propagates it, and `FCVTZS` of NaN is 0, scale 1).
+#[target_feature(enable = "neon")]
+#[inline]
+fn exp_nonpositive(x: float32x4_t) -> float32x4_t {
+    let x = vmaxq_f32(vdupq_n_f32(-87.336_55), x);
+    let fx = vrndmq_f32(vfmaq_f32(vdupq_n_f32(0.5), x, vdupq_n_f32(std::f32::consts::LOG2_E)));
+    let r = vfmsq_f32(x, fx, vdupq_n_f32(0.693_359_4));
+    let r = vfmaq_f32(r, fx, vdupq_n_f32(2.121_944_4e-4));
+    let mut y = vdupq_n_f32(1.987_569_1e-4);
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5e-1] {
+        y = vfmaq_f32(vdupq_n_f32(c), y, r);
+    }
+    y = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0)), vmulq_f32(y, r), r);
+    // fx ∈ [−126, 0] for x ∈ [−87.34, 0]: 2^fx is a normal float built from its exponent bits.
+    let bits = vshlq_n_s32::<23>(vaddq_s32(vcvtq_s32_f32(fx), vdupq_n_s32(127)));
+    vmulq_f32(y, vreinterpretq_f32_s32(bits))
+}
+
+/// The largest value of `row`; NaN when the row holds NaN (`FMAX` propagates it), −∞ when empty.
+///
+/// # Safety
+/// None beyond the slice's own (the loads stay inside it).
+#[target_feature(enable = "neon")]
+#[inline]
+unsafe fn row_max(row: &[f32]) -> f32 {
+    let mut m = [vdupq_n_f32(f32::NEG_INFINITY); 4];
+    let mut chunks = row.chunks_exact(STEP);
+    for c in &mut chunks {
+        for (i, m) in m.iter_mut().enumerate() {
+            // SAFETY: four of the chunk's sixteen values.
+            *m = vmaxq_f32(*m, unsafe { vld1q_f32(c.as_ptr().add(4 * i)) });
+        }
+    }
+    let mut max = vmaxvq_f32(vmaxq_f32(vmaxq_f32(m[0], m[1]), vmaxq_f32(m[2], m[3])));
+    for &v in chunks.remainder() {
+        // `f32::max` would skip NaN.
+        max = if v.is_nan() || max.is_nan() { f32::NAN } else { max.max(v) };
+    }
+    max
+}
+
+/// Sixteen values from `src` (the last `src.len() < 16` padded with `pad`).
+#[inline(always)]
+fn padded16(src: &[f32], pad: f32) -> [f32; STEP] {
+    let mut t = [pad; STEP];
+    t[..src.len()].copy_from_slice(src);
+    t
+}
+
+/// [`crate::cpu::math::exp_shifted_impl`]: in place `row[i] = exp(row[i] − max(row))`, returning
+/// the sum (NaN for a row with NaN or +∞).
+///
+/// # Safety
+/// None beyond the slice's own; `unsafe` for the symmetry with the other tiers' builds.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn exp_shifted(row: &mut [f32]) -> f32 {
+    if row.is_empty() {
+        return 0.0;
+    }
+    // SAFETY: loads inside the row.
+    let max = unsafe { row_max(row) };
+    if !max.is_finite() {
+        // As the portable loop: +∞ − +∞ and NaN make the sum NaN; so does a row of −∞ only.
+        row.fill(f32::NAN);
+        return f32::NAN;
+    }
+    let vmax = vdupq_n_f32(max);
+    let mut acc = [vdupq_n_f32(0.0); 4];
+    let mut chunks = row.chunks_exact_mut(STEP);
+    for c in &mut chunks {
+        for (i, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: four of the chunk's sixteen values, read then written.
+            unsafe {
+                let p = c.as_mut_ptr().add(4 * i);
+                let e = exp_nonpositive(vsubq_f32(vld1q_f32(p), vmax));
+                *acc = vaddq_f32(*acc, e);
+                vst1q_f32(p, e);
+            }
+        }
+    }
+    let rest = chunks.into_remainder();
+    if !rest.is_empty() {
+        // Padding of −∞ adds exp(−87.3) ≈ 1e-38 per lane: nothing at f32 precision of a sum ≥ 1.
+        let mut t = padded16(rest, f32::NEG_INFINITY);
+        for (i, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: four of the array's sixteen values.
+            unsafe {
+                let p = t.as_mut_ptr().add(4 * i);
+                let e = exp_nonpositive(vsubq_f32(vld1q_f32(p), vmax));
+                *acc = vaddq_f32(*acc, e);
+                vst1q_f32(p, e);
+            }
+        }
+        let n = rest.len();
+        rest.copy_from_slice(&t[..n]);
+    }
+    vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])))
+}
+
+/// Sixteen `exp(x − max)·255` rounded to nearest-even as `u8`, added to `acc`.
+///
+/// # Safety
+/// `src` valid for reads of 16 values, `dst` for writes of 16 bytes.
+#[target_feature(enable = "neon")]
+#[inline]
+unsafe fn exp_bytes16(src: *const f32, dst: *mut u8, vmax: float32x4_t, acc: &mut uint32x4_t) {
+    // SAFETY: the caller's 16 values.
+    let q: [uint32x4_t; 4] = std::array::from_fn(|i| unsafe {
+        let e = exp_nonpositive(vsubq_f32(vld1q_f32(src.add(4 * i)), vmax));
+        // e ≤ 1, so q ≤ 255.
+        vcvtnq_u32_f32(vmulq_f32(e, vdupq_n_f32(255.0)))
+    });
+    *acc = vaddq_u32(vaddq_u32(*acc, vaddq_u32(q[0], q[1])), vaddq_u32(q[2], q[3]));
+    let lo = vqmovn_high_u32(vqmovn_u32(q[0]), q[1]);
+    let hi = vqmovn_high_u32(vqmovn_u32(q[2]), q[3]);
+    // SAFETY: the caller's 16 bytes.
+    unsafe { vst1q_u8(dst, vqmovn_high_u16(vqmovn_u16(lo), hi)) };
+}
+
+/// [`crate::cpu::math::exp_quantize_impl`]: `exp(row[i] − max)` in `u8` steps of 1/255 into
+/// `bytes[i]`, returning the sum of the bytes (NaN for a row with NaN or +∞; `bytes` then 0).
+///
+/// # Safety
+/// `bytes` must be at least as long as `row`.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn exp_quantize(row: &[f32], bytes: &mut [u8]) -> f32 {
+    debug_assert!(bytes.len() >= row.len());
+    let bytes = &mut bytes[..row.len()];
+    if row.is_empty() {
+        return 0.0;
+    }
+    // SAFETY: loads inside the row.
+    let max = unsafe { row_max(row) };
+    if !max.is_finite() {
+        bytes.fill(0);
+        return f32::NAN;
+    }
+    let vmax = vdupq_n_f32(max);
+    let mut acc = vdupq_n_u32(0);
+    let full = row.len() / STEP * STEP;
+    for i in (0..full).step_by(STEP) {
+        // SAFETY: i + 16 ≤ full ≤ len of both.
+        unsafe { exp_bytes16(row.as_ptr().add(i), bytes.as_mut_ptr().add(i), vmax, &mut acc) };
+    }
+    if full < row.len() {
+        // −∞ padding rounds to byte 0: it adds nothing to the sum.
+        let t = padded16(&row[full..], f32::NEG_INFINITY);
+        let mut b = [0u8; STEP];
+        // SAFETY: 16 values and 16 bytes of local arrays.
+        unsafe { exp_bytes16(t.as_ptr(), b.as_mut_ptr(), vmax, &mut acc) };
+        let n = row.len() - full;
+        bytes[full..].copy_from_slice(&b[..n]);
+    }
+    vaddvq_u32(acc) as f32
+}
+
+/// Sixteen values `v·inv + z` rounded to nearest-even and clamped to `0 ..= 255`, as bytes.
+///
+/// # Safety
+/// `src` valid for reads of 16 values, `dst` for writes of 16 bytes.
+#[target_feature(enable = "neon")]
+#[inline]
+unsafe fn quant_bytes16(src: *const f32, dst: *mut u8, inv: float32x4_t, z: float32x4_t) {
+    // Multiply, then add (not fused): the portable version's rounding, so the same bytes.
+    // `FCVTNU` saturates below at 0; `UQXTN` above at 65 535, then at 255.
+    // SAFETY: the caller's 16 values.
+    let q: [uint32x4_t; 4] =
+        std::array::from_fn(|i| unsafe { vcvtnq_u32_f32(vaddq_f32(vmulq_f32(vld1q_f32(src.add(4 * i)), inv), z)) });
+    let lo = vqmovn_high_u32(vqmovn_u32(q[0]), q[1]);
+    let hi = vqmovn_high_u32(vqmovn_u32(q[2]), q[3]);
+    // SAFETY: the caller's 16 bytes.
+    unsafe { vst1q_u8(dst, vqmovn_high_u16(vqmovn_u16(lo), hi)) };
+}
+
+/// [`crate::cpu::int8::quantize_row_portable`]: one row to `u8` lanes with a zero point; returns
+/// `(scale, zero point)` (NaN scale and zero bytes for a row with NaN or ±∞).
+///
+/// # Safety
+/// `dst` must hold `⌈row.len()/4⌉` lanes.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
+    debug_assert_eq!(dst.len(), row.len().div_ceil(4));
+    let len = row.len();
+    // Bounds start at 0 (as the portable version's): the range always holds 0. FMIN/FMAX carry
+    // NaN, and ±∞ make a bound infinite: either way the row is not finite.
+    let zero = vdupq_n_f32(0.0);
+    let (mut lo, mut hi) = ([zero; 4], [zero; 4]);
+    let full = len / STEP * STEP;
+    for i in (0..full).step_by(STEP) {
+        for j in 0..4 {
+            // SAFETY: i + 16 ≤ len.
+            let v = unsafe { vld1q_f32(row.as_ptr().add(i + 4 * j)) };
+            lo[j] = vminq_f32(lo[j], v);
+            hi[j] = vmaxq_f32(hi[j], v);
+        }
+    }
+    if full < len {
+        // Zero padding changes neither bound.
+        let t = padded16(&row[full..], 0.0);
+        for j in 0..4 {
+            // SAFETY: four of the array's sixteen values.
+            let v = unsafe { vld1q_f32(t.as_ptr().add(4 * j)) };
+            lo[j] = vminq_f32(lo[j], v);
+            hi[j] = vmaxq_f32(hi[j], v);
+        }
+    }
+    let lo = vminvq_f32(vminq_f32(vminq_f32(lo[0], lo[1]), vminq_f32(lo[2], lo[3])));
+    let hi = vmaxvq_f32(vmaxq_f32(vmaxq_f32(hi[0], hi[1]), vmaxq_f32(hi[2], hi[3])));
+    if !(lo.is_finite() && hi.is_finite()) {
+        dst.fill(0);
+        return (f32::NAN, 0);
+    }
+    if hi == lo {
+        dst.fill(0);
+        return (1.0, 0);
+    }
+    let s = (hi - lo) / 255.0;
+    let inv = 1.0 / s;
+    let z = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
+    let (vinv, vz) = (vdupq_n_f32(inv), vdupq_n_f32(z));
+    let out = dst.as_mut_ptr() as *mut u8;
+    for i in (0..full).step_by(STEP) {
+        // SAFETY: i + 16 ≤ len ≤ 4·⌈len/4⌉, the bytes dst holds.
+        unsafe { quant_bytes16(row.as_ptr().add(i), out.add(i), vinv, vz) };
+    }
+    if full < len {
+        let t = padded16(&row[full..], 0.0);
+        let mut b = [0u8; STEP];
+        // SAFETY: 16 values and 16 bytes of local arrays.
+        unsafe { quant_bytes16(t.as_ptr(), b.as_mut_ptr(), vinv, vz) };
+        // The row's bytes, then zeros to the end of the last lane (they meet zero weights).
+        let n = len - full;
+        let lane_end = 4 * dst.len();
+        // SAFETY: full + n = len ≤ lane_end, the bytes dst holds.
+        let tail = unsafe { std::slice::from_raw_parts_mut(out.add(full), lane_end - full) };
+        tail[..n].copy_from_slice(&b[..n]);
+        tail[n..].fill(0);
+    }
+    (s, z as i32)
+}
