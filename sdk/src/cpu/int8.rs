@@ -65,6 +65,11 @@ impl PackedI8 {
             // shapes were checked above.
             return unsafe { super::x86::avx512_int8::from_key_rows(keys, n, d) };
         }
+        #[cfg(target_arch = "aarch64")]
+        if cpu.has(CpuTier::Neon) && d.is_multiple_of(16) {
+            // SAFETY: the shapes were checked above (NEON is the aarch64 baseline).
+            return unsafe { super::aarch64::neon::from_key_rows(keys, n, d) };
+        }
         let _ = cpu;
         Self::from_key_rows_portable(keys, n, d)
     }
@@ -100,6 +105,11 @@ impl PackedI8 {
         if cpu.has(CpuTier::Avx512Vnni) && d.is_multiple_of(16) {
             // SAFETY: as in `from_key_rows`.
             return unsafe { super::x86::avx512_int8::from_value_rows(values, n, d) };
+        }
+        #[cfg(target_arch = "aarch64")]
+        if cpu.has(CpuTier::Neon) && d.is_multiple_of(16) {
+            // SAFETY: the shapes were checked above (NEON is the aarch64 baseline).
+            return unsafe { super::aarch64::neon::from_value_rows(values, n, d) };
         }
         let _ = cpu;
         Self::from_value_rows_portable(values, n, d)

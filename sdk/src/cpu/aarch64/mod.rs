@@ -10,8 +10,9 @@
 //!
 //! `SDOT` and `SMMLA` are written as inline assembly: their `std::arch` intrinsics
 //! (`vdotq_laneq_s32`, `vmmlaq_s32`) are not stable Rust yet (features `stdarch_neon_dotprod`,
-//! `stdarch_neon_i8mm`); each `asm!` is one instruction on registers, `pure` and `nomem`, so the
-//! compiler still allocates registers and schedules around it.
+//! `stdarch_neon_i8mm`). Each tile's whole `k` loop is one `asm!` block with its 24 accumulators in
+//! fixed registers: as one-instruction `asm!`s the compiler kept them in registers only with
+//! copies and a spill per step (counted by `benchmarks/phone/`).
 
 pub(crate) mod neon;
 pub(crate) mod neon_f32;

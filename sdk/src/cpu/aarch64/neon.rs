@@ -1,5 +1,6 @@
 //! The [`crate::cpu::CpuTier::Neon`] tier's hand-written element-wise loops: softmax numerators
-//! (`exp`, in place or rounded to `u8`) and the per-row `u8` quantiser of the int8 path.
+//! (`exp`, in place or rounded to `u8`), the per-row `u8` quantiser of the int8 path, and the
+//! int8 packing of attention's keys and values.
 //!
 //! The portable Rust of `math.rs` / `int8.rs` compiles to NEON too, but not well for these: the
 //! phone benchmark (`benchmarks/phone/`) counted 12 instructions per attention probability in
@@ -14,6 +15,8 @@
 //! the aarch64 baseline.
 
 use std::arch::aarch64::*;
+
+use crate::cpu::int8::{symmetric_scale, PackedI8, PANEL};
 
 /// Values per step (four registers).
 const STEP: usize = 16;
@@ -259,4 +262,151 @@ pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
         tail[n..].fill(0);
     }
     (s, z as i32)
+}
+
+/// Sixteen values `round(v·inv)` clamped to `−127 ..= 127` (nearest-even, as the portable
+/// quantisers; NaN gives 0 like their saturating cast, ±∞ the clamp). Returns the four `i32`
+/// vectors (for sums) and the sixteen bytes.
+///
+/// # Safety
+/// `src` valid for reads of 16 values.
+#[target_feature(enable = "neon")]
+#[inline]
+unsafe fn symmetric16(src: *const f32, inv: [float32x4_t; 4]) -> ([int32x4_t; 4], int8x16_t) {
+    let (lo, hi) = (vdupq_n_s32(-127), vdupq_n_s32(127));
+    // SAFETY: the caller's 16 values.
+    let q: [int32x4_t; 4] = std::array::from_fn(|i| unsafe {
+        vminq_s32(vmaxq_s32(vcvtnq_s32_f32(vmulq_f32(vld1q_f32(src.add(4 * i)), inv[i])), lo), hi)
+    });
+    let h0 = vqmovn_high_s32(vqmovn_s32(q[0]), q[1]);
+    let h1 = vqmovn_high_s32(vqmovn_s32(q[2]), q[3]);
+    (q, vqmovn_high_s16(vqmovn_s16(h0), h1))
+}
+
+/// The largest `|v|` of `row`, NaN skipped (as `f32::max`), at least 0.
+#[target_feature(enable = "neon")]
+#[inline]
+fn abs_max(row: &[f32]) -> f32 {
+    let mut m = [vdupq_n_f32(0.0); 4];
+    let mut chunks = row.chunks_exact(STEP);
+    for c in &mut chunks {
+        for (i, m) in m.iter_mut().enumerate() {
+            // SAFETY: four of the chunk's sixteen values. FMAXNM skips NaN.
+            *m = vmaxnmq_f32(*m, vabsq_f32(unsafe { vld1q_f32(c.as_ptr().add(4 * i)) }));
+        }
+    }
+    let v = vmaxnmvq_f32(vmaxnmq_f32(vmaxnmq_f32(m[0], m[1]), vmaxnmq_f32(m[2], m[3])));
+    chunks.remainder().iter().fold(v, |m, x| m.max(x.abs()))
+}
+
+/// [`crate::cpu::int8::PackedI8::from_key_rows_portable`] (the same lanes, scales and sums):
+/// `kᵀ` of attention, quantised per key, 16 values per step.
+///
+/// # Safety
+/// `d` must be a multiple of 16 and `keys` hold `n·d` values.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn from_key_rows(keys: &[f32], n: usize, d: usize) -> PackedI8 {
+    assert!(d.is_multiple_of(STEP) && keys.len() >= n * d);
+    let kq = d / 4;
+    let mut p = PackedI8::zeroed(d, n);
+    for (t, row) in keys.chunks_exact(d.max(1)).take(n).enumerate() {
+        let s = symmetric_scale(abs_max(row));
+        let inv = [vdupq_n_f32(1.0 / s); 4];
+        let mut sum = vdupq_n_s32(0);
+        let base = ((t / PANEL) * kq) * PANEL + t % PANEL;
+        for i in 0..d / STEP {
+            // SAFETY: 16 values at 16i < d inside the row.
+            let (q, bytes) = unsafe { symmetric16(row.as_ptr().add(STEP * i), inv) };
+            sum = vaddq_s32(sum, vaddq_s32(vaddq_s32(q[0], q[1]), vaddq_s32(q[2], q[3])));
+            // 16 values = lanes 4i .. 4i + 3 of this key's column, PANEL lanes apart.
+            let lanes = vreinterpretq_u32_s8(bytes);
+            for (j, lane) in [
+                vgetq_lane_u32::<0>(lanes),
+                vgetq_lane_u32::<1>(lanes),
+                vgetq_lane_u32::<2>(lanes),
+                vgetq_lane_u32::<3>(lanes),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                p.data[base + (4 * i + j) * PANEL] = lane;
+            }
+        }
+        (p.scale[t], p.colsum[t]) = (s, vaddvq_s32(sum));
+    }
+    p
+}
+
+/// [`crate::cpu::int8::PackedI8::from_value_rows_portable`] (the same lanes, scales and sums):
+/// `v` of attention, quantised per channel, 16 channels × 4 tokens per step.
+///
+/// # Safety
+/// `d` must be a multiple of 16 and `values` hold `n·d` values.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn from_value_rows(values: &[f32], n: usize, d: usize) -> PackedI8 {
+    assert!(d.is_multiple_of(STEP) && values.len() >= n * d);
+    let kq = n.div_ceil(4);
+    let mut p = PackedI8::zeroed(n, d);
+    let values = &values[..n * d];
+    // Per-channel largest magnitude (NaN skipped), then 1/scale.
+    let mut amax = vec![vdupq_n_f32(0.0); d / 4];
+    for row in values.chunks_exact(d.max(1)) {
+        for (c, m) in amax.iter_mut().enumerate() {
+            // SAFETY: four values at 4c < d inside the row.
+            *m = vmaxnmq_f32(*m, vabsq_f32(unsafe { vld1q_f32(row.as_ptr().add(4 * c)) }));
+        }
+    }
+    let mut inv = vec![0f32; d];
+    for (c, m) in amax.iter().enumerate() {
+        let mut a = [0f32; 4];
+        // SAFETY: four values into a four-value array.
+        unsafe { vst1q_f32(a.as_mut_ptr(), *m) };
+        for (j, a) in a.into_iter().enumerate() {
+            let s = symmetric_scale(a);
+            (p.scale[4 * c + j], inv[4 * c + j]) = (s, 1.0 / s);
+        }
+    }
+    let mut sums = vec![vdupq_n_s32(0); d / 4];
+    for tq in 0..kq {
+        for g in 0..d / STEP {
+            // SAFETY: 16 values at 16g < d of the vector.
+            let iv: [float32x4_t; 4] =
+                std::array::from_fn(|i| unsafe { vld1q_f32(inv.as_ptr().add(STEP * g + 4 * i)) });
+            // Four tokens' bytes for channels 16g .. 16g + 16 (tokens past n are 0).
+            let mut b = [vdupq_n_s8(0); 4];
+            for (j, b) in b.iter_mut().enumerate() {
+                let t = 4 * tq + j;
+                if t < n {
+                    // SAFETY: token t < n, channels 16g .. 16g + 16 ≤ d.
+                    let (q, bytes) = unsafe { symmetric16(values.as_ptr().add(t * d + STEP * g), iv) };
+                    for (i, q) in q.into_iter().enumerate() {
+                        sums[4 * g + i] = vaddq_s32(sums[4 * g + i], q);
+                    }
+                    *b = bytes;
+                }
+            }
+            // Interleave to lanes [t0, t1, t2, t3] per channel.
+            let (l01, h01) = (vzip1q_s8(b[0], b[1]), vzip2q_s8(b[0], b[1]));
+            let (l23, h23) = (vzip1q_s8(b[2], b[3]), vzip2q_s8(b[2], b[3]));
+            let w = |x: int8x16_t| vreinterpretq_s16_s8(x);
+            let lanes = [
+                vzip1q_s16(w(l01), w(l23)),
+                vzip2q_s16(w(l01), w(l23)),
+                vzip1q_s16(w(h01), w(h23)),
+                vzip2q_s16(w(h01), w(h23)),
+            ];
+            let c0 = STEP * g;
+            let at = ((c0 / PANEL) * kq + tq) * PANEL + c0 % PANEL;
+            let dst = &mut p.data[at..at + STEP];
+            for (i, l) in lanes.into_iter().enumerate() {
+                // SAFETY: four lanes at 4i < 16 of the 16-lane slice.
+                unsafe { vst1q_u32(dst.as_mut_ptr().add(4 * i), vreinterpretq_u32_s16(l)) };
+            }
+        }
+    }
+    for (c, s) in sums.iter().enumerate() {
+        // SAFETY: four sums at 4c < d ≤ the column sums' length.
+        unsafe { vst1q_s32(p.colsum.as_mut_ptr().add(4 * c), *s) };
+    }
+    p
 }

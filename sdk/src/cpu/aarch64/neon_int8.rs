@@ -22,23 +22,6 @@ use crate::cpu::packed_f32::Epilogue;
 /// Rows per register tile (`SDOT`: 6 rows × 4 vectors; `SMMLA`: 3 row pairs × 8 vectors).
 const MR: usize = 6;
 
-/// `acc += Σ_{j<4} w[4c + j] · a[4·$l + j]` per lane `c`: `SDOT` by element.
-macro_rules! sdot_lane {
-    ($acc:expr, $w:expr, $a:expr, $l:literal) => {
-        // SAFETY: one register-only instruction of the FEAT_DotProd tier, which the enclosing
-        // `target_feature` function's caller guarantees.
-        unsafe {
-            asm!(
-                concat!("sdot {0:v}.4s, {1:v}.16b, {2:v}.4b[", $l, "]"),
-                inout(vreg) $acc,
-                in(vreg) $w,
-                in(vreg) $a,
-                options(pure, nomem, nostack, preserves_flags)
-            )
-        }
-    };
-}
-
 /// Which instruction a block runs on.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kernel {
@@ -46,13 +29,6 @@ pub(crate) enum Kernel {
     Sdot,
     /// `SMMLA` (the `NeonI8mm` tier).
     Smmla,
-}
-
-/// `u8` bytes as `u − 128` in `i8`.
-#[target_feature(enable = "neon")]
-#[inline]
-fn to_signed(v: uint8x16_t) -> int8x16_t {
-    vreinterpretq_s8_u8(veorq_u8(v, vdupq_n_u8(0x80)))
 }
 
 /// The int8 product for rows `r0 .. r0 + rows` of `a` and panels `p0 .. p0 + panels` of `w`,
@@ -157,7 +133,13 @@ unsafe fn finish<const R: usize>(
     }
 }
 
-/// One `R × 16` tile on `SDOT` over all `kq` lanes (activation row stride `kq` lanes).
+/// One `R × 16` tile on `SDOT` over all `kq` lanes (activation row stride `kq` lanes; rows past
+/// `R` repeat the last row: computed and not stored).
+///
+/// The whole `k` loop is one `asm!` block with the 24 accumulators in `v8`–`v31` (row r, columns
+/// 4c .. 4c + 4 in `v(8 + 4r + c)`): per step of sixteen `k` (four lanes), six 16-byte row loads,
+/// their top bits flipped (`u − 128`), then per lane and group of four columns one weight load
+/// and six `SDOT`s by element. Left-over lanes (`kq mod 4`) take one lane per step, broadcast.
 ///
 /// # Safety
 /// As [`block`] (FEAT_DotProd), for `R` rows and one half-panel.
@@ -174,38 +156,229 @@ unsafe fn sdot_tile<const R: usize>(
     ldo: usize,
     accumulate: bool,
 ) {
-    let mut acc = [[vdupq_n_s32(0); 4]; R];
-    macro_rules! step {
-        ($av:expr, $t:expr, $l:literal) => {
-            for c in 0..4 {
-                // SAFETY: lane row $t < kq of the half-panel holds 16 lanes.
-                let w = unsafe { vld1q_s8(panel.add($t * PANEL + 4 * c) as *const i8) };
-                for r in 0..R {
-                    sdot_lane!(acc[r][c], w, $av[r], $l);
-                }
-            }
-        };
+    let mut acc = [0i32; 96];
+    let row = |r: usize| a.wrapping_add(r.min(R - 1) * kq) as *const u8;
+    // SAFETY: each row pointer reads its row's kq lanes (16 bytes per step, then 4 per left-over
+    // lane), rows < R of the caller's; the weight pointer reads lane rows < kq of the half-panel,
+    // 64 bytes each at a stride of PANEL lanes (128 bytes); 96 sums are written to `acc`. The
+    // registers the block uses are all declared; it touches no stack and no other memory.
+    unsafe {
+        asm!(
+            "movi v6.16b, #0x80",
+            "movi v8.4s, #0", "movi v9.4s, #0", "movi v10.4s, #0", "movi v11.4s, #0",
+            "movi v12.4s, #0", "movi v13.4s, #0", "movi v14.4s, #0", "movi v15.4s, #0",
+            "movi v16.4s, #0", "movi v17.4s, #0", "movi v18.4s, #0", "movi v19.4s, #0",
+            "movi v20.4s, #0", "movi v21.4s, #0", "movi v22.4s, #0", "movi v23.4s, #0",
+            "movi v24.4s, #0", "movi v25.4s, #0", "movi v26.4s, #0", "movi v27.4s, #0",
+            "movi v28.4s, #0", "movi v29.4s, #0", "movi v30.4s, #0", "movi v31.4s, #0",
+            "cbz {n}, 2f",
+            "1:",
+            "ldr q0, [{p0}], #16",
+            "ldr q1, [{p1}], #16",
+            "ldr q2, [{p2}], #16",
+            "ldr q3, [{p3}], #16",
+            "ldr q4, [{p4}], #16",
+            "ldr q5, [{p5}], #16",
+            "eor v0.16b, v0.16b, v6.16b",
+            "eor v1.16b, v1.16b, v6.16b",
+            "eor v2.16b, v2.16b, v6.16b",
+            "eor v3.16b, v3.16b, v6.16b",
+            "eor v4.16b, v4.16b, v6.16b",
+            "eor v5.16b, v5.16b, v6.16b",
+            "ldr q7, [{w}, #0]",
+            "sdot v8.4s, v7.16b, v0.4b[0]",
+            "sdot v12.4s, v7.16b, v1.4b[0]",
+            "sdot v16.4s, v7.16b, v2.4b[0]",
+            "sdot v20.4s, v7.16b, v3.4b[0]",
+            "sdot v24.4s, v7.16b, v4.4b[0]",
+            "sdot v28.4s, v7.16b, v5.4b[0]",
+            "ldr q7, [{w}, #16]",
+            "sdot v9.4s, v7.16b, v0.4b[0]",
+            "sdot v13.4s, v7.16b, v1.4b[0]",
+            "sdot v17.4s, v7.16b, v2.4b[0]",
+            "sdot v21.4s, v7.16b, v3.4b[0]",
+            "sdot v25.4s, v7.16b, v4.4b[0]",
+            "sdot v29.4s, v7.16b, v5.4b[0]",
+            "ldr q7, [{w}, #32]",
+            "sdot v10.4s, v7.16b, v0.4b[0]",
+            "sdot v14.4s, v7.16b, v1.4b[0]",
+            "sdot v18.4s, v7.16b, v2.4b[0]",
+            "sdot v22.4s, v7.16b, v3.4b[0]",
+            "sdot v26.4s, v7.16b, v4.4b[0]",
+            "sdot v30.4s, v7.16b, v5.4b[0]",
+            "ldr q7, [{w}, #48]",
+            "sdot v11.4s, v7.16b, v0.4b[0]",
+            "sdot v15.4s, v7.16b, v1.4b[0]",
+            "sdot v19.4s, v7.16b, v2.4b[0]",
+            "sdot v23.4s, v7.16b, v3.4b[0]",
+            "sdot v27.4s, v7.16b, v4.4b[0]",
+            "sdot v31.4s, v7.16b, v5.4b[0]",
+            "ldr q7, [{w}, #128]",
+            "sdot v8.4s, v7.16b, v0.4b[1]",
+            "sdot v12.4s, v7.16b, v1.4b[1]",
+            "sdot v16.4s, v7.16b, v2.4b[1]",
+            "sdot v20.4s, v7.16b, v3.4b[1]",
+            "sdot v24.4s, v7.16b, v4.4b[1]",
+            "sdot v28.4s, v7.16b, v5.4b[1]",
+            "ldr q7, [{w}, #144]",
+            "sdot v9.4s, v7.16b, v0.4b[1]",
+            "sdot v13.4s, v7.16b, v1.4b[1]",
+            "sdot v17.4s, v7.16b, v2.4b[1]",
+            "sdot v21.4s, v7.16b, v3.4b[1]",
+            "sdot v25.4s, v7.16b, v4.4b[1]",
+            "sdot v29.4s, v7.16b, v5.4b[1]",
+            "ldr q7, [{w}, #160]",
+            "sdot v10.4s, v7.16b, v0.4b[1]",
+            "sdot v14.4s, v7.16b, v1.4b[1]",
+            "sdot v18.4s, v7.16b, v2.4b[1]",
+            "sdot v22.4s, v7.16b, v3.4b[1]",
+            "sdot v26.4s, v7.16b, v4.4b[1]",
+            "sdot v30.4s, v7.16b, v5.4b[1]",
+            "ldr q7, [{w}, #176]",
+            "sdot v11.4s, v7.16b, v0.4b[1]",
+            "sdot v15.4s, v7.16b, v1.4b[1]",
+            "sdot v19.4s, v7.16b, v2.4b[1]",
+            "sdot v23.4s, v7.16b, v3.4b[1]",
+            "sdot v27.4s, v7.16b, v4.4b[1]",
+            "sdot v31.4s, v7.16b, v5.4b[1]",
+            "ldr q7, [{w}, #256]",
+            "sdot v8.4s, v7.16b, v0.4b[2]",
+            "sdot v12.4s, v7.16b, v1.4b[2]",
+            "sdot v16.4s, v7.16b, v2.4b[2]",
+            "sdot v20.4s, v7.16b, v3.4b[2]",
+            "sdot v24.4s, v7.16b, v4.4b[2]",
+            "sdot v28.4s, v7.16b, v5.4b[2]",
+            "ldr q7, [{w}, #272]",
+            "sdot v9.4s, v7.16b, v0.4b[2]",
+            "sdot v13.4s, v7.16b, v1.4b[2]",
+            "sdot v17.4s, v7.16b, v2.4b[2]",
+            "sdot v21.4s, v7.16b, v3.4b[2]",
+            "sdot v25.4s, v7.16b, v4.4b[2]",
+            "sdot v29.4s, v7.16b, v5.4b[2]",
+            "ldr q7, [{w}, #288]",
+            "sdot v10.4s, v7.16b, v0.4b[2]",
+            "sdot v14.4s, v7.16b, v1.4b[2]",
+            "sdot v18.4s, v7.16b, v2.4b[2]",
+            "sdot v22.4s, v7.16b, v3.4b[2]",
+            "sdot v26.4s, v7.16b, v4.4b[2]",
+            "sdot v30.4s, v7.16b, v5.4b[2]",
+            "ldr q7, [{w}, #304]",
+            "sdot v11.4s, v7.16b, v0.4b[2]",
+            "sdot v15.4s, v7.16b, v1.4b[2]",
+            "sdot v19.4s, v7.16b, v2.4b[2]",
+            "sdot v23.4s, v7.16b, v3.4b[2]",
+            "sdot v27.4s, v7.16b, v4.4b[2]",
+            "sdot v31.4s, v7.16b, v5.4b[2]",
+            "ldr q7, [{w}, #384]",
+            "sdot v8.4s, v7.16b, v0.4b[3]",
+            "sdot v12.4s, v7.16b, v1.4b[3]",
+            "sdot v16.4s, v7.16b, v2.4b[3]",
+            "sdot v20.4s, v7.16b, v3.4b[3]",
+            "sdot v24.4s, v7.16b, v4.4b[3]",
+            "sdot v28.4s, v7.16b, v5.4b[3]",
+            "ldr q7, [{w}, #400]",
+            "sdot v9.4s, v7.16b, v0.4b[3]",
+            "sdot v13.4s, v7.16b, v1.4b[3]",
+            "sdot v17.4s, v7.16b, v2.4b[3]",
+            "sdot v21.4s, v7.16b, v3.4b[3]",
+            "sdot v25.4s, v7.16b, v4.4b[3]",
+            "sdot v29.4s, v7.16b, v5.4b[3]",
+            "ldr q7, [{w}, #416]",
+            "sdot v10.4s, v7.16b, v0.4b[3]",
+            "sdot v14.4s, v7.16b, v1.4b[3]",
+            "sdot v18.4s, v7.16b, v2.4b[3]",
+            "sdot v22.4s, v7.16b, v3.4b[3]",
+            "sdot v26.4s, v7.16b, v4.4b[3]",
+            "sdot v30.4s, v7.16b, v5.4b[3]",
+            "ldr q7, [{w}, #432]",
+            "sdot v11.4s, v7.16b, v0.4b[3]",
+            "sdot v15.4s, v7.16b, v1.4b[3]",
+            "sdot v19.4s, v7.16b, v2.4b[3]",
+            "sdot v23.4s, v7.16b, v3.4b[3]",
+            "sdot v27.4s, v7.16b, v4.4b[3]",
+            "sdot v31.4s, v7.16b, v5.4b[3]",
+            "add {w}, {w}, #512",
+            "subs {n}, {n}, #1",
+            "b.ne 1b",
+            "2:",
+            "cbz {rest}, 4f",
+            "3:",
+            "ld1r {{v0.4s}}, [{p0}], #4",
+            "ld1r {{v1.4s}}, [{p1}], #4",
+            "ld1r {{v2.4s}}, [{p2}], #4",
+            "ld1r {{v3.4s}}, [{p3}], #4",
+            "ld1r {{v4.4s}}, [{p4}], #4",
+            "ld1r {{v5.4s}}, [{p5}], #4",
+            "eor v0.16b, v0.16b, v6.16b",
+            "eor v1.16b, v1.16b, v6.16b",
+            "eor v2.16b, v2.16b, v6.16b",
+            "eor v3.16b, v3.16b, v6.16b",
+            "eor v4.16b, v4.16b, v6.16b",
+            "eor v5.16b, v5.16b, v6.16b",
+            "ldr q7, [{w}, #0]",
+            "sdot v8.4s, v7.16b, v0.4b[0]",
+            "sdot v12.4s, v7.16b, v1.4b[0]",
+            "sdot v16.4s, v7.16b, v2.4b[0]",
+            "sdot v20.4s, v7.16b, v3.4b[0]",
+            "sdot v24.4s, v7.16b, v4.4b[0]",
+            "sdot v28.4s, v7.16b, v5.4b[0]",
+            "ldr q7, [{w}, #16]",
+            "sdot v9.4s, v7.16b, v0.4b[0]",
+            "sdot v13.4s, v7.16b, v1.4b[0]",
+            "sdot v17.4s, v7.16b, v2.4b[0]",
+            "sdot v21.4s, v7.16b, v3.4b[0]",
+            "sdot v25.4s, v7.16b, v4.4b[0]",
+            "sdot v29.4s, v7.16b, v5.4b[0]",
+            "ldr q7, [{w}, #32]",
+            "sdot v10.4s, v7.16b, v0.4b[0]",
+            "sdot v14.4s, v7.16b, v1.4b[0]",
+            "sdot v18.4s, v7.16b, v2.4b[0]",
+            "sdot v22.4s, v7.16b, v3.4b[0]",
+            "sdot v26.4s, v7.16b, v4.4b[0]",
+            "sdot v30.4s, v7.16b, v5.4b[0]",
+            "ldr q7, [{w}, #48]",
+            "sdot v11.4s, v7.16b, v0.4b[0]",
+            "sdot v15.4s, v7.16b, v1.4b[0]",
+            "sdot v19.4s, v7.16b, v2.4b[0]",
+            "sdot v23.4s, v7.16b, v3.4b[0]",
+            "sdot v27.4s, v7.16b, v4.4b[0]",
+            "sdot v31.4s, v7.16b, v5.4b[0]",
+            "add {w}, {w}, #128",
+            "subs {rest}, {rest}, #1",
+            "b.ne 3b",
+            "4:",
+            "st1 {{v8.4s, v9.4s, v10.4s, v11.4s}}, [{acc}], #64",
+            "st1 {{v12.4s, v13.4s, v14.4s, v15.4s}}, [{acc}], #64",
+            "st1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{acc}], #64",
+            "st1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{acc}], #64",
+            "st1 {{v24.4s, v25.4s, v26.4s, v27.4s}}, [{acc}], #64",
+            "st1 {{v28.4s, v29.4s, v30.4s, v31.4s}}, [{acc}], #64",
+            n = inout(reg) kq / 4 => _,
+            rest = inout(reg) kq % 4 => _,
+            p0 = inout(reg) row(0) => _,
+            p1 = inout(reg) row(1) => _,
+            p2 = inout(reg) row(2) => _,
+            p3 = inout(reg) row(3) => _,
+            p4 = inout(reg) row(4) => _,
+            p5 = inout(reg) row(5) => _,
+            w = inout(reg) panel => _,
+            acc = inout(reg) acc.as_mut_ptr() => _,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
     }
-    let mut t = 0;
-    while t + 4 <= kq {
-        // SAFETY: lanes t .. t + 4 ≤ kq of each of the R rows.
-        let av: [int8x16_t; R] =
-            std::array::from_fn(|r| to_signed(unsafe { vld1q_u8(a.add(r * kq + t) as *const u8) }));
-        step!(av, t, 0);
-        step!(av, t + 1, 1);
-        step!(av, t + 2, 2);
-        step!(av, t + 3, 3);
-        t += 4;
-    }
-    while t < kq {
-        // SAFETY: lane t < kq of each row.
-        let av: [int8x16_t; R] =
-            std::array::from_fn(|r| to_signed(vreinterpretq_u8_u32(vdupq_n_u32(unsafe { *a.add(r * kq + t) }))));
-        step!(av, t, 0);
-        t += 1;
-    }
+    // SAFETY: row r's 16 sums are acc[16r ..][..16], r < R ≤ 6.
+    let by_row: [[int32x4_t; 4]; R] =
+        std::array::from_fn(|r| std::array::from_fn(|c| unsafe { vld1q_s32(acc.as_ptr().add(16 * r + 4 * c)) }));
     // SAFETY: the caller's contract.
-    unsafe { finish::<R>(&acc, rs, cs, out, ldo, accumulate) };
+    unsafe { finish::<R>(&by_row, rs, cs, out, ldo, accumulate) };
 }
 
 /// One `R × 16` tile on `SMMLA` over all `kq` lanes, two rows per block (rows past `R` repeat the
