@@ -350,8 +350,8 @@ impl Labeler {
 
     /// Selects the arithmetic of the image tower's matrix products (see [`Precision`]); call it
     /// before sharing the labeler. Returns the precision in effect: `Int8` falls back to `F32` on
-    /// CPUs without AVX512_VNNI (and, for now, on every non-x86-64 CPU), `Bf16` on CPUs without
-    /// AVX512_BF16.
+    /// CPUs without its kernel (x86-64 without AVX512_VNNI, aarch64 without FEAT_DotProd), `Bf16`
+    /// on CPUs without AVX512_BF16 (every aarch64 CPU).
     pub fn set_precision(&mut self, precision: Precision) -> Precision {
         self.vision.set_precision(precision)
     }
@@ -366,6 +366,11 @@ impl Labeler {
     /// The image tower's precision in effect.
     pub fn precision(&self) -> Precision {
         self.vision.precision()
+    }
+
+    /// The compute tier the image tower runs at.
+    pub fn cpu(&self) -> crate::Cpu {
+        self.vision.cpu()
     }
 
     /// The model fingerprint this session accepts packs for.

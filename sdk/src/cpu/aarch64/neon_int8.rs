@@ -387,7 +387,9 @@ unsafe fn sdot_tile<const R: usize>(
 /// The whole `k` loop is one `asm!` block, so its 24 accumulators stay in `v8`–`v31` for the loop
 /// (as separate one-instruction `asm!`s they cost a spill and ~30 register copies per step, which
 /// the phone benchmark counted). Per step of eight `k` (lanes t, t + 1): six 8-byte row loads into
-/// three row-pair registers, their top bits flipped (`u − 128`), then per group of four columns
+/// three row-pair registers (the first of each pair an `LDR d`, which writes the whole register:
+/// a lane insert into the last step's register chained every step behind the previous one, 24
+/// cycles per step in llvm-mca instead of 8), their top bits flipped (`u − 128`), then per group of four columns
 /// the two lane rows of weights loaded and zipped into two 2 × 8 column blocks, and six `SMMLA`s.
 /// An odd last lane is a separate step with zero weights for the missing lane (the activation
 /// bytes it meets are then irrelevant).
@@ -425,11 +427,11 @@ unsafe fn smmla_tile<const R: usize>(
             "movi v28.4s, #0", "movi v29.4s, #0", "movi v30.4s, #0", "movi v31.4s, #0",
             "cbz {n}, 2f",
             "1:",
-            "ld1 {{v0.d}}[0], [{p0}], #8",
+            "ldr d0, [{p0}], #8",
             "ld1 {{v0.d}}[1], [{p1}], #8",
-            "ld1 {{v1.d}}[0], [{p2}], #8",
+            "ldr d1, [{p2}], #8",
             "ld1 {{v1.d}}[1], [{p3}], #8",
-            "ld1 {{v2.d}}[0], [{p4}], #8",
+            "ldr d2, [{p4}], #8",
             "ld1 {{v2.d}}[1], [{p5}], #8",
             "eor v0.16b, v0.16b, v6.16b",
             "eor v1.16b, v1.16b, v6.16b",
