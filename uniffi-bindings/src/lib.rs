@@ -5,8 +5,9 @@
 //! shape of the foreign API:
 //!
 //! - [`LabelPack`]: load from a file or bytes, optionally requiring an Ed25519 signature; [`PackInfo`].
-//! - [`Labeler`]: open from a model directory or from bytes, `label_frame` for camera buffers
-//!   ([`CameraFrame`]: BGRA / RGBA / NV12 with their strides, orientation, optional region),
+//! - [`Labeler`]: open from a model directory or from bytes with [`LabelerOptions`] (threads,
+//!   precision; [`Labeler::precision`] reports what runs), label camera planes borrowed for the
+//!   call (`label_bgra` / `label_rgba` / `label_nv12`: no copy) or a [`CameraFrame`] record,
 //!   `label_image` for encoded files, `swap_pack` while other threads label.
 //! - [`LiveLabeler`]: `push` never blocks; results reach a synchronous foreign [`LiveListener`] on
 //!   the worker thread. (No async foreign traits: they break Swift 6 strict concurrency in UniFFI
@@ -16,8 +17,18 @@
 //!   [`PelabelError::Internal`] instead of crossing the boundary (which is why even `info`,
 //!   `stats` and `stop` can throw).
 //!
-//! Byte buffers cross as `Vec<u8>` (Swift `Data`, Kotlin `ByteArray`, Python `bytes`): one copy
-//! on the caller's thread, after which the camera may recycle its buffer.
+//! Camera planes cross in two ways (copies per frame counted in README.md, "Copies per frame"):
+//! - **borrowed** (`&[u8]` arguments: Swift `Data`, e.g. `Data(bytesNoCopy:)` over a locked
+//!   `CVPixelBuffer`, Kotlin a direct `java.nio.ByteBuffer` such as `Image.Plane.getBuffer()`,
+//!   Python `bytes`): Rust reads the caller's memory during the call. `label_*` copy nothing;
+//!   `LiveLabeler::push_*` copy the planes once (the worker runs after the call returns, when the
+//!   camera may have recycled the buffer).
+//! - **in a record** ([`CameraFrame`], `Vec<u8>`: Swift `Data`, Kotlin `ByteArray`, Python
+//!   `bytes`): the binding serialises each plane into a Rust buffer and Rust copies it out.
+//!
+//! Defaults of the option records are written twice, as UniFFI defaults here and in the sdk's
+//! `Default`s; `default_label_options()` & co. return the sdk's, and the foreign scenarios check
+//! that a record built with no arguments equals them.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -103,6 +114,13 @@ pub enum PelabelError {
         /// The message.
         reason: String,
     },
+    /// An input or setting over one of pelabel's fixed limits (a frame's size, a file's length,
+    /// more threads than `LabelerOptions` allows): the message names the limit.
+    #[error("over a limit: {reason}")]
+    LimitExceeded {
+        /// The message.
+        reason: String,
+    },
     /// The live labeler was stopped; start a new one.
     #[error("live labeler stopped")]
     Stopped,
@@ -133,6 +151,7 @@ impl From<pelabel::Error> for PelabelError {
                 Self::PackCorrupt { reason }
             }
             E::Key { .. } | E::WeakKey { .. } => Self::InvalidKey { reason },
+            E::LimitExceeded { .. } => Self::LimitExceeded { reason },
             E::Config { .. }
             | E::UnknownPreset { .. }
             | E::ModelSource { .. }
@@ -167,6 +186,11 @@ fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 /// `u32` from the foreign side to `usize`.
 fn size(n: u32) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// `usize` to the foreign side's `u32` (saturating).
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 // ----- frames ------------------------------------------------------------------------------
@@ -260,7 +284,7 @@ pub struct CameraFrame {
     pub pixels: FramePixels,
     /// How to rotate the buffer to display it upright.
     pub orientation: FrameOrientation,
-    /// Mirrored (front camera), applied after the rotation.
+    /// Mirrored left↔right (front camera), applied before the rotation (the EXIF convention).
     #[uniffi(default = false)]
     pub mirrored: bool,
     /// Label only this part of the buffer (buffer coordinates).
@@ -294,26 +318,140 @@ impl CameraFrame {
                     size(cbcr_bytes_per_row),
                     self.width,
                     self.height,
-                    match range {
-                        YuvRange::Full => pelabel::YuvRange::Full,
-                        YuvRange::Video => pelabel::YuvRange::Video,
-                    },
-                    match matrix {
-                        YuvMatrix::Bt601 => pelabel::YuvMatrix::Bt601,
-                        YuvMatrix::Bt709 => pelabel::YuvMatrix::Bt709,
-                    },
+                    range.into(),
+                    matrix.into(),
                 )
             }
         }?;
-        let orientation = match self.orientation {
+        let frame = frame.with_orientation(self.orientation.into(), self.mirrored);
+        Ok(match self.region {
+            Some(r) => frame.with_roi(r.into())?,
+            None => frame,
+        })
+    }
+}
+
+impl From<FrameOrientation> for pelabel::Orientation {
+    fn from(o: FrameOrientation) -> Self {
+        match o {
             FrameOrientation::Up => pelabel::Orientation::Up,
             FrameOrientation::Right => pelabel::Orientation::Right,
             FrameOrientation::Down => pelabel::Orientation::Down,
             FrameOrientation::Left => pelabel::Orientation::Left,
-        };
-        let frame = frame.with_orientation(orientation, self.mirrored);
-        Ok(match self.region {
-            Some(r) => frame.with_roi(pelabel::Roi::new(r.x, r.y, r.width, r.height))?,
+        }
+    }
+}
+
+impl From<YuvRange> for pelabel::YuvRange {
+    fn from(r: YuvRange) -> Self {
+        match r {
+            YuvRange::Full => pelabel::YuvRange::Full,
+            YuvRange::Video => pelabel::YuvRange::Video,
+        }
+    }
+}
+
+impl From<YuvMatrix> for pelabel::YuvMatrix {
+    fn from(m: YuvMatrix) -> Self {
+        match m {
+            YuvMatrix::Bt601 => pelabel::YuvMatrix::Bt601,
+            YuvMatrix::Bt709 => pelabel::YuvMatrix::Bt709,
+        }
+    }
+}
+
+impl From<Region> for pelabel::Roi {
+    fn from(r: Region) -> Self {
+        pelabel::Roi::new(r.x, r.y, r.width, r.height)
+    }
+}
+
+/// Everything about a camera buffer but its plane bytes, for the calls that borrow the planes
+/// (`Labeler::label_bgra` / `label_rgba` / `label_nv12`, `LiveLabeler::push_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct FrameGeometry {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// How to rotate the buffer to display it upright.
+    pub orientation: FrameOrientation,
+    /// Mirrored left↔right (front camera), applied before the rotation (the EXIF convention).
+    #[uniffi(default = false)]
+    pub mirrored: bool,
+    /// Label only this part of the buffer (buffer coordinates).
+    #[uniffi(default = None)]
+    pub region: Option<Region>,
+}
+
+/// Borrowed camera planes (what the `&[u8]` calls receive).
+enum Planes<'a> {
+    Packed {
+        format: pelabel::PixelFormat,
+        data: &'a [u8],
+        bytes_per_row: u32,
+    },
+    Nv12 {
+        y: &'a [u8],
+        y_bytes_per_row: u32,
+        cbcr: &'a [u8],
+        cbcr_bytes_per_row: u32,
+        range: YuvRange,
+        matrix: YuvMatrix,
+    },
+}
+
+impl<'a> Planes<'a> {
+    /// The sdk's borrowed frame over the planes: sizes, strides, lengths and region validated,
+    /// nothing copied.
+    fn frame(&self, g: FrameGeometry) -> Result<pelabel::Frame<'a>> {
+        let frame = match *self {
+            Planes::Packed { format: pelabel::PixelFormat::Rgba8, data, bytes_per_row } => {
+                pelabel::Frame::rgba(data, g.width, g.height, size(bytes_per_row))
+            }
+            Planes::Packed { data, bytes_per_row, .. } => {
+                pelabel::Frame::bgra(data, g.width, g.height, size(bytes_per_row))
+            }
+            Planes::Nv12 { y, y_bytes_per_row, cbcr, cbcr_bytes_per_row, range, matrix } => pelabel::Frame::nv12(
+                y,
+                size(y_bytes_per_row),
+                cbcr,
+                size(cbcr_bytes_per_row),
+                g.width,
+                g.height,
+                range.into(),
+                matrix.into(),
+            ),
+        }?;
+        let frame = frame.with_orientation(g.orientation.into(), g.mirrored);
+        Ok(match g.region {
+            Some(r) => frame.with_roi(r.into())?,
+            None => frame,
+        })
+    }
+
+    /// The planes copied once into an owned frame (validated first, so a bad frame fails here
+    /// without copying).
+    fn to_owned(&self, g: FrameGeometry) -> Result<pelabel::OwnedFrame> {
+        self.frame(g)?;
+        let frame = match *self {
+            Planes::Packed { format, data, bytes_per_row } => {
+                pelabel::OwnedFrame::packed(format, data.to_vec(), g.width, g.height, size(bytes_per_row))
+            }
+            Planes::Nv12 { y, y_bytes_per_row, cbcr, cbcr_bytes_per_row, range, matrix } => pelabel::OwnedFrame::nv12(
+                y.to_vec(),
+                size(y_bytes_per_row),
+                cbcr.to_vec(),
+                size(cbcr_bytes_per_row),
+                g.width,
+                g.height,
+                range.into(),
+                matrix.into(),
+            ),
+        }?;
+        let frame = frame.with_orientation(g.orientation.into(), g.mirrored);
+        Ok(match g.region {
+            Some(r) => frame.with_roi(r.into())?,
             None => frame,
         })
     }
@@ -322,7 +460,7 @@ impl CameraFrame {
 // ----- results -----------------------------------------------------------------------------
 
 /// Per-call labeling settings.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct LabelOptions {
     /// Maximum number of labels returned.
     #[uniffi(default = 5)]
@@ -333,6 +471,12 @@ pub struct LabelOptions {
     /// Minimum probability (softmax over the pack).
     #[uniffi(default = None)]
     pub min_probability: Option<f32>,
+}
+
+impl From<pelabel::LabelOptions> for LabelOptions {
+    fn from(o: pelabel::LabelOptions) -> Self {
+        Self { top_k: count(o.top_k), min_score: o.min_score, min_probability: o.min_probability }
+    }
 }
 
 impl From<LabelOptions> for pelabel::LabelOptions {
@@ -509,14 +653,97 @@ impl LabelPack {
 
 // ----- labeler -----------------------------------------------------------------------------
 
+/// Arithmetic of the image tower's matrix products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Precision {
+    /// `f32` throughout: matches the official PyTorch model to ~1e-6.
+    F32,
+    /// bf16 operands, f32 accumulation (x86-64 with AVX512_BF16 only).
+    Bf16,
+    /// int8 linear layers and attention (x86-64 with AVX512_VNNI; aarch64 with FEAT_DotProd,
+    /// `SMMLA` with FEAT_I8MM: iPhone A13 and later): embeddings at cosine ≥ 0.995 to `F32`.
+    Int8,
+}
+
+impl From<Precision> for pelabel::Precision {
+    fn from(p: Precision) -> Self {
+        match p {
+            Precision::F32 => pelabel::Precision::F32,
+            Precision::Bf16 => pelabel::Precision::Bf16,
+            Precision::Int8 => pelabel::Precision::Int8,
+        }
+    }
+}
+
+impl From<pelabel::Precision> for Precision {
+    fn from(p: pelabel::Precision) -> Self {
+        match p {
+            pelabel::Precision::Int8 => Precision::Int8,
+            pelabel::Precision::Bf16 => Precision::Bf16,
+            // `F32`, and any precision a newer sdk adds before these bindings know it.
+            _ => Precision::F32,
+        }
+    }
+}
+
+/// Session settings of a [`Labeler`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LabelerOptions {
+    /// Inference threads; `None`: every core. 0 means 1; above 256 the open fails with
+    /// `LimitExceeded`.
+    #[uniffi(default = None)]
+    pub threads: Option<u32>,
+    /// The precision asked for; `None`: the sdk's default (`F32`). A CPU that cannot run it keeps
+    /// `F32`: [`Labeler::precision`] says what runs.
+    #[uniffi(default = None)]
+    pub precision: Option<Precision>,
+}
+
+impl From<pelabel::LabelerOptions> for LabelerOptions {
+    fn from(o: pelabel::LabelerOptions) -> Self {
+        Self { threads: o.threads.map(count), precision: None }
+    }
+}
+
+/// What a [`Labeler`] runs: the precision asked for and the one in effect (they differ when the
+/// CPU has no kernel for the one asked for), and the CPU's instruction-set tier.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PrecisionInfo {
+    /// Asked for in [`LabelerOptions::precision`] (the default when it was `None`).
+    pub requested: Precision,
+    /// In effect.
+    pub active: Precision,
+    /// The compute tier in use (`portable`, `neon`, `neon-dotprod`, `neon-i8mm`, `avx2`,
+    /// `avx512`, `avx512-vnni`, `avx512-bf16`).
+    pub cpu_tier: String,
+}
+
 /// An image-tower session labeling frames and images against a label pack. Thread-safe.
 #[derive(Debug, uniffi::Object)]
 pub struct Labeler {
     inner: Arc<pelabel::Labeler>,
+    requested: Precision,
 }
 
-fn labeler_options(threads: Option<u32>) -> pelabel::LabelerOptions {
-    pelabel::LabelerOptions { threads: threads.map(size) }
+impl Labeler {
+    /// Opens the session with `options` (threads checked by the sdk, precision set before the
+    /// session is shared).
+    fn build(
+        open: impl FnOnce(&pelabel::LabelerOptions) -> pelabel::Result<pelabel::Labeler>,
+        options: LabelerOptions,
+    ) -> Result<Arc<Self>> {
+        let sdk = pelabel::LabelerOptions { threads: options.threads.map(size) };
+        let mut inner = open(&sdk)?;
+        let requested = options.precision.map(pelabel::Precision::from).unwrap_or_default();
+        inner.set_precision(requested);
+        Ok(Arc::new(Self { inner: Arc::new(inner), requested: requested.into() }))
+    }
+
+    /// Labels borrowed planes.
+    fn label_planes(&self, planes: Planes<'_>, geometry: FrameGeometry, options: LabelOptions) -> Result<LabelOutcome> {
+        let frame = planes.frame(geometry)?;
+        Ok(self.inner.label_frame(&frame, &options.into())?.into())
+    }
 }
 
 #[uniffi::export]
@@ -524,13 +751,12 @@ impl Labeler {
     /// Opens the image tower in `model_dir` (the output of `pelabel split`) with `pack`. The
     /// default (device) build also opens a directory with a whole `.safetensors` checkpoint if its
     /// `tokenizer.json` is beside it (the model fingerprint covers the vocabulary), but no `.pt`
-    /// (`InvalidModel`). `threads`: inference threads (`None`: every core).
+    /// (`InvalidModel`).
     #[uniffi::constructor]
-    pub fn open(model_dir: String, pack: Arc<LabelPack>, threads: Option<u32>) -> Result<Arc<Self>> {
+    pub fn open(model_dir: String, pack: Arc<LabelPack>, options: LabelerOptions) -> Result<Arc<Self>> {
         guard(|| {
             let model = pelabel::ModelFiles::discover(Path::new(&model_dir), None)?;
-            let inner = pelabel::Labeler::new(&model, pack.inner.clone(), &labeler_options(threads))?;
-            Ok(Arc::new(Self { inner: Arc::new(inner) }))
+            Self::build(|o| pelabel::Labeler::new(&model, pack.inner.clone(), o), options)
         })
     }
 
@@ -540,16 +766,76 @@ impl Labeler {
         image_tower: Vec<u8>,
         config_json: String,
         pack: Arc<LabelPack>,
-        threads: Option<u32>,
+        options: LabelerOptions,
     ) -> Result<Arc<Self>> {
         guard(|| {
-            let options = labeler_options(threads);
-            let inner = pelabel::Labeler::from_bytes(image_tower, &config_json, pack.inner.clone(), &options)?;
-            Ok(Arc::new(Self { inner: Arc::new(inner) }))
+            Self::build(|o| pelabel::Labeler::from_bytes(image_tower, &config_json, pack.inner.clone(), o), options)
         })
     }
 
-    /// Labels one camera buffer.
+    /// The precision asked for, the one in effect, and the CPU tier.
+    pub fn precision(&self) -> Result<PrecisionInfo> {
+        guard(|| {
+            Ok(PrecisionInfo {
+                requested: self.requested,
+                active: self.inner.precision().into(),
+                cpu_tier: self.inner.cpu().tier().name().to_string(),
+            })
+        })
+    }
+
+    /// Labels a BGRA buffer (`kCVPixelFormatType_32BGRA`) borrowed for the call: nothing is
+    /// copied. `data`: `height × bytes_per_row` bytes (the last row may omit its padding).
+    pub fn label_bgra(
+        &self,
+        data: &[u8],
+        bytes_per_row: u32,
+        geometry: FrameGeometry,
+        options: LabelOptions,
+    ) -> Result<LabelOutcome> {
+        guard(|| {
+            let planes = Planes::Packed { format: pelabel::PixelFormat::Bgra8, data, bytes_per_row };
+            self.label_planes(planes, geometry, options)
+        })
+    }
+
+    /// Labels an RGBA buffer (Android `RGBA_8888`) borrowed for the call: nothing is copied.
+    pub fn label_rgba(
+        &self,
+        data: &[u8],
+        bytes_per_row: u32,
+        geometry: FrameGeometry,
+        options: LabelOptions,
+    ) -> Result<LabelOutcome> {
+        guard(|| {
+            let planes = Planes::Packed { format: pelabel::PixelFormat::Rgba8, data, bytes_per_row };
+            self.label_planes(planes, geometry, options)
+        })
+    }
+
+    /// Labels bi-planar 4:2:0 planes (`…420YpCbCr8BiPlanar…`, Android `YUV_420_888` with
+    /// interleaved chroma) borrowed for the call: nothing is copied. `y`: `height ×
+    /// y_bytes_per_row` bytes; `cbcr`: `⌈height/2⌉ × cbcr_bytes_per_row`.
+    #[allow(clippy::too_many_arguments)] // the planes of a CVPixelBuffer, each with its stride
+    pub fn label_nv12(
+        &self,
+        y: &[u8],
+        y_bytes_per_row: u32,
+        cbcr: &[u8],
+        cbcr_bytes_per_row: u32,
+        range: YuvRange,
+        matrix: YuvMatrix,
+        geometry: FrameGeometry,
+        options: LabelOptions,
+    ) -> Result<LabelOutcome> {
+        guard(|| {
+            let planes = Planes::Nv12 { y, y_bytes_per_row, cbcr, cbcr_bytes_per_row, range, matrix };
+            self.label_planes(planes, geometry, options)
+        })
+    }
+
+    /// Labels one camera buffer given as a record (its planes are copied in; the `label_bgra` /
+    /// `label_nv12` calls borrow them instead).
     pub fn label_frame(&self, frame: CameraFrame, options: LabelOptions) -> Result<LabelOutcome> {
         guard(|| {
             let frame = frame.into_owned()?;
@@ -590,10 +876,30 @@ impl Labeler {
     }
 }
 
+// ----- defaults ----------------------------------------------------------------------------
+
+/// The sdk's default [`LabelOptions`] (a `LabelOptions()` built with no arguments equals it).
+#[uniffi::export]
+pub fn default_label_options() -> LabelOptions {
+    pelabel::LabelOptions::default().into()
+}
+
+/// The sdk's default [`LabelerOptions`].
+#[uniffi::export]
+pub fn default_labeler_options() -> LabelerOptions {
+    pelabel::LabelerOptions::default().into()
+}
+
+/// The sdk's default [`LiveOptions`].
+#[uniffi::export]
+pub fn default_live_options() -> LiveOptions {
+    pelabel::LiveOptions::default().into()
+}
+
 // ----- live --------------------------------------------------------------------------------
 
 /// Live-mode settings.
-#[derive(Debug, Clone, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct LiveOptions {
     /// Half-life of the score smoothing in milliseconds of frame time (0: no smoothing).
     #[uniffi(default = 250.0)]
@@ -610,6 +916,30 @@ pub struct LiveOptions {
     /// Raw candidates per frame that feed the smoother.
     #[uniffi(default = 20)]
     pub candidates: u32,
+}
+
+impl From<pelabel::LiveOptions> for LiveOptions {
+    fn from(o: pelabel::LiveOptions) -> Self {
+        Self {
+            half_life_ms: o.half_life_ms,
+            enter_score: o.enter_score,
+            exit_margin: o.exit_margin,
+            top_k: count(o.top_k),
+            candidates: count(o.candidates),
+        }
+    }
+}
+
+impl From<LiveOptions> for pelabel::LiveOptions {
+    fn from(o: LiveOptions) -> Self {
+        Self {
+            half_life_ms: o.half_life_ms,
+            enter_score: o.enter_score,
+            exit_margin: o.exit_margin,
+            top_k: size(o.top_k),
+            candidates: size(o.candidates),
+        }
+    }
 }
 
 /// One smoothed label.
@@ -708,6 +1038,12 @@ impl LiveLabeler {
         live.map(|l| f(&l)).ok_or(PelabelError::Stopped)
     }
 
+    /// Validates borrowed planes, copies them once and hands them to the worker.
+    fn push_planes(&self, planes: Planes<'_>, geometry: FrameGeometry, timestamp_ms: u64) -> Result<()> {
+        let frame = planes.to_owned(geometry)?;
+        self.with(|live| live.push(pelabel::LiveInput::Frame(frame), timestamp_ms))
+    }
+
     fn final_stats(&self) -> LiveStats {
         let last = self.last.lock().ok().and_then(|l| l.clone());
         last.unwrap_or(LiveStats::from(pelabel::LiveStats::default()))
@@ -720,13 +1056,7 @@ impl LiveLabeler {
     #[uniffi::constructor]
     pub fn start(labeler: Arc<Labeler>, options: LiveOptions, listener: Arc<dyn LiveListener>) -> Result<Arc<Self>> {
         guard(|| {
-            let options = pelabel::LiveOptions {
-                half_life_ms: options.half_life_ms,
-                enter_score: options.enter_score,
-                exit_margin: options.exit_margin,
-                top_k: size(options.top_k),
-                candidates: size(options.candidates),
-            };
+            let options = pelabel::LiveOptions::from(options);
             let on_error = listener.clone();
             let inner = pelabel::LiveLabeler::start(
                 labeler.inner.clone(),
@@ -761,11 +1091,48 @@ impl LiveLabeler {
     }
 
     /// Hands a frame to the worker and returns at once. A frame whose sizes do not add up fails
-    /// here with `InvalidFrame`; `Stopped` after `stop`.
+    /// here with `InvalidFrame`; `Stopped` after `stop`. (Its planes are copied in; the
+    /// `push_bgra` / `push_nv12` calls copy borrowed planes once instead.)
     pub fn push(&self, frame: CameraFrame, timestamp_ms: u64) -> Result<()> {
         guard(|| {
             let frame = frame.into_owned()?;
             self.with(|live| live.push(pelabel::LiveInput::Frame(frame), timestamp_ms))
+        })
+    }
+
+    /// Hands a BGRA buffer borrowed for the call to the worker: validated, then copied once (the
+    /// worker runs after the call returns, when the camera may reuse the buffer).
+    pub fn push_bgra(&self, data: &[u8], bytes_per_row: u32, geometry: FrameGeometry, timestamp_ms: u64) -> Result<()> {
+        guard(|| {
+            let planes = Planes::Packed { format: pelabel::PixelFormat::Bgra8, data, bytes_per_row };
+            self.push_planes(planes, geometry, timestamp_ms)
+        })
+    }
+
+    /// [`LiveLabeler::push_bgra`] for an RGBA buffer.
+    pub fn push_rgba(&self, data: &[u8], bytes_per_row: u32, geometry: FrameGeometry, timestamp_ms: u64) -> Result<()> {
+        guard(|| {
+            let planes = Planes::Packed { format: pelabel::PixelFormat::Rgba8, data, bytes_per_row };
+            self.push_planes(planes, geometry, timestamp_ms)
+        })
+    }
+
+    /// [`LiveLabeler::push_bgra`] for bi-planar 4:2:0 planes (see [`Labeler::label_nv12`]).
+    #[allow(clippy::too_many_arguments)] // the planes of a CVPixelBuffer, each with its stride
+    pub fn push_nv12(
+        &self,
+        y: &[u8],
+        y_bytes_per_row: u32,
+        cbcr: &[u8],
+        cbcr_bytes_per_row: u32,
+        range: YuvRange,
+        matrix: YuvMatrix,
+        geometry: FrameGeometry,
+        timestamp_ms: u64,
+    ) -> Result<()> {
+        guard(|| {
+            let planes = Planes::Nv12 { y, y_bytes_per_row, cbcr, cbcr_bytes_per_row, range, matrix };
+            self.push_planes(planes, geometry, timestamp_ms)
         })
     }
 
@@ -849,6 +1216,10 @@ mod tests {
                 |e| matches!(e, PelabelError::InvalidModel { reason } if reason.contains("pytorch")),
             ),
             (E::Index { reason: s() }, |e| matches!(e, PelabelError::Internal { .. })),
+            (
+                E::LimitExceeded { source_name: s(), what: "threads", found: 300, limit: 256, setting: "fixed" },
+                |e| matches!(e, PelabelError::LimitExceeded { reason } if reason.contains("256")),
+            ),
         ];
         for (sdk, ok) in cases {
             let text = sdk.to_string();
@@ -866,7 +1237,7 @@ mod tests {
         let model = pelabel::PeCore::open(&tiny, pelabel::Towers::Text).unwrap();
         let pack = pelabel::compile_label_set(&set, &model, &Default::default()).unwrap().0;
         let pack = Arc::new(LabelPack { inner: Arc::new(pack) });
-        Labeler::open(tiny.display().to_string(), pack, Some(1)).unwrap()
+        Labeler::open(tiny.display().to_string(), pack, LabelerOptions { threads: Some(1), precision: None }).unwrap()
     }
 
     fn live_options() -> LiveOptions {
@@ -996,5 +1367,143 @@ mod tests {
         };
         assert!(nv12(16).into_owned().is_ok(), "odd sizes: ceil(5/2) CbCr pairs, ceil(3/2) rows");
         assert!(matches!(nv12(10).into_owned(), Err(PelabelError::InvalidFrame { .. })));
+    }
+    /// A BGRA buffer of `w × h` pixels with `pad` bytes after each row, a gradient so labels
+    /// depend on the pixels.
+    fn bgra_bytes(w: u32, h: u32, pad: u32) -> (Vec<u8>, u32) {
+        let bpr = 4 * w + pad;
+        let mut data = vec![0u8; (bpr * h) as usize];
+        for y in 0..h {
+            for x in 0..w {
+                let i = (y * bpr + 4 * x) as usize;
+                data[i..i + 4].copy_from_slice(&[(x * 7) as u8, (y * 5) as u8, ((x + y) * 3) as u8, 255]);
+            }
+        }
+        (data, bpr)
+    }
+
+    #[test]
+    fn borrowed_planes_label_like_the_record_path() {
+        let labeler = tiny_labeler();
+        let (w, h) = (37, 29);
+        let (data, bpr) = bgra_bytes(w, h, 12);
+        let options = LabelOptions { top_k: 2, min_score: Some(-1.0), min_probability: None };
+        let region = Some(Region { x: 3, y: 2, width: 30, height: 20 });
+        for (orientation, mirrored) in [(FrameOrientation::Up, false), (FrameOrientation::Right, true)] {
+            let geometry = FrameGeometry { width: w, height: h, orientation, mirrored, region };
+            let record = CameraFrame {
+                width: w,
+                height: h,
+                pixels: FramePixels::Bgra { data: data.clone(), bytes_per_row: bpr },
+                orientation,
+                mirrored,
+                region,
+            };
+            let by_ref = labeler.label_bgra(&data, bpr, geometry, options.clone()).unwrap();
+            assert_eq!(by_ref, labeler.label_frame(record, options.clone()).unwrap());
+            // The same pixels as RGBA (R and B swapped) label the same.
+            let rgba: Vec<u8> = data.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0], p[3]]).collect();
+            assert_eq!(labeler.label_rgba(&rgba, bpr, geometry, options.clone()).unwrap(), by_ref);
+        }
+        // NV12 borrowed vs record, odd sizes and padded strides.
+        let (y_bpr, c_bpr) = (w + 3, 2 * w.div_ceil(2) + 5);
+        let y: Vec<u8> = (0..y_bpr * h).map(|i| (i * 13 % 251) as u8).collect();
+        let cbcr: Vec<u8> = (0..c_bpr * h.div_ceil(2)).map(|i| (i * 29 % 253) as u8).collect();
+        let geometry =
+            FrameGeometry { width: w, height: h, orientation: FrameOrientation::Left, mirrored: false, region };
+        let by_ref =
+            labeler.label_nv12(&y, y_bpr, &cbcr, c_bpr, YuvRange::Video, YuvMatrix::Bt709, geometry, options.clone());
+        let record = CameraFrame {
+            width: w,
+            height: h,
+            pixels: FramePixels::Nv12 {
+                y: y.clone(),
+                y_bytes_per_row: y_bpr,
+                cbcr: cbcr.clone(),
+                cbcr_bytes_per_row: c_bpr,
+                range: YuvRange::Video,
+                matrix: YuvMatrix::Bt709,
+            },
+            orientation: FrameOrientation::Left,
+            mirrored: false,
+            region,
+        };
+        assert_eq!(by_ref.unwrap(), labeler.label_frame(record, options.clone()).unwrap());
+        // Bad borrowed frames are typed errors, never a read past the slice.
+        let g = FrameGeometry { width: w, height: h, orientation: FrameOrientation::Up, mirrored: false, region: None };
+        let bad = |r: Result<LabelOutcome>| matches!(r, Err(PelabelError::InvalidFrame { .. }));
+        assert!(bad(labeler.label_bgra(&data[..data.len() - 13], bpr, g, options.clone())), "short buffer");
+        assert!(bad(labeler.label_bgra(&data, 4 * w - 1, g, options.clone())), "stride below the row");
+        assert!(bad(labeler.label_bgra(&[], 0, FrameGeometry { width: 0, ..g }, options.clone())), "empty frame");
+        let outside = FrameGeometry { region: Some(Region { x: w - 1, y: 0, width: 2, height: 1 }), ..g };
+        assert!(bad(labeler.label_bgra(&data, bpr, outside, options.clone())), "region outside");
+        // The last chroma row may omit its padding, not its pixels.
+        let needed = (c_bpr * (h.div_ceil(2) - 1) + 2 * w.div_ceil(2)) as usize;
+        let g_ok = g;
+        assert!(labeler
+            .label_nv12(&y, y_bpr, &cbcr[..needed], c_bpr, YuvRange::Full, YuvMatrix::Bt601, g_ok, options.clone())
+            .is_ok());
+        let short_cbcr = &cbcr[..needed - 1];
+        let r = labeler.label_nv12(&y, y_bpr, short_cbcr, c_bpr, YuvRange::Full, YuvMatrix::Bt601, g, options);
+        assert!(bad(r), "short chroma plane");
+    }
+
+    #[test]
+    fn borrowed_planes_pushed_live_are_copied_and_labelled() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let listener = Listener(move |r: LiveResult| {
+            let _ = tx.send(r.labels.first().map(|l| l.id.clone()));
+        });
+        let labeler = tiny_labeler();
+        let live = LiveLabeler::start(labeler.clone(), live_options(), Arc::new(listener)).unwrap();
+        let (w, h) = (21, 17);
+        let (mut data, bpr) = bgra_bytes(w, h, 4);
+        let g = FrameGeometry { width: w, height: h, orientation: FrameOrientation::Up, mirrored: false, region: None };
+        let options = LabelOptions { top_k: 1, min_score: Some(-1.0), min_probability: None };
+        let LabelOutcome::Recognised { labels } = labeler.label_bgra(&data, bpr, g, options).unwrap() else {
+            panic!("recognised at min_score -1")
+        };
+        live.push_bgra(&data, bpr, g, 0).unwrap();
+        // The caller may reuse its buffer at once: the worker labels the copy.
+        data.fill(0);
+        let first = rx.recv_timeout(Duration::from_secs(60)).expect("a live result");
+        assert_eq!(first.as_deref(), Some(labels[0].id.as_str()));
+        let y = vec![100u8; (w * h) as usize];
+        let cbcr = vec![128u8; (2 * w.div_ceil(2) * h.div_ceil(2)) as usize];
+        live.push_nv12(&y, w, &cbcr, 2 * w.div_ceil(2), YuvRange::Full, YuvMatrix::Bt601, g, 1).unwrap();
+        assert!(rx.recv_timeout(Duration::from_secs(60)).expect("a live result").is_some());
+        let bad = live.push_bgra(&data[..10], bpr, g, 2);
+        assert!(matches!(bad, Err(PelabelError::InvalidFrame { .. })), "{bad:?}");
+        live.stop().unwrap();
+        assert!(matches!(live.push_bgra(&data, bpr, g, 3), Err(PelabelError::Stopped)));
+    }
+
+    #[test]
+    fn precision_and_threads_reach_the_session() {
+        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pe-core/tiny");
+        let pack = tiny_labeler().inner.pack();
+        let pack = Arc::new(LabelPack { inner: pack });
+        let open = |options| Labeler::open(tiny.display().to_string(), pack.clone(), options);
+        let f32 = open(LabelerOptions { threads: Some(1), precision: None }).unwrap().precision().unwrap();
+        assert_eq!((f32.requested, f32.active), (Precision::F32, Precision::F32));
+        let cpu = pelabel::Cpu::from_env().unwrap();
+        assert_eq!(f32.cpu_tier, cpu.tier().name());
+        let int8 = open(LabelerOptions { threads: Some(1), precision: Some(Precision::Int8) }).unwrap();
+        let info = int8.precision().unwrap();
+        assert_eq!(info.requested, Precision::Int8);
+        let runs_int8 = pelabel::Precision::Int8.is_supported_on(cpu);
+        assert_eq!(info.active, if runs_int8 { Precision::Int8 } else { Precision::F32 }, "fallback reported");
+        let too_many = open(LabelerOptions { threads: Some(100_000), precision: None });
+        assert!(matches!(too_many, Err(PelabelError::LimitExceeded { .. })), "{too_many:?}");
+    }
+
+    #[test]
+    fn ffi_defaults_are_the_sdks() {
+        // The records' UniFFI defaults are checked against these in the foreign scenarios.
+        assert_eq!(default_label_options(), LabelOptions { top_k: 5, min_score: None, min_probability: None });
+        assert_eq!(default_labeler_options(), LabelerOptions { threads: None, precision: None });
+        let live = default_live_options();
+        assert_eq!(pelabel::LiveOptions::from(live.clone()), pelabel::LiveOptions::default());
+        assert_eq!(LiveOptions::from(pelabel::LiveOptions::from(live.clone())), live);
     }
 }

@@ -249,6 +249,10 @@ fn prepare() -> Scenario {
             assert_eq!(got, truth, "the demo model labels the {what} scenario picture {got}, truth {truth}");
         }
     }
+    // Whether this CPU (at the tier the tests run, PELABEL_CPU_TIER included) has an int8 kernel:
+    // the scenarios check that asking for int8 gets it exactly then, and f32 otherwise.
+    let int8 = pelabel::Precision::Int8.is_supported_on(pelabel::Cpu::from_env().unwrap());
+    p.insert("int8_kernel", int8.to_string());
     p.insert("expected_bgra", bgra_top);
     p.insert("expected_nv12", nv12_top);
     p.insert("expected_image", image_top);

@@ -28,6 +28,14 @@ inline fun <reified E : Throwable> expectError(what: String, f: () -> Unit): E {
 
 fun read(path: String): ByteArray = File(path).readBytes()
 
+/// A file's bytes in a direct buffer (as Android's `Image.Plane.getBuffer()` hands them out):
+/// what the borrowed `&[u8]` calls take. UniFFI passes the buffer's address and its remaining
+/// length, so its position must be 0.
+fun direct(path: String): java.nio.ByteBuffer {
+    val bytes = read(path)
+    return java.nio.ByteBuffer.allocateDirect(bytes.size).put(bytes).flip() as java.nio.ByteBuffer
+}
+
 fun main(args: Array<String>) {
     val p = File(args[0]).readLines().filter { '=' in it }.associate { it.substringBefore('=') to it.substringAfter('=') }
     val w = p.getValue("frame_width").toUInt()
@@ -59,11 +67,11 @@ fun main(args: Array<String>) {
     verify(info.signature == SignatureStatus.VERIFIED && info.labelCount == p.getValue("pack_label_count").toULong() && info.labels.size.toULong() == info.labelCount, "verified, all labels")
     verify(LabelPack.load(p.getValue("pack_signed"), null).info().signature == SignatureStatus.UNCHECKED, "signature without a key: unchecked")
     verify(LabelPack.load(p.getValue("pack_a"), null).info().signature == SignatureStatus.UNSIGNED, "no signature: unsigned")
-    val labeler = Labeler.open(p.getValue("model_dir"), packA, 2u)
+    val labeler = Labeler.open(p.getValue("model_dir"), packA, LabelerOptions(threads = 2u, precision = null))
     verify(labeler.modelFingerprint() == info.modelFingerprint, "pack made for this model")
     val fromBytes = Labeler.fromBytes(
         read(p.getValue("image_tower")), File(p.getValue("config_json")).readText(),
-        LabelPack.fromBytes(read(p.getValue("pack_a")), null), 1u,
+        LabelPack.fromBytes(read(p.getValue("pack_a")), null), LabelerOptions(threads = 1u),
     )
 
     // 2. Label a BGRA frame and an NV12 frame with padded strides, and an encoded image.
@@ -77,6 +85,42 @@ fun main(args: Array<String>) {
     val rotated = bgraFrame().copy(orientation = FrameOrientation.RIGHT, region = Region(1u, 2u, w / 2u, h / 2u))
     verify(labeler.labelFrame(rotated, top3).let { it is LabelOutcome.Recognised && it.labels[0].score <= 1.0f }, "orientation and region cross")
 
+    // 2b. The same planes borrowed for the call (zero-copy `&[u8]` from direct buffers): the same
+    // outcomes as the records.
+    val geometry = FrameGeometry(w, h, FrameOrientation.UP, false, null)
+    val bgraBuf = direct(p.getValue("bgra_file"))
+    val bgraBpr = p.getValue("bgra_bytes_per_row").toUInt()
+    verify(labeler.labelBgra(bgraBuf, bgraBpr, geometry, top3) == labeler.labelFrame(bgraFrame(), top3), "borrowed BGRA = record")
+    val nv12ByRef = labeler.labelNv12(
+        direct(p.getValue("y_file")), p.getValue("y_bytes_per_row").toUInt(),
+        direct(p.getValue("cbcr_file")), p.getValue("cbcr_bytes_per_row").toUInt(),
+        YuvRange.FULL, YuvMatrix.BT601, geometry, top3,
+    )
+    verify(nv12ByRef == labeler.labelFrame(nv12Frame(), top3), "borrowed NV12 = record")
+    val turned = FrameGeometry(w, h, FrameOrientation.RIGHT, true, Region(1u, 2u, w / 2u, h / 2u))
+    val turnedRecord = bgraFrame().copy(orientation = turned.orientation, mirrored = true, region = turned.region)
+    verify(labeler.labelBgra(bgraBuf, bgraBpr, turned, top3) == labeler.labelFrame(turnedRecord, top3), "borrowed, turned and cropped = record")
+    expectError<PelabelException.InvalidFrame>("borrowed buffer too short") {
+        labeler.labelBgra(java.nio.ByteBuffer.allocateDirect(100), bgraBpr, geometry, top3)
+    }
+    expectError<PelabelException.InvalidFrame>("borrowed stride too small") { labeler.labelBgra(bgraBuf, 4u * w - 1u, geometry, top3) }
+    expectError<IllegalArgumentException>("borrowed planes must be a direct buffer") {
+        labeler.labelBgra(java.nio.ByteBuffer.wrap(read(p.getValue("bgra_file"))), bgraBpr, geometry, top3)
+    }
+
+    // 2c. Options: the records' defaults are the sdk's; precision asked for and in effect; threads bounded.
+    verify(LabelOptions() == defaultLabelOptions(), "LabelOptions() ${LabelOptions()} == ${defaultLabelOptions()}")
+    verify(LiveOptions() == defaultLiveOptions(), "LiveOptions() ${LiveOptions()} == ${defaultLiveOptions()}")
+    verify(LabelerOptions() == defaultLabelerOptions(), "LabelerOptions() == the sdk's")
+    val info32 = labeler.precision()
+    verify(info32.requested == Precision.F32 && info32.active == Precision.F32 && info32.cpuTier.isNotEmpty(), "f32 session $info32")
+    val int8 = Labeler.open(p.getValue("model_dir"), packA, LabelerOptions(threads = 1u, precision = Precision.INT8)).precision()
+    verify(int8.requested == Precision.INT8, "int8 asked: $int8")
+    verify((int8.active == Precision.INT8) == (p["int8_kernel"] == "true") && int8.active in listOf(Precision.INT8, Precision.F32), "int8 runs exactly where the CPU has its kernel: $int8")
+    expectError<PelabelException.LimitExceeded>("threads over the limit") {
+        Labeler.open(p.getValue("model_dir"), packA, LabelerOptions(threads = 100_000u))
+    }
+
     // 3. Live labeler with a callback, and a pack swap while it runs.
     class Listener : LiveListener {
         val results = java.util.Collections.synchronizedList(mutableListOf<LiveResult>())
@@ -89,15 +133,23 @@ fun main(args: Array<String>) {
     val packB = LabelPack.load(p.getValue("pack_b"), null)
     for (i in 0 until 6) {
         if (i == 3) live.swapPack(packB)
-        live.push(bgraFrame(), (1000 + 33 * i).toULong())
+        if (i % 2 == 1) {
+            live.pushBgra(bgraBuf, bgraBpr, geometry, (1000 + 33 * i).toULong()) // borrowed, copied once
+        } else {
+            live.push(bgraFrame(), (1000 + 33 * i).toULong())
+        }
         verify(live.waitIdle(30_000u), "worker idle")
     }
     expectError<PelabelException.InvalidFrame>("bad frame pushed") { live.push(bgraFrame(4u * w - 1u), 5000u) }
+    expectError<PelabelException.InvalidFrame>("bad borrowed frame pushed") {
+        live.pushBgra(java.nio.ByteBuffer.allocateDirect(10), bgraBpr, geometry, 5001u)
+    }
     expectError<PelabelException.ModelMismatch>("wrong-model swap while running") {
         live.swapPack(LabelPack.load(p.getValue("pack_wrong_model"), null))
     }
     val stats = live.stop()
     expectError<PelabelException.Stopped>("push after stop") { live.push(bgraFrame(), 6000u) }
+    expectError<PelabelException.Stopped>("borrowed push after stop") { live.pushBgra(bgraBuf, bgraBpr, geometry, 6001u) }
     val results = synchronized(listener.results) { listener.results.toList() }
     verify(results.size == 6 && listener.errors.isEmpty(), "6 results, no errors: ${results.size} ${listener.errors}")
     verify(results.map { it.timestampMs } == (0 until 6).map { (1000 + 33 * it).toULong() }, "timestamps in order")
@@ -114,7 +166,7 @@ fun main(args: Array<String>) {
     expectError<PelabelException.InvalidFrame>("region outside") { labeler.labelFrame(outside, top3) }
     expectError<PelabelException.InvalidImage>("undecodable image") { labeler.labelImage("not an image".toByteArray(), top3) }
     expectError<PelabelException.ModelMismatch>("wrong-model pack") {
-        Labeler.open(p.getValue("model_dir"), LabelPack.load(p.getValue("pack_wrong_model"), null), 1u)
+        Labeler.open(p.getValue("model_dir"), LabelPack.load(p.getValue("pack_wrong_model"), null), LabelerOptions())
     }
     expectError<PelabelException.ModelMismatch>("wrong-model swap") { labeler.swapPack(LabelPack.load(p.getValue("pack_wrong_model"), null)) }
     expectError<PelabelException.PackTampered>("tampered pack") { LabelPack.load(p.getValue("pack_tampered"), p.getValue("public_key_hex")) }
@@ -126,9 +178,9 @@ fun main(args: Array<String>) {
     expectError<PelabelException.PackCorrupt>("not a pack") { LabelPack.fromBytes("PK\u0003\u0004 nothing".toByteArray(), null) }
     val e = expectError<PelabelException.FileNotFound>("missing pack") { LabelPack.load(p.getValue("missing_path"), null) }
     verify(e.path == p["missing_path"], "the missing path is reported")
-    expectError<PelabelException.FileNotFound>("missing model") { Labeler.open(p.getValue("missing_path"), packA, 1u) }
+    expectError<PelabelException.FileNotFound>("missing model") { Labeler.open(p.getValue("missing_path"), packA, LabelerOptions()) }
     expectError<PelabelException.InvalidModel>("model bytes") {
-        Labeler.fromBytes("nope".toByteArray(), File(p.getValue("config_json")).readText(), packA, 1u)
+        Labeler.fromBytes("nope".toByteArray(), File(p.getValue("config_json")).readText(), packA, LabelerOptions())
     }
 
     println("kotlin scenario (${p["mode"]} model): $checks checks passed")

@@ -4,25 +4,32 @@ Run by uniffi-bindings/tests/foreign.rs with the generated module on PYTHONPATH:
     python3 scenario.py target/debug/ffi-scenario/scenario.properties
 """
 
+import struct
 import sys
 import threading
 
 from pelabel_ffi import (
     CameraFrame,
+    FrameGeometry,
     FrameOrientation,
     FramePixels,
     LabelOptions,
     LabelOutcome,
     LabelPack,
     Labeler,
+    LabelerOptions,
     LiveLabeler,
     LiveListener,
     LiveOptions,
     PelabelError,
+    Precision,
     Region,
     SignatureStatus,
     YuvMatrix,
     YuvRange,
+    default_label_options,
+    default_labeler_options,
+    default_live_options,
 )
 
 checks = 0
@@ -85,9 +92,9 @@ check(info.name == p["pack_a_name"] and info.version == p["pack_a_version"], f"p
 check(info.signature == SignatureStatus.VERIFIED and info.label_count == int(p["pack_label_count"]) == len(info.labels), "verified, all labels")
 check(LabelPack.load(p["pack_signed"], None).info().signature == SignatureStatus.UNCHECKED, "signature without a key: unchecked")
 check(LabelPack.load(p["pack_a"], None).info().signature == SignatureStatus.UNSIGNED, "no signature: unsigned")
-labeler = Labeler.open(p["model_dir"], pack_a, 2)
+labeler = Labeler.open(p["model_dir"], pack_a, LabelerOptions(threads=2, precision=None))
 check(labeler.model_fingerprint() == info.model_fingerprint, "pack made for this model")
-from_bytes = Labeler.from_bytes(read(p["image_tower"]), read(p["config_json"]).decode(), LabelPack.from_bytes(read(p["pack_a"]), None), 1)
+from_bytes = Labeler.from_bytes(read(p["image_tower"]), read(p["config_json"]).decode(), LabelPack.from_bytes(read(p["pack_a"]), None), LabelerOptions(threads=1))
 
 # 2. Label a BGRA frame and an NV12 frame with padded strides, and an encoded image.
 check(top_id(labeler.label_frame(bgra_frame(), top3)) == p["expected_bgra"], "BGRA frame label")
@@ -100,6 +107,39 @@ check(isinstance(outcome, LabelOutcome.NOTHING_RECOGNISED) and outcome.best is n
 rotated = bgra_frame()
 rotated.orientation, rotated.region = FrameOrientation.RIGHT, Region(x=1, y=2, width=w // 2, height=h // 2)
 check(labeler.label_frame(rotated, top3).labels[0].score <= 1.0, "orientation and region cross")
+
+# 2b. The same planes borrowed for the call (zero-copy `&[u8]`): the same outcomes as the records.
+geometry = FrameGeometry(width=w, height=h, orientation=FrameOrientation.UP, mirrored=False, region=None)
+bgra_bytes, y_bytes, cbcr_bytes = read(p["bgra_file"]), read(p["y_file"]), read(p["cbcr_file"])
+bgra_bpr, y_bpr, cbcr_bpr = int(p["bgra_bytes_per_row"]), int(p["y_bytes_per_row"]), int(p["cbcr_bytes_per_row"])
+check(labeler.label_bgra(bgra_bytes, bgra_bpr, geometry, top3) == labeler.label_frame(bgra_frame(), top3), "borrowed BGRA = record")
+nv12_by_ref = labeler.label_nv12(y_bytes, y_bpr, cbcr_bytes, cbcr_bpr, YuvRange.FULL, YuvMatrix.BT601, geometry, top3)
+check(nv12_by_ref == labeler.label_frame(nv12_frame(), top3), "borrowed NV12 = record")
+turned = FrameGeometry(width=w, height=h, orientation=FrameOrientation.RIGHT, mirrored=True, region=Region(x=1, y=2, width=w // 2, height=h // 2))
+record = bgra_frame()
+record.orientation, record.mirrored, record.region = turned.orientation, turned.mirrored, turned.region
+check(labeler.label_bgra(bgra_bytes, bgra_bpr, turned, top3) == labeler.label_frame(record, top3), "borrowed, turned and cropped = record")
+expect_error(PelabelError.InvalidFrame, "borrowed buffer too short", lambda: labeler.label_bgra(bgra_bytes[:100], bgra_bpr, geometry, top3))
+expect_error(PelabelError.InvalidFrame, "borrowed stride too small", lambda: labeler.label_bgra(bgra_bytes, 4 * w - 1, geometry, top3))
+expect_error(TypeError, "borrowed planes must be bytes", lambda: labeler.label_bgra(bytearray(bgra_bytes), bgra_bpr, geometry, top3))
+
+# 2c. Options: the records' defaults are the sdk's; precision asked for and in effect; threads bounded.
+check(LabelOptions() == default_label_options(), f"LabelOptions() {LabelOptions()} == {default_label_options()}")
+
+
+def as_f32(record):
+    # Python floats are doubles: a default of 0.2 is the f32 0.2 once lowered to Rust.
+    return {k: struct.unpack("f", struct.pack("f", v))[0] if isinstance(v, float) else v for k, v in vars(record).items()}
+
+
+check(as_f32(LiveOptions()) == as_f32(default_live_options()), f"LiveOptions() {LiveOptions()} == {default_live_options()}")
+check(LabelerOptions() == default_labeler_options(), "LabelerOptions() == the sdk's")
+info32 = labeler.precision()
+check(info32.requested == Precision.F32 and info32.active == Precision.F32 and info32.cpu_tier, f"f32 session {info32}")
+int8 = Labeler.open(p["model_dir"], pack_a, LabelerOptions(threads=1, precision=Precision.INT8)).precision()
+check(int8.requested == Precision.INT8 and int8.active in (Precision.INT8, Precision.F32), f"int8 asked, reported {int8}")
+check((int8.active == Precision.INT8) == (p["int8_kernel"] == "true"), f"int8 runs exactly where the CPU has its kernel: {int8}")
+expect_error(PelabelError.LimitExceeded, "threads over the limit", lambda: Labeler.open(p["model_dir"], pack_a, LabelerOptions(threads=100_000)))
 
 # 3. Live labeler with a callback, and a pack swap while it runs.
 class Listener(LiveListener):
@@ -123,12 +163,17 @@ pack_b = LabelPack.load(p["pack_b"], None)
 for i in range(6):
     if i == 3:
         live.swap_pack(pack_b)
-    live.push(bgra_frame(), 1000 + 33 * i)
+    if i % 2:
+        live.push_bgra(bgra_bytes, bgra_bpr, geometry, 1000 + 33 * i)  # borrowed, copied once
+    else:
+        live.push(bgra_frame(), 1000 + 33 * i)
     check(live.wait_idle(30_000), "worker idle")
 expect_error(PelabelError.InvalidFrame, "bad frame pushed", lambda: live.push(bgra_frame(bytes_per_row=4 * w - 1), 5000))
+expect_error(PelabelError.InvalidFrame, "bad borrowed frame pushed", lambda: live.push_bgra(bgra_bytes[:10], bgra_bpr, geometry, 5001))
 expect_error(PelabelError.ModelMismatch, "wrong-model swap while running", lambda: live.swap_pack(LabelPack.load(p["pack_wrong_model"], None)))
 stats = live.stop()
 expect_error(PelabelError.Stopped, "push after stop", lambda: live.push(bgra_frame(), 6000))
+expect_error(PelabelError.Stopped, "borrowed push after stop", lambda: live.push_bgra(bgra_bytes, bgra_bpr, geometry, 6001))
 with listener.lock:
     results, errors = list(listener.results), list(listener.errors)
 check(len(results) == 6 and not errors, f"6 results, no errors: {len(results)} {errors}")
@@ -146,7 +191,7 @@ outside = bgra_frame()
 outside.region = Region(x=w - 1, y=0, width=8, height=8)
 expect_error(PelabelError.InvalidFrame, "region outside", lambda: labeler.label_frame(outside, top3))
 expect_error(PelabelError.InvalidImage, "undecodable image", lambda: labeler.label_image(b"not an image", top3))
-expect_error(PelabelError.ModelMismatch, "wrong-model pack", lambda: Labeler.open(p["model_dir"], LabelPack.load(p["pack_wrong_model"], None), 1))
+expect_error(PelabelError.ModelMismatch, "wrong-model pack", lambda: Labeler.open(p["model_dir"], LabelPack.load(p["pack_wrong_model"], None), LabelerOptions()))
 expect_error(PelabelError.ModelMismatch, "wrong-model swap", lambda: labeler.swap_pack(LabelPack.load(p["pack_wrong_model"], None)))
 expect_error(PelabelError.PackTampered, "tampered pack", lambda: LabelPack.load(p["pack_tampered"], p["public_key_hex"]))
 expect_error(PelabelError.PackTampered, "tampered bytes", lambda: LabelPack.from_bytes(read(p["pack_tampered"]), None))
@@ -157,7 +202,7 @@ expect_error(PelabelError.InvalidKey, "placeholder key of zeros", lambda: LabelP
 expect_error(PelabelError.PackCorrupt, "not a pack", lambda: LabelPack.from_bytes(b"PK\x03\x04 nothing", None))
 e = expect_error(PelabelError.FileNotFound, "missing pack", lambda: LabelPack.load(p["missing_path"], None))
 check(e.path == p["missing_path"], "the missing path is reported")
-expect_error(PelabelError.FileNotFound, "missing model", lambda: Labeler.open(p["missing_path"], pack_a, 1))
-expect_error(PelabelError.InvalidModel, "model bytes", lambda: Labeler.from_bytes(b"nope", read(p["config_json"]).decode(), pack_a, 1))
+expect_error(PelabelError.FileNotFound, "missing model", lambda: Labeler.open(p["missing_path"], pack_a, LabelerOptions()))
+expect_error(PelabelError.InvalidModel, "model bytes", lambda: Labeler.from_bytes(b"nope", read(p["config_json"]).decode(), pack_a, LabelerOptions()))
 
 print(f"python scenario ({p['mode']} model): {checks} checks passed")

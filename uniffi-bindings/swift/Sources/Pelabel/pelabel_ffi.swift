@@ -787,7 +787,14 @@ public func FfiConverterTypeLabelPack_lower(_ value: LabelPack) -> UInt64 {
 public protocol LabelerProtocol: AnyObject, Sendable {
     
     /**
-     * Labels one camera buffer.
+     * Labels a BGRA buffer (`kCVPixelFormatType_32BGRA`) borrowed for the call: nothing is
+     * copied. `data`: `height × bytes_per_row` bytes (the last row may omit its padding).
+     */
+    func labelBgra(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, options: LabelOptions) throws  -> LabelOutcome
+    
+    /**
+     * Labels one camera buffer given as a record (its planes are copied in; the `label_bgra` /
+     * `label_nv12` calls borrow them instead).
      */
     func labelFrame(frame: CameraFrame, options: LabelOptions) throws  -> LabelOutcome
     
@@ -802,6 +809,18 @@ public protocol LabelerProtocol: AnyObject, Sendable {
     func labelImageFile(path: String, options: LabelOptions) throws  -> LabelOutcome
     
     /**
+     * Labels bi-planar 4:2:0 planes (`…420YpCbCr8BiPlanar…`, Android `YUV_420_888` with
+     * interleaved chroma) borrowed for the call: nothing is copied. `y`: `height ×
+     * y_bytes_per_row` bytes; `cbcr`: `⌈height/2⌉ × cbcr_bytes_per_row`.
+     */
+    func labelNv12(y: Data, yBytesPerRow: UInt32, cbcr: Data, cbcrBytesPerRow: UInt32, range: YuvRange, matrix: YuvMatrix, geometry: FrameGeometry, options: LabelOptions) throws  -> LabelOutcome
+    
+    /**
+     * Labels an RGBA buffer (Android `RGBA_8888`) borrowed for the call: nothing is copied.
+     */
+    func labelRgba(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, options: LabelOptions) throws  -> LabelOutcome
+    
+    /**
      * Fingerprint of the model; packs must be compiled for it.
      */
     func modelFingerprint() throws  -> String
@@ -810,6 +829,11 @@ public protocol LabelerProtocol: AnyObject, Sendable {
      * The current pack.
      */
     func packInfo() throws  -> PackInfo
+    
+    /**
+     * The precision asked for, the one in effect, and the CPU tier.
+     */
+    func precision() throws  -> PrecisionInfo
     
     /**
      * Replaces the pack; calls in flight finish with the old one. Fails (keeping the old pack)
@@ -875,14 +899,14 @@ open class Labeler: LabelerProtocol, @unchecked Sendable {
     /**
      * Opens from memory: the bytes of `image-tower.safetensors` and the text of `config.json`.
      */
-public static func fromBytes(imageTower: Data, configJson: String, pack: LabelPack, threads: UInt32?)throws  -> Labeler  {
+public static func fromBytes(imageTower: Data, configJson: String, pack: LabelPack, options: LabelerOptions)throws  -> Labeler  {
     return try  FfiConverterTypeLabeler_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_constructor_labeler_from_bytes(
         FfiConverterData.lower(imageTower),
         FfiConverterString.lower(configJson),
         FfiConverterTypeLabelPack_lower(pack),
-        FfiConverterOptionUInt32.lower(threads),uniffiCallStatus
+        FfiConverterTypeLabelerOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -891,15 +915,15 @@ public static func fromBytes(imageTower: Data, configJson: String, pack: LabelPa
      * Opens the image tower in `model_dir` (the output of `pelabel split`) with `pack`. The
      * default (device) build also opens a directory with a whole `.safetensors` checkpoint if its
      * `tokenizer.json` is beside it (the model fingerprint covers the vocabulary), but no `.pt`
-     * (`InvalidModel`). `threads`: inference threads (`None`: every core).
+     * (`InvalidModel`).
      */
-public static func `open`(modelDir: String, pack: LabelPack, threads: UInt32?)throws  -> Labeler  {
+public static func `open`(modelDir: String, pack: LabelPack, options: LabelerOptions)throws  -> Labeler  {
     return try  FfiConverterTypeLabeler_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_constructor_labeler_open(
         FfiConverterString.lower(modelDir),
         FfiConverterTypeLabelPack_lower(pack),
-        FfiConverterOptionUInt32.lower(threads),uniffiCallStatus
+        FfiConverterTypeLabelerOptions_lower(options),uniffiCallStatus
     )
 })
 }
@@ -907,7 +931,27 @@ public static func `open`(modelDir: String, pack: LabelPack, threads: UInt32?)th
 
     
     /**
-     * Labels one camera buffer.
+     * Labels a BGRA buffer (`kCVPixelFormatType_32BGRA`) borrowed for the call: nothing is
+     * copied. `data`: `height × bytes_per_row` bytes (the last row may omit its padding).
+     */
+open func labelBgra(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, options: LabelOptions)throws  -> LabelOutcome  {
+    return try  FfiConverterTypeLabelOutcome_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(data) { dataFb in
+    uniffi_pelabel_ffi_fn_method_labeler_label_bgra(
+            self.uniffiCloneHandle(),
+        dataFb,
+        FfiConverterUInt32.lower(bytesPerRow),
+        FfiConverterTypeFrameGeometry_lower(geometry),
+        FfiConverterTypeLabelOptions_lower(options),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
+     * Labels one camera buffer given as a record (its planes are copied in; the `label_bgra` /
+     * `label_nv12` calls borrow them instead).
      */
 open func labelFrame(frame: CameraFrame, options: LabelOptions)throws  -> LabelOutcome  {
     return try  FfiConverterTypeLabelOutcome_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
@@ -949,6 +993,50 @@ open func labelImageFile(path: String, options: LabelOptions)throws  -> LabelOut
 }
     
     /**
+     * Labels bi-planar 4:2:0 planes (`…420YpCbCr8BiPlanar…`, Android `YUV_420_888` with
+     * interleaved chroma) borrowed for the call: nothing is copied. `y`: `height ×
+     * y_bytes_per_row` bytes; `cbcr`: `⌈height/2⌉ × cbcr_bytes_per_row`.
+     */
+open func labelNv12(y: Data, yBytesPerRow: UInt32, cbcr: Data, cbcrBytesPerRow: UInt32, range: YuvRange, matrix: YuvMatrix, geometry: FrameGeometry, options: LabelOptions)throws  -> LabelOutcome  {
+    return try  FfiConverterTypeLabelOutcome_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(y) { yFb in
+        FfiConverterByRefBytes.lower(cbcr) { cbcrFb in
+    uniffi_pelabel_ffi_fn_method_labeler_label_nv12(
+            self.uniffiCloneHandle(),
+        yFb,
+        FfiConverterUInt32.lower(yBytesPerRow),
+        cbcrFb,
+        FfiConverterUInt32.lower(cbcrBytesPerRow),
+        FfiConverterTypeYuvRange_lower(range),
+        FfiConverterTypeYuvMatrix_lower(matrix),
+        FfiConverterTypeFrameGeometry_lower(geometry),
+        FfiConverterTypeLabelOptions_lower(options),uniffiCallStatus
+    )
+        }
+        }
+})
+}
+    
+    /**
+     * Labels an RGBA buffer (Android `RGBA_8888`) borrowed for the call: nothing is copied.
+     */
+open func labelRgba(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, options: LabelOptions)throws  -> LabelOutcome  {
+    return try  FfiConverterTypeLabelOutcome_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(data) { dataFb in
+    uniffi_pelabel_ffi_fn_method_labeler_label_rgba(
+            self.uniffiCloneHandle(),
+        dataFb,
+        FfiConverterUInt32.lower(bytesPerRow),
+        FfiConverterTypeFrameGeometry_lower(geometry),
+        FfiConverterTypeLabelOptions_lower(options),uniffiCallStatus
+    )
+        }
+})
+}
+    
+    /**
      * Fingerprint of the model; packs must be compiled for it.
      */
 open func modelFingerprint()throws  -> String  {
@@ -967,6 +1055,18 @@ open func packInfo()throws  -> PackInfo  {
     return try  FfiConverterTypePackInfo_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
     uniffi_pelabel_ffi_fn_method_labeler_pack_info(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The precision asked for, the one in effect, and the CPU tier.
+     */
+open func precision()throws  -> PrecisionInfo  {
+    return try  FfiConverterTypePrecisionInfo_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_method_labeler_precision(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -1042,9 +1142,26 @@ public protocol LiveLabelerProtocol: AnyObject, Sendable {
     
     /**
      * Hands a frame to the worker and returns at once. A frame whose sizes do not add up fails
-     * here with `InvalidFrame`; `Stopped` after `stop`.
+     * here with `InvalidFrame`; `Stopped` after `stop`. (Its planes are copied in; the
+     * `push_bgra` / `push_nv12` calls copy borrowed planes once instead.)
      */
     func push(frame: CameraFrame, timestampMs: UInt64) throws 
+    
+    /**
+     * Hands a BGRA buffer borrowed for the call to the worker: validated, then copied once (the
+     * worker runs after the call returns, when the camera may reuse the buffer).
+     */
+    func pushBgra(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, timestampMs: UInt64) throws 
+    
+    /**
+     * [`LiveLabeler::push_bgra`] for bi-planar 4:2:0 planes (see [`Labeler::label_nv12`]).
+     */
+    func pushNv12(y: Data, yBytesPerRow: UInt32, cbcr: Data, cbcrBytesPerRow: UInt32, range: YuvRange, matrix: YuvMatrix, geometry: FrameGeometry, timestampMs: UInt64) throws 
+    
+    /**
+     * [`LiveLabeler::push_bgra`] for an RGBA buffer.
+     */
+    func pushRgba(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, timestampMs: UInt64) throws 
     
     /**
      * Current counters (the final ones after `stop`).
@@ -1143,7 +1260,8 @@ public static func start(labeler: Labeler, options: LiveOptions, listener: LiveL
     
     /**
      * Hands a frame to the worker and returns at once. A frame whose sizes do not add up fails
-     * here with `InvalidFrame`; `Stopped` after `stop`.
+     * here with `InvalidFrame`; `Stopped` after `stop`. (Its planes are copied in; the
+     * `push_bgra` / `push_nv12` calls copy borrowed planes once instead.)
      */
 open func push(frame: CameraFrame, timestampMs: UInt64)throws   {try rustCallWithError(FfiConverterTypePelabelError_lift) {
         uniffiCallStatus in
@@ -1152,6 +1270,64 @@ open func push(frame: CameraFrame, timestampMs: UInt64)throws   {try rustCallWit
         FfiConverterTypeCameraFrame_lower(frame),
         FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
     )
+}
+}
+    
+    /**
+     * Hands a BGRA buffer borrowed for the call to the worker: validated, then copied once (the
+     * worker runs after the call returns, when the camera may reuse the buffer).
+     */
+open func pushBgra(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, timestampMs: UInt64)throws   {try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(data) { dataFb in
+    uniffi_pelabel_ffi_fn_method_livelabeler_push_bgra(
+            self.uniffiCloneHandle(),
+        dataFb,
+        FfiConverterUInt32.lower(bytesPerRow),
+        FfiConverterTypeFrameGeometry_lower(geometry),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+        }
+}
+}
+    
+    /**
+     * [`LiveLabeler::push_bgra`] for bi-planar 4:2:0 planes (see [`Labeler::label_nv12`]).
+     */
+open func pushNv12(y: Data, yBytesPerRow: UInt32, cbcr: Data, cbcrBytesPerRow: UInt32, range: YuvRange, matrix: YuvMatrix, geometry: FrameGeometry, timestampMs: UInt64)throws   {try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(y) { yFb in
+        FfiConverterByRefBytes.lower(cbcr) { cbcrFb in
+    uniffi_pelabel_ffi_fn_method_livelabeler_push_nv12(
+            self.uniffiCloneHandle(),
+        yFb,
+        FfiConverterUInt32.lower(yBytesPerRow),
+        cbcrFb,
+        FfiConverterUInt32.lower(cbcrBytesPerRow),
+        FfiConverterTypeYuvRange_lower(range),
+        FfiConverterTypeYuvMatrix_lower(matrix),
+        FfiConverterTypeFrameGeometry_lower(geometry),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+        }
+        }
+}
+}
+    
+    /**
+     * [`LiveLabeler::push_bgra`] for an RGBA buffer.
+     */
+open func pushRgba(data: Data, bytesPerRow: UInt32, geometry: FrameGeometry, timestampMs: UInt64)throws   {try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+        FfiConverterByRefBytes.lower(data) { dataFb in
+    uniffi_pelabel_ffi_fn_method_livelabeler_push_rgba(
+            self.uniffiCloneHandle(),
+        dataFb,
+        FfiConverterUInt32.lower(bytesPerRow),
+        FfiConverterTypeFrameGeometry_lower(geometry),
+        FfiConverterUInt64.lower(timestampMs),uniffiCallStatus
+    )
+        }
 }
 }
     
@@ -1537,7 +1713,7 @@ public struct CameraFrame: Equatable, Hashable {
      */
     public var orientation: FrameOrientation
     /**
-     * Mirrored (front camera), applied after the rotation.
+     * Mirrored left↔right (front camera), applied before the rotation (the EXIF convention).
      */
     public var mirrored: Bool
     /**
@@ -1561,7 +1737,7 @@ public struct CameraFrame: Equatable, Hashable {
          * How to rotate the buffer to display it upright.
          */orientation: FrameOrientation, 
         /**
-         * Mirrored (front camera), applied after the rotation.
+         * Mirrored left↔right (front camera), applied before the rotation (the EXIF convention).
          */mirrored: Bool = false, 
         /**
          * Label only this part of the buffer (buffer coordinates).
@@ -1622,6 +1798,106 @@ public func FfiConverterTypeCameraFrame_lift(_ buf: RustBuffer) throws -> Camera
 #endif
 public func FfiConverterTypeCameraFrame_lower(_ value: CameraFrame) -> RustBuffer {
     return FfiConverterTypeCameraFrame.lower(value)
+}
+
+
+/**
+ * Everything about a camera buffer but its plane bytes, for the calls that borrow the planes
+ * (`Labeler::label_bgra` / `label_rgba` / `label_nv12`, `LiveLabeler::push_*`).
+ */
+public struct FrameGeometry: Equatable, Hashable {
+    /**
+     * Width in pixels.
+     */
+    public var width: UInt32
+    /**
+     * Height in pixels.
+     */
+    public var height: UInt32
+    /**
+     * How to rotate the buffer to display it upright.
+     */
+    public var orientation: FrameOrientation
+    /**
+     * Mirrored left↔right (front camera), applied before the rotation (the EXIF convention).
+     */
+    public var mirrored: Bool
+    /**
+     * Label only this part of the buffer (buffer coordinates).
+     */
+    public var region: Region?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Width in pixels.
+         */width: UInt32, 
+        /**
+         * Height in pixels.
+         */height: UInt32, 
+        /**
+         * How to rotate the buffer to display it upright.
+         */orientation: FrameOrientation, 
+        /**
+         * Mirrored left↔right (front camera), applied before the rotation (the EXIF convention).
+         */mirrored: Bool = false, 
+        /**
+         * Label only this part of the buffer (buffer coordinates).
+         */region: Region? = nil) {
+        self.width = width
+        self.height = height
+        self.orientation = orientation
+        self.mirrored = mirrored
+        self.region = region
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FrameGeometry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFrameGeometry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FrameGeometry {
+        return
+            try FrameGeometry(
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                orientation: FfiConverterTypeFrameOrientation.read(from: &buf), 
+                mirrored: FfiConverterBool.read(from: &buf), 
+                region: FfiConverterOptionTypeRegion.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FrameGeometry, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterTypeFrameOrientation.write(value.orientation, into: &buf)
+        FfiConverterBool.write(value.mirrored, into: &buf)
+        FfiConverterOptionTypeRegion.write(value.region, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFrameGeometry_lift(_ buf: RustBuffer) throws -> FrameGeometry {
+    return try FfiConverterTypeFrameGeometry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFrameGeometry_lower(_ value: FrameGeometry) -> RustBuffer {
+    return FfiConverterTypeFrameGeometry.lower(value)
 }
 
 
@@ -1770,6 +2046,79 @@ public func FfiConverterTypeLabelRef_lift(_ buf: RustBuffer) throws -> LabelRef 
 #endif
 public func FfiConverterTypeLabelRef_lower(_ value: LabelRef) -> RustBuffer {
     return FfiConverterTypeLabelRef.lower(value)
+}
+
+
+/**
+ * Session settings of a [`Labeler`].
+ */
+public struct LabelerOptions: Equatable, Hashable {
+    /**
+     * Inference threads; `None`: every core. 0 means 1; above 256 the open fails with
+     * `LimitExceeded`.
+     */
+    public var threads: UInt32?
+    /**
+     * The precision asked for; `None`: the sdk's default (`F32`). A CPU that cannot run it keeps
+     * `F32`: [`Labeler::precision`] says what runs.
+     */
+    public var precision: Precision?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Inference threads; `None`: every core. 0 means 1; above 256 the open fails with
+         * `LimitExceeded`.
+         */threads: UInt32? = nil, 
+        /**
+         * The precision asked for; `None`: the sdk's default (`F32`). A CPU that cannot run it keeps
+         * `F32`: [`Labeler::precision`] says what runs.
+         */precision: Precision? = nil) {
+        self.threads = threads
+        self.precision = precision
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LabelerOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLabelerOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LabelerOptions {
+        return
+            try LabelerOptions(
+                threads: FfiConverterOptionUInt32.read(from: &buf), 
+                precision: FfiConverterOptionTypePrecision.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LabelerOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.threads, into: &buf)
+        FfiConverterOptionTypePrecision.write(value.precision, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabelerOptions_lift(_ buf: RustBuffer) throws -> LabelerOptions {
+    return try FfiConverterTypeLabelerOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLabelerOptions_lower(_ value: LabelerOptions) -> RustBuffer {
+    return FfiConverterTypeLabelerOptions.lower(value)
 }
 
 
@@ -2236,6 +2585,88 @@ public func FfiConverterTypePackInfo_lift(_ buf: RustBuffer) throws -> PackInfo 
 #endif
 public func FfiConverterTypePackInfo_lower(_ value: PackInfo) -> RustBuffer {
     return FfiConverterTypePackInfo.lower(value)
+}
+
+
+/**
+ * What a [`Labeler`] runs: the precision asked for and the one in effect (they differ when the
+ * CPU has no kernel for the one asked for), and the CPU's instruction-set tier.
+ */
+public struct PrecisionInfo: Equatable, Hashable {
+    /**
+     * Asked for in [`LabelerOptions::precision`] (the default when it was `None`).
+     */
+    public var requested: Precision
+    /**
+     * In effect.
+     */
+    public var active: Precision
+    /**
+     * The compute tier in use (`portable`, `neon`, `neon-dotprod`, `neon-i8mm`, `avx2`,
+     * `avx512`, `avx512-vnni`, `avx512-bf16`).
+     */
+    public var cpuTier: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Asked for in [`LabelerOptions::precision`] (the default when it was `None`).
+         */requested: Precision, 
+        /**
+         * In effect.
+         */active: Precision, 
+        /**
+         * The compute tier in use (`portable`, `neon`, `neon-dotprod`, `neon-i8mm`, `avx2`,
+         * `avx512`, `avx512-vnni`, `avx512-bf16`).
+         */cpuTier: String) {
+        self.requested = requested
+        self.active = active
+        self.cpuTier = cpuTier
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PrecisionInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePrecisionInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PrecisionInfo {
+        return
+            try PrecisionInfo(
+                requested: FfiConverterTypePrecision.read(from: &buf), 
+                active: FfiConverterTypePrecision.read(from: &buf), 
+                cpuTier: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PrecisionInfo, into buf: inout [UInt8]) {
+        FfiConverterTypePrecision.write(value.requested, into: &buf)
+        FfiConverterTypePrecision.write(value.active, into: &buf)
+        FfiConverterString.write(value.cpuTier, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePrecisionInfo_lift(_ buf: RustBuffer) throws -> PrecisionInfo {
+    return try FfiConverterTypePrecisionInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePrecisionInfo_lower(_ value: PrecisionInfo) -> RustBuffer {
+    return FfiConverterTypePrecisionInfo.lower(value)
 }
 
 
@@ -2939,6 +3370,15 @@ enum PelabelError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * An input or setting over one of pelabel's fixed limits (a frame's size, a file's length,
+     * more threads than `LabelerOptions` allows): the message names the limit.
+     */
+    case LimitExceeded(
+        /**
+         * The message.
+         */reason: String
+    )
+    /**
      * The live labeler was stopped; start a new one.
      */
     case Stopped
@@ -3012,8 +3452,11 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
         case 11: return .InvalidKey(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Stopped
-        case 13: return .Internal(
+        case 12: return .LimitExceeded(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .Stopped
+        case 14: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3083,12 +3526,17 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Stopped:
+        case let .LimitExceeded(reason):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Stopped:
+            writeInt(&buf, Int32(13))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -3109,6 +3557,92 @@ public func FfiConverterTypePelabelError_lift(_ buf: RustBuffer) throws -> Pelab
 public func FfiConverterTypePelabelError_lower(_ value: PelabelError) -> RustBuffer {
     return FfiConverterTypePelabelError.lower(value)
 }
+
+
+/**
+ * Arithmetic of the image tower's matrix products.
+ */
+
+public enum Precision: Equatable, Hashable {
+    
+    /**
+     * `f32` throughout: matches the official PyTorch model to ~1e-6.
+     */
+    case f32
+    /**
+     * bf16 operands, f32 accumulation (x86-64 with AVX512_BF16 only).
+     */
+    case bf16
+    /**
+     * int8 linear layers and attention (x86-64 with AVX512_VNNI; aarch64 with FEAT_DotProd,
+     * `SMMLA` with FEAT_I8MM: iPhone A13 and later): embeddings at cosine ≥ 0.995 to `F32`.
+     */
+    case int8
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Precision: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePrecision: FfiConverterRustBuffer {
+    typealias SwiftType = Precision
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Precision {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .f32
+        
+        case 2: return .bf16
+        
+        case 3: return .int8
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Precision, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .f32:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .bf16:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .int8:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePrecision_lift(_ buf: RustBuffer) throws -> Precision {
+    return try FfiConverterTypePrecision.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePrecision_lower(_ value: Precision) -> RustBuffer {
+    return FfiConverterTypePrecision.lower(value)
+}
+
 
 
 /**
@@ -3468,6 +4002,30 @@ fileprivate struct FfiConverterOptionTypeScoredLabel: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePrecision: FfiConverterRustBuffer {
+    typealias SwiftType = Precision?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePrecision.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePrecision.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLabelRef: FfiConverterRustBuffer {
     typealias SwiftType = [LabelRef]
 
@@ -3539,6 +4097,36 @@ fileprivate struct FfiConverterSequenceTypeSmoothedLabel: FfiConverterRustBuffer
         return seq
     }
 }
+/**
+ * The sdk's default [`LabelOptions`] (a `LabelOptions()` built with no arguments equals it).
+ */
+public func defaultLabelOptions() -> LabelOptions  {
+    return try!  FfiConverterTypeLabelOptions_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_func_default_label_options(uniffiCallStatus
+    )
+})
+}
+/**
+ * The sdk's default [`LabelerOptions`].
+ */
+public func defaultLabelerOptions() -> LabelerOptions  {
+    return try!  FfiConverterTypeLabelerOptions_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_func_default_labeler_options(uniffiCallStatus
+    )
+})
+}
+/**
+ * The sdk's default [`LiveOptions`].
+ */
+public func defaultLiveOptions() -> LiveOptions  {
+    return try!  FfiConverterTypeLiveOptions_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_func_default_live_options(uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -3555,10 +4143,22 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_pelabel_ffi_checksum_func_default_label_options() != 53766) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_func_default_labeler_options() != 15735) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_func_default_live_options() != 13942) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pelabel_ffi_checksum_method_labelpack_info() != 33246) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_labeler_label_frame() != 44002) {
+    if (uniffi_pelabel_ffi_checksum_method_labeler_label_bgra() != 24608) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_method_labeler_label_frame() != 40106) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_labeler_label_image() != 36573) {
@@ -3567,16 +4167,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_method_labeler_label_image_file() != 56768) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pelabel_ffi_checksum_method_labeler_label_nv12() != 24379) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_method_labeler_label_rgba() != 21681) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pelabel_ffi_checksum_method_labeler_model_fingerprint() != 13402) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_labeler_pack_info() != 26764) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pelabel_ffi_checksum_method_labeler_precision() != 19096) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pelabel_ffi_checksum_method_labeler_swap_pack() != 26208) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_method_livelabeler_push() != 5624) {
+    if (uniffi_pelabel_ffi_checksum_method_livelabeler_push() != 18733) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_method_livelabeler_push_bgra() != 59790) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_method_livelabeler_push_nv12() != 8057) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_method_livelabeler_push_rgba() != 45139) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_livelabeler_stats() != 50547) {
@@ -3603,10 +4221,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_constructor_labelpack_load() != 30639) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_constructor_labeler_from_bytes() != 17726) {
+    if (uniffi_pelabel_ffi_checksum_constructor_labeler_from_bytes() != 50142) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_pelabel_ffi_checksum_constructor_labeler_open() != 12746) {
+    if (uniffi_pelabel_ffi_checksum_constructor_labeler_open() != 17350) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_constructor_livelabeler_start() != 6936) {
