@@ -1,5 +1,5 @@
 // f32 FMLA tile (neon): pelabel::cpu::threads::for_blocks::_{{closure}}
-// loop at 0x19d5c0 (from 2 qemu blocks): 120 instructions, 12,061,440 iterations per frame (qemu), 384 multiply-adds per iteration
+// loop at 0x1c3ae4 (from 2 qemu blocks): 120 instructions, 12,061,440 iterations per frame (qemu), 384 multiply-adds per iteration
 .Lloop:
 add x11, x8, x9, lsl #2
 add x10, x19, x9, lsl #7

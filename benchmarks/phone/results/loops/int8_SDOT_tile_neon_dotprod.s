@@ -1,381 +1,297 @@
 // int8 SDOT tile (neon-dotprod): pelabel::cpu::aarch64::neon_int8::sdot_tile
-// loop at 0x19b768 (from 2 qemu blocks): 169 instructions, 2,813,184 iterations per frame (qemu), 1536 multiply-adds per iteration
+// loop at 0x1c11e4 (from 1 qemu blocks): 127 instructions, 3,082,752 iterations per frame (qemu), 1536 multiply-adds per iteration
 .Lloop:
-stp q31, q29, [sp]
-add x13, x12, x9
-movi v31.16b, #0x80
-add x14, x13, x9
-ldr q9, [x13]
-ldr q10, [x12], #0x10
-add x13, x14, x9
-ldr q11, [x14]
-mov v29.16b, v28.16b
-add x14, x13, x9
-mov v28.16b, v27.16b
-mov v27.16b, v26.16b
-mov v26.16b, v25.16b
-mov v25.16b, v24.16b
-mov v24.16b, v23.16b
-mov v23.16b, v22.16b
-mov v22.16b, v21.16b
-mov v21.16b, v20.16b
-mov v20.16b, v19.16b
-mov v19.16b, v18.16b
-mov v18.16b, v17.16b
-mov v17.16b, v16.16b
-mov v16.16b, v7.16b
-mov v7.16b, v6.16b
-mov v6.16b, v5.16b
-mov v5.16b, v4.16b
-ldr q0, [x14]
-mov v4.16b, v3.16b
-mov v3.16b, v2.16b
-ldur q8, [x11, #-0x100]
-mov v2.16b, v15.16b
-ldr q15, [x13]
-eor v14.16b, v10.16b, v31.16b
-ldr q10, [x14, x9]
-eor v12.16b, v9.16b, v31.16b
-eor v13.16b, v11.16b, v31.16b
-eor v11.16b, v15.16b, v31.16b
-eor v9.16b, v0.16b, v31.16b
-sdot v30.4s, v8.16b, v11.4b[0]
-mov v15.16b, v2.16b
-mov v2.16b, v3.16b
-add x13, x10, #0x8
-mov v3.16b, v4.16b
-mov v4.16b, v5.16b
-cmp x13, x1
-mov v5.16b, v6.16b
-mov v6.16b, v7.16b
-add x10, x10, #0x4
-mov v7.16b, v16.16b
-mov v16.16b, v17.16b
-mov v17.16b, v18.16b
-mov v18.16b, v19.16b
-mov v19.16b, v20.16b
-mov v20.16b, v21.16b
-mov v21.16b, v22.16b
-mov v22.16b, v23.16b
-sdot v21.4s, v8.16b, v14.4b[0]
-mov v23.16b, v24.16b
-mov v24.16b, v25.16b
-sdot v24.4s, v8.16b, v12.4b[0]
-mov v25.16b, v26.16b
-mov v26.16b, v27.16b
-mov v27.16b, v28.16b
-mov v28.16b, v29.16b
-eor v10.16b, v10.16b, v31.16b
-ldp q31, q29, [sp]
-sdot v28.4s, v8.16b, v9.4b[0]
-sdot v31.4s, v8.16b, v13.4b[0]
-sdot v26.4s, v8.16b, v10.4b[0]
-ldp q0, q8, [x11, #-0xf0]
-sdot v29.4s, v0.16b, v14.4b[0]
-sdot v27.4s, v0.16b, v12.4b[0]
-sdot v25.4s, v0.16b, v13.4b[0]
-sdot v23.4s, v0.16b, v11.4b[0]
-sdot v22.4s, v0.16b, v9.4b[0]
-sdot v20.4s, v0.16b, v10.4b[0]
-ldur q0, [x11, #-0xd0]
-sdot v19.4s, v8.16b, v14.4b[0]
-sdot v18.4s, v8.16b, v12.4b[0]
-sdot v17.4s, v8.16b, v13.4b[0]
-sdot v16.4s, v8.16b, v11.4b[0]
-sdot v6.4s, v8.16b, v9.4b[0]
-sdot v4.4s, v8.16b, v10.4b[0]
-sdot v7.4s, v0.16b, v14.4b[0]
-sdot v5.4s, v0.16b, v12.4b[0]
-sdot v3.4s, v0.16b, v13.4b[0]
-sdot v2.4s, v0.16b, v11.4b[0]
-sdot v15.4s, v0.16b, v9.4b[0]
-sdot v1.4s, v0.16b, v10.4b[0]
-ldp q8, q0, [x11, #-0x80]
-sdot v21.4s, v8.16b, v14.4b[1]
-sdot v24.4s, v8.16b, v12.4b[1]
-sdot v31.4s, v8.16b, v13.4b[1]
-sdot v30.4s, v8.16b, v11.4b[1]
-sdot v28.4s, v8.16b, v9.4b[1]
-sdot v26.4s, v8.16b, v10.4b[1]
-sdot v29.4s, v0.16b, v14.4b[1]
-sdot v27.4s, v0.16b, v12.4b[1]
-sdot v25.4s, v0.16b, v13.4b[1]
-sdot v23.4s, v0.16b, v11.4b[1]
-sdot v22.4s, v0.16b, v9.4b[1]
-sdot v20.4s, v0.16b, v10.4b[1]
-ldp q8, q0, [x11, #-0x60]
-sdot v19.4s, v8.16b, v14.4b[1]
-sdot v18.4s, v8.16b, v12.4b[1]
-sdot v17.4s, v8.16b, v13.4b[1]
-sdot v16.4s, v8.16b, v11.4b[1]
-sdot v6.4s, v8.16b, v9.4b[1]
-sdot v4.4s, v8.16b, v10.4b[1]
-sdot v7.4s, v0.16b, v14.4b[1]
-sdot v5.4s, v0.16b, v12.4b[1]
-sdot v3.4s, v0.16b, v13.4b[1]
-sdot v2.4s, v0.16b, v11.4b[1]
-sdot v15.4s, v0.16b, v9.4b[1]
-sdot v1.4s, v0.16b, v10.4b[1]
-ldp q8, q0, [x11]
-sdot v21.4s, v8.16b, v14.4b[2]
-sdot v24.4s, v8.16b, v12.4b[2]
-sdot v31.4s, v8.16b, v13.4b[2]
-sdot v30.4s, v8.16b, v11.4b[2]
-sdot v28.4s, v8.16b, v9.4b[2]
-sdot v26.4s, v8.16b, v10.4b[2]
-sdot v29.4s, v0.16b, v14.4b[2]
-sdot v27.4s, v0.16b, v12.4b[2]
-sdot v25.4s, v0.16b, v13.4b[2]
-sdot v23.4s, v0.16b, v11.4b[2]
-sdot v22.4s, v0.16b, v9.4b[2]
-sdot v20.4s, v0.16b, v10.4b[2]
-ldp q8, q0, [x11, #0x20]
-sdot v19.4s, v8.16b, v14.4b[2]
-sdot v18.4s, v8.16b, v12.4b[2]
-sdot v17.4s, v8.16b, v13.4b[2]
-sdot v16.4s, v8.16b, v11.4b[2]
-sdot v6.4s, v8.16b, v9.4b[2]
-sdot v4.4s, v8.16b, v10.4b[2]
-sdot v7.4s, v0.16b, v14.4b[2]
-sdot v5.4s, v0.16b, v12.4b[2]
-sdot v3.4s, v0.16b, v13.4b[2]
-sdot v2.4s, v0.16b, v11.4b[2]
-sdot v15.4s, v0.16b, v9.4b[2]
-sdot v1.4s, v0.16b, v10.4b[2]
-ldp q8, q0, [x11, #0x80]
-sdot v21.4s, v8.16b, v14.4b[3]
-sdot v24.4s, v8.16b, v12.4b[3]
-sdot v31.4s, v8.16b, v13.4b[3]
-sdot v30.4s, v8.16b, v11.4b[3]
-sdot v28.4s, v8.16b, v9.4b[3]
-sdot v26.4s, v8.16b, v10.4b[3]
-sdot v29.4s, v0.16b, v14.4b[3]
-sdot v27.4s, v0.16b, v12.4b[3]
-sdot v25.4s, v0.16b, v13.4b[3]
-sdot v23.4s, v0.16b, v11.4b[3]
-sdot v22.4s, v0.16b, v9.4b[3]
-sdot v20.4s, v0.16b, v10.4b[3]
-ldp q8, q0, [x11, #0xa0]
-add x11, x11, #0x200
-sdot v19.4s, v8.16b, v14.4b[3]
-sdot v18.4s, v8.16b, v12.4b[3]
-sdot v17.4s, v8.16b, v13.4b[3]
-sdot v16.4s, v8.16b, v11.4b[3]
-sdot v6.4s, v8.16b, v9.4b[3]
-sdot v4.4s, v8.16b, v10.4b[3]
-sdot v7.4s, v0.16b, v14.4b[3]
-sdot v5.4s, v0.16b, v12.4b[3]
-sdot v3.4s, v0.16b, v13.4b[3]
-sdot v2.4s, v0.16b, v11.4b[3]
-sdot v15.4s, v0.16b, v9.4b[3]
-sdot v1.4s, v0.16b, v10.4b[3]
-b.ls .Lloop
+ldr q0, [x0], #0x10
+ldr q1, [x12], #0x10
+ldr q2, [x13], #0x10
+ldr q3, [x9], #0x10
+ldr q4, [x14], #0x10
+ldr q5, [x10], #0x10
+eor v0.16b, v0.16b, v6.16b
+eor v1.16b, v1.16b, v6.16b
+eor v2.16b, v2.16b, v6.16b
+eor v3.16b, v3.16b, v6.16b
+eor v4.16b, v4.16b, v6.16b
+eor v5.16b, v5.16b, v6.16b
+ldr q7, [x2]
+sdot v8.4s, v7.16b, v0.4b[0]
+sdot v12.4s, v7.16b, v1.4b[0]
+sdot v16.4s, v7.16b, v2.4b[0]
+sdot v20.4s, v7.16b, v3.4b[0]
+sdot v24.4s, v7.16b, v4.4b[0]
+sdot v28.4s, v7.16b, v5.4b[0]
+ldr q7, [x2, #0x10]
+sdot v9.4s, v7.16b, v0.4b[0]
+sdot v13.4s, v7.16b, v1.4b[0]
+sdot v17.4s, v7.16b, v2.4b[0]
+sdot v21.4s, v7.16b, v3.4b[0]
+sdot v25.4s, v7.16b, v4.4b[0]
+sdot v29.4s, v7.16b, v5.4b[0]
+ldr q7, [x2, #0x20]
+sdot v10.4s, v7.16b, v0.4b[0]
+sdot v14.4s, v7.16b, v1.4b[0]
+sdot v18.4s, v7.16b, v2.4b[0]
+sdot v22.4s, v7.16b, v3.4b[0]
+sdot v26.4s, v7.16b, v4.4b[0]
+sdot v30.4s, v7.16b, v5.4b[0]
+ldr q7, [x2, #0x30]
+sdot v11.4s, v7.16b, v0.4b[0]
+sdot v15.4s, v7.16b, v1.4b[0]
+sdot v19.4s, v7.16b, v2.4b[0]
+sdot v23.4s, v7.16b, v3.4b[0]
+sdot v27.4s, v7.16b, v4.4b[0]
+sdot v31.4s, v7.16b, v5.4b[0]
+ldr q7, [x2, #0x80]
+sdot v8.4s, v7.16b, v0.4b[1]
+sdot v12.4s, v7.16b, v1.4b[1]
+sdot v16.4s, v7.16b, v2.4b[1]
+sdot v20.4s, v7.16b, v3.4b[1]
+sdot v24.4s, v7.16b, v4.4b[1]
+sdot v28.4s, v7.16b, v5.4b[1]
+ldr q7, [x2, #0x90]
+sdot v9.4s, v7.16b, v0.4b[1]
+sdot v13.4s, v7.16b, v1.4b[1]
+sdot v17.4s, v7.16b, v2.4b[1]
+sdot v21.4s, v7.16b, v3.4b[1]
+sdot v25.4s, v7.16b, v4.4b[1]
+sdot v29.4s, v7.16b, v5.4b[1]
+ldr q7, [x2, #0xa0]
+sdot v10.4s, v7.16b, v0.4b[1]
+sdot v14.4s, v7.16b, v1.4b[1]
+sdot v18.4s, v7.16b, v2.4b[1]
+sdot v22.4s, v7.16b, v3.4b[1]
+sdot v26.4s, v7.16b, v4.4b[1]
+sdot v30.4s, v7.16b, v5.4b[1]
+ldr q7, [x2, #0xb0]
+sdot v11.4s, v7.16b, v0.4b[1]
+sdot v15.4s, v7.16b, v1.4b[1]
+sdot v19.4s, v7.16b, v2.4b[1]
+sdot v23.4s, v7.16b, v3.4b[1]
+sdot v27.4s, v7.16b, v4.4b[1]
+sdot v31.4s, v7.16b, v5.4b[1]
+ldr q7, [x2, #0x100]
+sdot v8.4s, v7.16b, v0.4b[2]
+sdot v12.4s, v7.16b, v1.4b[2]
+sdot v16.4s, v7.16b, v2.4b[2]
+sdot v20.4s, v7.16b, v3.4b[2]
+sdot v24.4s, v7.16b, v4.4b[2]
+sdot v28.4s, v7.16b, v5.4b[2]
+ldr q7, [x2, #0x110]
+sdot v9.4s, v7.16b, v0.4b[2]
+sdot v13.4s, v7.16b, v1.4b[2]
+sdot v17.4s, v7.16b, v2.4b[2]
+sdot v21.4s, v7.16b, v3.4b[2]
+sdot v25.4s, v7.16b, v4.4b[2]
+sdot v29.4s, v7.16b, v5.4b[2]
+ldr q7, [x2, #0x120]
+sdot v10.4s, v7.16b, v0.4b[2]
+sdot v14.4s, v7.16b, v1.4b[2]
+sdot v18.4s, v7.16b, v2.4b[2]
+sdot v22.4s, v7.16b, v3.4b[2]
+sdot v26.4s, v7.16b, v4.4b[2]
+sdot v30.4s, v7.16b, v5.4b[2]
+ldr q7, [x2, #0x130]
+sdot v11.4s, v7.16b, v0.4b[2]
+sdot v15.4s, v7.16b, v1.4b[2]
+sdot v19.4s, v7.16b, v2.4b[2]
+sdot v23.4s, v7.16b, v3.4b[2]
+sdot v27.4s, v7.16b, v4.4b[2]
+sdot v31.4s, v7.16b, v5.4b[2]
+ldr q7, [x2, #0x180]
+sdot v8.4s, v7.16b, v0.4b[3]
+sdot v12.4s, v7.16b, v1.4b[3]
+sdot v16.4s, v7.16b, v2.4b[3]
+sdot v20.4s, v7.16b, v3.4b[3]
+sdot v24.4s, v7.16b, v4.4b[3]
+sdot v28.4s, v7.16b, v5.4b[3]
+ldr q7, [x2, #0x190]
+sdot v9.4s, v7.16b, v0.4b[3]
+sdot v13.4s, v7.16b, v1.4b[3]
+sdot v17.4s, v7.16b, v2.4b[3]
+sdot v21.4s, v7.16b, v3.4b[3]
+sdot v25.4s, v7.16b, v4.4b[3]
+sdot v29.4s, v7.16b, v5.4b[3]
+ldr q7, [x2, #0x1a0]
+sdot v10.4s, v7.16b, v0.4b[3]
+sdot v14.4s, v7.16b, v1.4b[3]
+sdot v18.4s, v7.16b, v2.4b[3]
+sdot v22.4s, v7.16b, v3.4b[3]
+sdot v26.4s, v7.16b, v4.4b[3]
+sdot v30.4s, v7.16b, v5.4b[3]
+ldr q7, [x2, #0x1b0]
+sdot v11.4s, v7.16b, v0.4b[3]
+sdot v15.4s, v7.16b, v1.4b[3]
+sdot v19.4s, v7.16b, v2.4b[3]
+sdot v23.4s, v7.16b, v3.4b[3]
+sdot v27.4s, v7.16b, v4.4b[3]
+sdot v31.4s, v7.16b, v5.4b[3]
+add x2, x2, #0x200
+subs x11, x11, #0x1
+b.ne .Lloop
 
 /* llvm-mca -mcpu=neoverse-v2 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
 Iterations:        200
-Instructions:      33800
-Total Cycles:      7255
-Total uOps:        37800
+Instructions:      25400
+Total Cycles:      5112
+Total uOps:        27800
 
 Dispatch Width:    16
-uOps Per Cycle:    5.21
-IPC:               4.66
-Block RThroughput: 35.8
+uOps Per Cycle:    5.44
+IPC:               4.97
+Block RThroughput: 25.5
 
 
-Cycles with backend pressure increase [ 35.80% ]
+Cycles with backend pressure increase [ 31.32% ]
 Throughput Bottlenecks: 
-  Resource Pressure       [ 35.80% ]
-  - V2UnitL2  [ 0.03% ]
-  - V2UnitL01  [ 0.03% ]
-  - V2UnitV0  [ 35.80% ]
-  - V2UnitV1  [ 35.80% ]
-  - V2UnitV2  [ 35.80% ]
-  - V2UnitV3  [ 35.80% ]
-  Data Dependencies:      [ 2.87% ]
-  - Register Dependencies [ 2.87% ]
+  Resource Pressure       [ 31.22% ]
+  - V2UnitL2  [ 0.12% ]
+  - V2UnitL01  [ 0.12% ]
+  - V2UnitV0  [ 31.16% ]
+  - V2UnitV1  [ 31.16% ]
+  - V2UnitV2  [ 31.16% ]
+  - V2UnitV3  [ 31.16% ]
+  Data Dependencies:      [ 2.11% ]
+  - Register Dependencies [ 2.11% ]
   - Memory Dependencies   [ 0.00% ]
 
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 163.  sdot	v5.4s, v0.16b, v12.4b[3]
+ +----< 114.  sdot	v22.4s, v7.16b, v3.4b[3]
  |
  |    < loop carried > 
  |
- |      0.    stp	q31, q29, [sp]
- |      1.    add	x13, x12, x9
- +----> 2.    movi	v31.16b, #128                     ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- |      3.    add	x14, x13, x9
- |      4.    ldr	q9, [x13]
- |      5.    ldr	q10, [x12], #16
- |      6.    add	x13, x14, x9
- |      7.    ldr	q11, [x14]
- +----> 8.    mov	v29.16b, v28.16b                  ## RESOURCE interference:  V2UnitV3 [ probability: 24% ]
- |      9.    add	x14, x13, x9
- +----> 10.   mov	v28.16b, v27.16b                  ## RESOURCE interference:  V2UnitV3 [ probability: 50% ]
- +----> 11.   mov	v27.16b, v26.16b                  ## RESOURCE interference:  V2UnitV2 [ probability: 50% ]
- +----> 12.   mov	v26.16b, v25.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
- +----> 13.   mov	v25.16b, v24.16b                  ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
- +----> 14.   mov	v24.16b, v23.16b                  ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
- +----> 15.   mov	v23.16b, v22.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
- +----> 16.   mov	v22.16b, v21.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 17.   mov	v21.16b, v20.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 18.   mov	v20.16b, v19.16b                  ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 19.   mov	v19.16b, v18.16b                  ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 20.   mov	v18.16b, v17.16b                  ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 21.   mov	v17.16b, v16.16b                  ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 22.   mov	v16.16b, v7.16b                   ## RESOURCE interference:  V2UnitV3 [ probability: 24% ]
- +----> 23.   mov	v7.16b, v6.16b                    ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 24.   mov	v6.16b, v5.16b                    ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 25.   mov	v5.16b, v4.16b                    ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- |      26.   ldr	q0, [x14]
- +----> 27.   mov	v4.16b, v3.16b                    ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 28.   mov	v3.16b, v2.16b                    ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- |      29.   ldur	q8, [x11, #-256]
- +----> 30.   mov	v2.16b, v15.16b                   ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- |      31.   ldr	q15, [x13]
- |      32.   eor	v14.16b, v10.16b, v31.16b
- |      33.   ldr	q10, [x14, x9]
- |      34.   eor	v12.16b, v9.16b, v31.16b
- |      35.   eor	v13.16b, v11.16b, v31.16b
- |      36.   eor	v11.16b, v15.16b, v31.16b
- |      37.   eor	v9.16b, v0.16b, v31.16b
- |      38.   sdot	v30.4s, v8.16b, v11.4b[0]
- +----> 39.   mov	v15.16b, v2.16b                   ## REGISTER dependency:  q2
- |      40.   mov	v2.16b, v3.16b
- |      41.   add	x13, x10, #8
- |      42.   mov	v3.16b, v4.16b
- |      43.   mov	v4.16b, v5.16b
- |      44.   cmp	x13, x1
- |      45.   mov	v5.16b, v6.16b
- |      46.   mov	v6.16b, v7.16b
- |      47.   add	x10, x10, #4
- |      48.   mov	v7.16b, v16.16b
- +----> 49.   mov	v16.16b, v17.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
- +----> 50.   mov	v17.16b, v18.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 51.   mov	v18.16b, v19.16b                  ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 52.   mov	v19.16b, v20.16b                  ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 53.   mov	v20.16b, v21.16b                  ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 54.   mov	v21.16b, v22.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 55.   mov	v22.16b, v23.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 24% ]
- |      56.   sdot	v21.4s, v8.16b, v14.4b[0]
- +----> 57.   mov	v23.16b, v24.16b                  ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 58.   mov	v24.16b, v25.16b                  ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- |      59.   sdot	v24.4s, v8.16b, v12.4b[0]
- +----> 60.   mov	v25.16b, v26.16b                  ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 61.   mov	v26.16b, v27.16b                  ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 62.   mov	v27.16b, v28.16b                  ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
- +----> 63.   mov	v28.16b, v29.16b                  ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
- |      64.   eor	v10.16b, v10.16b, v31.16b
- |      65.   ldp	q31, q29, [sp]
- |      66.   sdot	v28.4s, v8.16b, v9.4b[0]
- +----> 67.   sdot	v31.4s, v8.16b, v13.4b[0]         ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
- |      68.   sdot	v26.4s, v8.16b, v10.4b[0]
- |      69.   ldp	q0, q8, [x11, #-240]
- +----> 70.   sdot	v29.4s, v0.16b, v14.4b[0]         ## RESOURCE interference:  V2UnitV3 [ probability: 48% ]
- |      71.   sdot	v27.4s, v0.16b, v12.4b[0]
- |      72.   sdot	v25.4s, v0.16b, v13.4b[0]
- +----> 73.   sdot	v23.4s, v0.16b, v11.4b[0]         ## RESOURCE interference:  V2UnitV3 [ probability: 24% ]
- +----> 74.   sdot	v22.4s, v0.16b, v9.4b[0]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 75.   sdot	v20.4s, v0.16b, v10.4b[0]         ## RESOURCE interference:  V2UnitV0 [ probability: 24% ]
- |      76.   ldur	q0, [x11, #-208]
- +----> 77.   sdot	v19.4s, v8.16b, v14.4b[0]         ## RESOURCE interference:  V2UnitV3 [ probability: 24% ]
- +----> 78.   sdot	v18.4s, v8.16b, v12.4b[0]         ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 79.   sdot	v17.4s, v8.16b, v13.4b[0]         ## RESOURCE interference:  V2UnitV1 [ probability: 24% ]
- +----> 80.   sdot	v16.4s, v8.16b, v11.4b[0]         ## RESOURCE interference:  V2UnitV0 [ probability: 24% ]
- +----> 81.   sdot	v6.4s, v8.16b, v9.4b[0]           ## RESOURCE interference:  V2UnitV3 [ probability: 24% ]
- +----> 82.   sdot	v4.4s, v8.16b, v10.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 83.   sdot	v7.4s, v0.16b, v14.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 84.   sdot	v5.4s, v0.16b, v12.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 85.   sdot	v3.4s, v0.16b, v13.4b[0]          ## RESOURCE interference:  V2UnitV3 [ probability: 24% ]
- +----> 86.   sdot	v2.4s, v0.16b, v11.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 87.   sdot	v15.4s, v0.16b, v9.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 88.   sdot	v1.4s, v0.16b, v10.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- |      89.   ldp	q8, q0, [x11, #-128]
- +----> 90.   sdot	v21.4s, v8.16b, v14.4b[1]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 91.   sdot	v24.4s, v8.16b, v12.4b[1]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 92.   sdot	v31.4s, v8.16b, v13.4b[1]         ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 93.   sdot	v30.4s, v8.16b, v11.4b[1]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 94.   sdot	v28.4s, v8.16b, v9.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 95.   sdot	v26.4s, v8.16b, v10.4b[1]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 96.   sdot	v29.4s, v0.16b, v14.4b[1]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 97.   sdot	v27.4s, v0.16b, v12.4b[1]         ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 98.   sdot	v25.4s, v0.16b, v13.4b[1]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 99.   sdot	v23.4s, v0.16b, v11.4b[1]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 100.  sdot	v22.4s, v0.16b, v9.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 101.  sdot	v20.4s, v0.16b, v10.4b[1]         ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- |      102.  ldp	q8, q0, [x11, #-96]
- +----> 103.  sdot	v19.4s, v8.16b, v14.4b[1]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 104.  sdot	v18.4s, v8.16b, v12.4b[1]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 105.  sdot	v17.4s, v8.16b, v13.4b[1]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 106.  sdot	v16.4s, v8.16b, v11.4b[1]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 107.  sdot	v6.4s, v8.16b, v9.4b[1]           ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 108.  sdot	v4.4s, v8.16b, v10.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 109.  sdot	v7.4s, v0.16b, v14.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 110.  sdot	v5.4s, v0.16b, v12.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 111.  sdot	v3.4s, v0.16b, v13.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 112.  sdot	v2.4s, v0.16b, v11.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 113.  sdot	v15.4s, v0.16b, v9.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 114.  sdot	v1.4s, v0.16b, v10.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- |      115.  ldp	q8, q0, [x11]
- +----> 116.  sdot	v21.4s, v8.16b, v14.4b[2]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 117.  sdot	v24.4s, v8.16b, v12.4b[2]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 118.  sdot	v31.4s, v8.16b, v13.4b[2]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 119.  sdot	v30.4s, v8.16b, v11.4b[2]         ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 120.  sdot	v28.4s, v8.16b, v9.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 121.  sdot	v26.4s, v8.16b, v10.4b[2]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 122.  sdot	v29.4s, v0.16b, v14.4b[2]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 123.  sdot	v27.4s, v0.16b, v12.4b[2]         ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 124.  sdot	v25.4s, v0.16b, v13.4b[2]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 125.  sdot	v23.4s, v0.16b, v11.4b[2]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 126.  sdot	v22.4s, v0.16b, v9.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 127.  sdot	v20.4s, v0.16b, v10.4b[2]         ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- |      128.  ldp	q8, q0, [x11, #32]
- +----> 129.  sdot	v19.4s, v8.16b, v14.4b[2]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 130.  sdot	v18.4s, v8.16b, v12.4b[2]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 131.  sdot	v17.4s, v8.16b, v13.4b[2]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 132.  sdot	v16.4s, v8.16b, v11.4b[2]         ## RESOURCE interference:  V2UnitV0 [ probability: 24% ]
- +----> 133.  sdot	v6.4s, v8.16b, v9.4b[2]           ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 134.  sdot	v4.4s, v8.16b, v10.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 24% ]
- +----> 135.  sdot	v7.4s, v0.16b, v14.4b[2]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 136.  sdot	v5.4s, v0.16b, v12.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 137.  sdot	v3.4s, v0.16b, v13.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 138.  sdot	v2.4s, v0.16b, v11.4b[2]          ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 139.  sdot	v15.4s, v0.16b, v9.4b[2]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 140.  sdot	v1.4s, v0.16b, v10.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- |      141.  ldp	q8, q0, [x11, #128]
- +----> 142.  sdot	v21.4s, v8.16b, v14.4b[3]         ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 143.  sdot	v24.4s, v8.16b, v12.4b[3]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 144.  sdot	v31.4s, v8.16b, v13.4b[3]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 145.  sdot	v30.4s, v8.16b, v11.4b[3]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 146.  sdot	v28.4s, v8.16b, v9.4b[3]          ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 147.  sdot	v26.4s, v8.16b, v10.4b[3]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 148.  sdot	v29.4s, v0.16b, v14.4b[3]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 149.  sdot	v27.4s, v0.16b, v12.4b[3]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 150.  sdot	v25.4s, v0.16b, v13.4b[3]         ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 151.  sdot	v23.4s, v0.16b, v11.4b[3]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 152.  sdot	v22.4s, v0.16b, v9.4b[3]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 153.  sdot	v20.4s, v0.16b, v10.4b[3]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- |      154.  ldp	q8, q0, [x11, #160]
- |      155.  add	x11, x11, #512
- +----> 156.  sdot	v19.4s, v8.16b, v14.4b[3]         ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 157.  sdot	v18.4s, v8.16b, v12.4b[3]         ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 158.  sdot	v17.4s, v8.16b, v13.4b[3]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 159.  sdot	v16.4s, v8.16b, v11.4b[3]         ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 160.  sdot	v6.4s, v8.16b, v9.4b[3]           ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
- +----> 161.  sdot	v4.4s, v8.16b, v10.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 162.  sdot	v7.4s, v0.16b, v14.4b[3]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 163.  sdot	v5.4s, v0.16b, v12.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- +----> 164.  sdot	v3.4s, v0.16b, v13.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 25% ]
- +----> 165.  sdot	v2.4s, v0.16b, v11.4b[3]          ## RESOURCE interference:  V2UnitV0 [ probability: 25% ]
- +----> 166.  sdot	v15.4s, v0.16b, v9.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 25% ]
- |      167.  sdot	v1.4s, v0.16b, v10.4b[3]
- |      168.  b.ls	.Lloop
+ |      0.    ldr	q0, [x0], #16
+ |      1.    ldr	q1, [x12], #16
+ |      2.    ldr	q2, [x13], #16
+ |      3.    ldr	q3, [x9], #16
+ |      4.    ldr	q4, [x14], #16
+ |      5.    ldr	q5, [x10], #16
+ +----> 6.    eor	v0.16b, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 7.    eor	v1.16b, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 8.    eor	v2.16b, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 9.    eor	v3.16b, v3.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 10.   eor	v4.16b, v4.16b, v6.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 11.   eor	v5.16b, v5.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ |      12.   ldr	q7, [x2]
+ +----> 13.   sdot	v8.4s, v7.16b, v0.4b[0]           ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 14.   sdot	v12.4s, v7.16b, v1.4b[0]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 15.   sdot	v16.4s, v7.16b, v2.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ |      16.   sdot	v20.4s, v7.16b, v3.4b[0]
+ |      17.   sdot	v24.4s, v7.16b, v4.4b[0]
+ |      18.   sdot	v28.4s, v7.16b, v5.4b[0]
+ |      19.   ldr	q7, [x2, #16]
+ +----> 20.   sdot	v9.4s, v7.16b, v0.4b[0]           ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 21.   sdot	v13.4s, v7.16b, v1.4b[0]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 22.   sdot	v17.4s, v7.16b, v2.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 23.   sdot	v21.4s, v7.16b, v3.4b[0]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 24.   sdot	v25.4s, v7.16b, v4.4b[0]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 25.   sdot	v29.4s, v7.16b, v5.4b[0]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ |      26.   ldr	q7, [x2, #32]
+ +----> 27.   sdot	v10.4s, v7.16b, v0.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 28.   sdot	v14.4s, v7.16b, v1.4b[0]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 29.   sdot	v18.4s, v7.16b, v2.4b[0]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 30.   sdot	v22.4s, v7.16b, v3.4b[0]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 31.   sdot	v26.4s, v7.16b, v4.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 32.   sdot	v30.4s, v7.16b, v5.4b[0]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      33.   ldr	q7, [x2, #48]
+ +----> 34.   sdot	v11.4s, v7.16b, v0.4b[0]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 35.   sdot	v15.4s, v7.16b, v1.4b[0]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 36.   sdot	v19.4s, v7.16b, v2.4b[0]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 37.   sdot	v23.4s, v7.16b, v3.4b[0]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 38.   sdot	v27.4s, v7.16b, v4.4b[0]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 39.   sdot	v31.4s, v7.16b, v5.4b[0]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ |      40.   ldr	q7, [x2, #128]
+ +----> 41.   sdot	v8.4s, v7.16b, v0.4b[1]           ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 42.   sdot	v12.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 43.   sdot	v16.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 44.   sdot	v20.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 45.   sdot	v24.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 46.   sdot	v28.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      47.   ldr	q7, [x2, #144]
+ +----> 48.   sdot	v9.4s, v7.16b, v0.4b[1]           ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 49.   sdot	v13.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 50.   sdot	v17.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 51.   sdot	v21.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 52.   sdot	v25.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 53.   sdot	v29.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ |      54.   ldr	q7, [x2, #160]
+ +----> 55.   sdot	v10.4s, v7.16b, v0.4b[1]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 56.   sdot	v14.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 57.   sdot	v18.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 58.   sdot	v22.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 59.   sdot	v26.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 60.   sdot	v30.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      61.   ldr	q7, [x2, #176]
+ +----> 62.   sdot	v11.4s, v7.16b, v0.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 63.   sdot	v15.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 64.   sdot	v19.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 65.   sdot	v23.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 66.   sdot	v27.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 67.   sdot	v31.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ |      68.   ldr	q7, [x2, #256]
+ +----> 69.   sdot	v8.4s, v7.16b, v0.4b[2]           ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 70.   sdot	v12.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 71.   sdot	v16.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 72.   sdot	v20.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 73.   sdot	v24.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 74.   sdot	v28.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      75.   ldr	q7, [x2, #272]
+ +----> 76.   sdot	v9.4s, v7.16b, v0.4b[2]           ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 77.   sdot	v13.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 78.   sdot	v17.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 79.   sdot	v21.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 80.   sdot	v25.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 81.   sdot	v29.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      82.   ldr	q7, [x2, #288]
+ +----> 83.   sdot	v10.4s, v7.16b, v0.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 84.   sdot	v14.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 85.   sdot	v18.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 86.   sdot	v22.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 87.   sdot	v26.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 88.   sdot	v30.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      89.   ldr	q7, [x2, #304]
+ +----> 90.   sdot	v11.4s, v7.16b, v0.4b[2]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 91.   sdot	v15.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 92.   sdot	v19.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 93.   sdot	v23.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 94.   sdot	v27.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 95.   sdot	v31.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      96.   ldr	q7, [x2, #384]
+ +----> 97.   sdot	v8.4s, v7.16b, v0.4b[3]           ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 98.   sdot	v12.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 99.   sdot	v16.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 100.  sdot	v20.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 101.  sdot	v24.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 102.  sdot	v28.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      103.  ldr	q7, [x2, #400]
+ +----> 104.  sdot	v9.4s, v7.16b, v0.4b[3]           ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 105.  sdot	v13.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 106.  sdot	v17.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 107.  sdot	v21.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 108.  sdot	v25.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 109.  sdot	v29.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      110.  ldr	q7, [x2, #416]
+ +----> 111.  sdot	v10.4s, v7.16b, v0.4b[3]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 112.  sdot	v14.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 113.  sdot	v18.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 114.  sdot	v22.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 115.  sdot	v26.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
+ +----> 116.  sdot	v30.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ |      117.  ldr	q7, [x2, #432]
+ +----> 118.  sdot	v11.4s, v7.16b, v0.4b[3]          ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
+ +----> 119.  sdot	v15.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 120.  sdot	v19.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 121.  sdot	v23.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ +----> 122.  sdot	v27.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
+ +----> 123.  sdot	v31.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
+ |      124.  add	x2, x2, #512
+ |      125.  subs	x11, x11, #1
+ |      126.  b.ne	.Lloop
  |
  |    < loop carried > 
  |
- +----> 2.    movi	v31.16b, #128                     ## RESOURCE interference:  V2UnitV2 [ probability: 25% ]
+ +----> 11.   eor	v5.16b, v5.16b, v6.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
 
 
 Resources:
@@ -400,208 +316,167 @@ Resources:
 
 Resource pressure per iteration:
 [0.0]  [0.1]  [1.0]  [1.1]  [2]    [3.0]  [3.1]  [4]    [5]    [6]    [7]    [8]    [9]    [10]   [11]   [12]   [13]   
-0.50   0.50    -      -     5.30   9.84   9.87   2.00   1.51   1.50   1.75   1.76   1.50   36.25  36.25  36.25  36.25
+0.50   0.50    -      -     3.55   9.23   9.23   2.33   2.33   2.34   2.00   2.67   2.34   25.50  25.50  25.50  25.50
 */
 /* llvm-mca -mcpu=apple-a17 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
 Iterations:        200
-Instructions:      33800
-Total Cycles:      9539
-Total uOps:        36000
+Instructions:      25400
+Total Cycles:      6809
+Total uOps:        26600
 
 Dispatch Width:    6
-uOps Per Cycle:    3.77
-IPC:               3.54
-Block RThroughput: 47.7
+uOps Per Cycle:    3.91
+IPC:               3.73
+Block RThroughput: 34.0
 
 
-Cycles with backend pressure increase [ 99.05% ]
+Cycles with backend pressure increase [ 88.02% ]
 Throughput Bottlenecks: 
-  Resource Pressure       [ 99.03% ]
-  - CyUnitV  [ 99.03% ]
-  Data Dependencies:      [ 16.75% ]
-  - Register Dependencies [ 16.75% ]
+  Resource Pressure       [ 87.94% ]
+  - CyUnitLS  [ 0.03% ]
+  - CyUnitV  [ 87.91% ]
+  Data Dependencies:      [ 3.00% ]
+  - Register Dependencies [ 3.00% ]
   - Memory Dependencies   [ 0.00% ]
 
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 164.  sdot	v3.4s, v0.16b, v13.4b[3]
+ +----< 121.  sdot	v23.4s, v7.16b, v3.4b[3]
  |
  |    < loop carried > 
  |
- |      0.    stp	q31, q29, [sp]
- |      1.    add	x13, x12, x9
- +----> 2.    movi	v31.16b, #128                     ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      3.    add	x14, x13, x9
- |      4.    ldr	q9, [x13]
- |      5.    ldr	q10, [x12], #16
- |      6.    add	x13, x14, x9
- |      7.    ldr	q11, [x14]
- +----> 8.    mov	v29.16b, v28.16b                  ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      9.    add	x14, x13, x9
- +----> 10.   mov	v28.16b, v27.16b                  ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 11.   mov	v27.16b, v26.16b                  ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 12.   mov	v26.16b, v25.16b                  ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 13.   mov	v25.16b, v24.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 14.   mov	v24.16b, v23.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 15.   mov	v23.16b, v22.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 16.   mov	v22.16b, v21.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 17.   mov	v21.16b, v20.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 18.   mov	v20.16b, v19.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 19.   mov	v19.16b, v18.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 20.   mov	v18.16b, v17.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 21.   mov	v17.16b, v16.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 22.   mov	v16.16b, v7.16b                   ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 23.   mov	v7.16b, v6.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 24.   mov	v6.16b, v5.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 25.   mov	v5.16b, v4.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      26.   ldr	q0, [x14]
- +----> 27.   mov	v4.16b, v3.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 28.   mov	v3.16b, v2.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      29.   ldur	q8, [x11, #-256]
- +----> 30.   mov	v2.16b, v15.16b                   ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      31.   ldr	q15, [x13]
- +----> 32.   eor	v14.16b, v10.16b, v31.16b         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      33.   ldr	q10, [x14, x9]
- +----> 34.   eor	v12.16b, v9.16b, v31.16b          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 35.   eor	v13.16b, v11.16b, v31.16b         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 36.   eor	v11.16b, v15.16b, v31.16b         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 37.   eor	v9.16b, v0.16b, v31.16b           ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      38.   sdot	v30.4s, v8.16b, v11.4b[0]
- |      39.   mov	v15.16b, v2.16b
- +----> 40.   mov	v2.16b, v3.16b                    ## RESOURCE interference:  CyUnitV [ probability: 66% ]
- |      41.   add	x13, x10, #8
- +----> 42.   mov	v3.16b, v4.16b                    ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 43.   mov	v4.16b, v5.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      44.   cmp	x13, x1
- +----> 45.   mov	v5.16b, v6.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 46.   mov	v6.16b, v7.16b                    ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      47.   add	x10, x10, #4
- +----> 48.   mov	v7.16b, v16.16b                   ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 49.   mov	v16.16b, v17.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 50.   mov	v17.16b, v18.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 51.   mov	v18.16b, v19.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 52.   mov	v19.16b, v20.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 53.   mov	v20.16b, v21.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 54.   mov	v21.16b, v22.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 55.   mov	v22.16b, v23.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      56.   sdot	v21.4s, v8.16b, v14.4b[0]
- +----> 57.   mov	v23.16b, v24.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 58.   mov	v24.16b, v25.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      59.   sdot	v24.4s, v8.16b, v12.4b[0]
- +----> 60.   mov	v25.16b, v26.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 61.   mov	v26.16b, v27.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 62.   mov	v27.16b, v28.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 63.   mov	v28.16b, v29.16b                  ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      64.   eor	v10.16b, v10.16b, v31.16b
- |      65.   ldp	q31, q29, [sp]
- |      66.   sdot	v28.4s, v8.16b, v9.4b[0]
- +----> 67.   sdot	v31.4s, v8.16b, v13.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      68.   sdot	v26.4s, v8.16b, v10.4b[0]
- |      69.   ldp	q0, q8, [x11, #-240]
- +----> 70.   sdot	v29.4s, v0.16b, v14.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      71.   sdot	v27.4s, v0.16b, v12.4b[0]
- +----> 72.   sdot	v25.4s, v0.16b, v13.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 73.   sdot	v23.4s, v0.16b, v11.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 74.   sdot	v22.4s, v0.16b, v9.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 75.   sdot	v20.4s, v0.16b, v10.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      76.   ldur	q0, [x11, #-208]
- +----> 77.   sdot	v19.4s, v8.16b, v14.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 78.   sdot	v18.4s, v8.16b, v12.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 79.   sdot	v17.4s, v8.16b, v13.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 80.   sdot	v16.4s, v8.16b, v11.4b[0]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 81.   sdot	v6.4s, v8.16b, v9.4b[0]           ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 82.   sdot	v4.4s, v8.16b, v10.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 83.   sdot	v7.4s, v0.16b, v14.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 84.   sdot	v5.4s, v0.16b, v12.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 85.   sdot	v3.4s, v0.16b, v13.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 86.   sdot	v2.4s, v0.16b, v11.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 87.   sdot	v15.4s, v0.16b, v9.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 88.   sdot	v1.4s, v0.16b, v10.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      89.   ldp	q8, q0, [x11, #-128]
- +----> 90.   sdot	v21.4s, v8.16b, v14.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 91.   sdot	v24.4s, v8.16b, v12.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 92.   sdot	v31.4s, v8.16b, v13.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 93.   sdot	v30.4s, v8.16b, v11.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 94.   sdot	v28.4s, v8.16b, v9.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 95.   sdot	v26.4s, v8.16b, v10.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 96.   sdot	v29.4s, v0.16b, v14.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 97.   sdot	v27.4s, v0.16b, v12.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 98.   sdot	v25.4s, v0.16b, v13.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 99.   sdot	v23.4s, v0.16b, v11.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 100.  sdot	v22.4s, v0.16b, v9.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 101.  sdot	v20.4s, v0.16b, v10.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      102.  ldp	q8, q0, [x11, #-96]
- +----> 103.  sdot	v19.4s, v8.16b, v14.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 104.  sdot	v18.4s, v8.16b, v12.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 105.  sdot	v17.4s, v8.16b, v13.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 106.  sdot	v16.4s, v8.16b, v11.4b[1]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 107.  sdot	v6.4s, v8.16b, v9.4b[1]           ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 108.  sdot	v4.4s, v8.16b, v10.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 109.  sdot	v7.4s, v0.16b, v14.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 110.  sdot	v5.4s, v0.16b, v12.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 111.  sdot	v3.4s, v0.16b, v13.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 112.  sdot	v2.4s, v0.16b, v11.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 113.  sdot	v15.4s, v0.16b, v9.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 114.  sdot	v1.4s, v0.16b, v10.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- |      115.  ldp	q8, q0, [x11]
- +----> 116.  sdot	v21.4s, v8.16b, v14.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 117.  sdot	v24.4s, v8.16b, v12.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 118.  sdot	v31.4s, v8.16b, v13.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 119.  sdot	v30.4s, v8.16b, v11.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 100% ]
- +----> 120.  sdot	v28.4s, v8.16b, v9.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 121.  sdot	v26.4s, v8.16b, v10.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 122.  sdot	v29.4s, v0.16b, v14.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 123.  sdot	v27.4s, v0.16b, v12.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 124.  sdot	v25.4s, v0.16b, v13.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 125.  sdot	v23.4s, v0.16b, v11.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 126.  sdot	v22.4s, v0.16b, v9.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 127.  sdot	v20.4s, v0.16b, v10.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      128.  ldp	q8, q0, [x11, #32]
- +----> 129.  sdot	v19.4s, v8.16b, v14.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 130.  sdot	v18.4s, v8.16b, v12.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 131.  sdot	v17.4s, v8.16b, v13.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 132.  sdot	v16.4s, v8.16b, v11.4b[2]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 133.  sdot	v6.4s, v8.16b, v9.4b[2]           ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 134.  sdot	v4.4s, v8.16b, v10.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 135.  sdot	v7.4s, v0.16b, v14.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 136.  sdot	v5.4s, v0.16b, v12.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 137.  sdot	v3.4s, v0.16b, v13.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 138.  sdot	v2.4s, v0.16b, v11.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 139.  sdot	v15.4s, v0.16b, v9.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 140.  sdot	v1.4s, v0.16b, v10.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      141.  ldp	q8, q0, [x11, #128]
- +----> 142.  sdot	v21.4s, v8.16b, v14.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 143.  sdot	v24.4s, v8.16b, v12.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 144.  sdot	v31.4s, v8.16b, v13.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 145.  sdot	v30.4s, v8.16b, v11.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 146.  sdot	v28.4s, v8.16b, v9.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 33% ]
- +----> 147.  sdot	v26.4s, v8.16b, v10.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 148.  sdot	v29.4s, v0.16b, v14.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 149.  sdot	v27.4s, v0.16b, v12.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 150.  sdot	v25.4s, v0.16b, v13.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 151.  sdot	v23.4s, v0.16b, v11.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 152.  sdot	v22.4s, v0.16b, v9.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 153.  sdot	v20.4s, v0.16b, v10.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      154.  ldp	q8, q0, [x11, #160]
- |      155.  add	x11, x11, #512
- +----> 156.  sdot	v19.4s, v8.16b, v14.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 157.  sdot	v18.4s, v8.16b, v12.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 158.  sdot	v17.4s, v8.16b, v13.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 159.  sdot	v16.4s, v8.16b, v11.4b[3]         ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 160.  sdot	v6.4s, v8.16b, v9.4b[3]           ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 161.  sdot	v4.4s, v8.16b, v10.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 162.  sdot	v7.4s, v0.16b, v14.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 163.  sdot	v5.4s, v0.16b, v12.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 164.  sdot	v3.4s, v0.16b, v13.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 165.  sdot	v2.4s, v0.16b, v11.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 166.  sdot	v15.4s, v0.16b, v9.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      167.  sdot	v1.4s, v0.16b, v10.4b[3]
- |      168.  b.ls	.Lloop
+ |      0.    ldr	q0, [x0], #16
+ |      1.    ldr	q1, [x12], #16
+ |      2.    ldr	q2, [x13], #16
+ |      3.    ldr	q3, [x9], #16
+ |      4.    ldr	q4, [x14], #16
+ |      5.    ldr	q5, [x10], #16
+ +----> 6.    eor	v0.16b, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 7.    eor	v1.16b, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 8.    eor	v2.16b, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 9.    eor	v3.16b, v3.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 10.   eor	v4.16b, v4.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 11.   eor	v5.16b, v5.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      12.   ldr	q7, [x2]
+ |      13.   sdot	v8.4s, v7.16b, v0.4b[0]
+ |      14.   sdot	v12.4s, v7.16b, v1.4b[0]
+ |      15.   sdot	v16.4s, v7.16b, v2.4b[0]
+ |      16.   sdot	v20.4s, v7.16b, v3.4b[0]
+ |      17.   sdot	v24.4s, v7.16b, v4.4b[0]
+ +----> 18.   sdot	v28.4s, v7.16b, v5.4b[0]          ## REGISTER dependency:  q5
+ |      19.   ldr	q7, [x2, #16]
+ +----> 20.   sdot	v9.4s, v7.16b, v0.4b[0]           ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 21.   sdot	v13.4s, v7.16b, v1.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 22.   sdot	v17.4s, v7.16b, v2.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 23.   sdot	v21.4s, v7.16b, v3.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 24.   sdot	v25.4s, v7.16b, v4.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 25.   sdot	v29.4s, v7.16b, v5.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      26.   ldr	q7, [x2, #32]
+ +----> 27.   sdot	v10.4s, v7.16b, v0.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 28.   sdot	v14.4s, v7.16b, v1.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 29.   sdot	v18.4s, v7.16b, v2.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 30.   sdot	v22.4s, v7.16b, v3.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 31.   sdot	v26.4s, v7.16b, v4.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 32.   sdot	v30.4s, v7.16b, v5.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      33.   ldr	q7, [x2, #48]
+ +----> 34.   sdot	v11.4s, v7.16b, v0.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 35.   sdot	v15.4s, v7.16b, v1.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 36.   sdot	v19.4s, v7.16b, v2.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 37.   sdot	v23.4s, v7.16b, v3.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 38.   sdot	v27.4s, v7.16b, v4.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 39.   sdot	v31.4s, v7.16b, v5.4b[0]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      40.   ldr	q7, [x2, #128]
+ +----> 41.   sdot	v8.4s, v7.16b, v0.4b[1]           ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 42.   sdot	v12.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 43.   sdot	v16.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 44.   sdot	v20.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 45.   sdot	v24.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 46.   sdot	v28.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      47.   ldr	q7, [x2, #144]
+ +----> 48.   sdot	v9.4s, v7.16b, v0.4b[1]           ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 49.   sdot	v13.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 50.   sdot	v17.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 51.   sdot	v21.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 52.   sdot	v25.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 53.   sdot	v29.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      54.   ldr	q7, [x2, #160]
+ +----> 55.   sdot	v10.4s, v7.16b, v0.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 56.   sdot	v14.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 57.   sdot	v18.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 58.   sdot	v22.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 59.   sdot	v26.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 60.   sdot	v30.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      61.   ldr	q7, [x2, #176]
+ +----> 62.   sdot	v11.4s, v7.16b, v0.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 63.   sdot	v15.4s, v7.16b, v1.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 64.   sdot	v19.4s, v7.16b, v2.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 65.   sdot	v23.4s, v7.16b, v3.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 66.   sdot	v27.4s, v7.16b, v4.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 67.   sdot	v31.4s, v7.16b, v5.4b[1]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      68.   ldr	q7, [x2, #256]
+ +----> 69.   sdot	v8.4s, v7.16b, v0.4b[2]           ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 70.   sdot	v12.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 71.   sdot	v16.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 72.   sdot	v20.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 73.   sdot	v24.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ +----> 74.   sdot	v28.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 100% ]
+ |      75.   ldr	q7, [x2, #272]
+ +----> 76.   sdot	v9.4s, v7.16b, v0.4b[2]           ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 77.   sdot	v13.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 78.   sdot	v17.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 79.   sdot	v21.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 80.   sdot	v25.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 81.   sdot	v29.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      82.   ldr	q7, [x2, #288]
+ +----> 83.   sdot	v10.4s, v7.16b, v0.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 84.   sdot	v14.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 85.   sdot	v18.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 86.   sdot	v22.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 87.   sdot	v26.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 88.   sdot	v30.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      89.   ldr	q7, [x2, #304]
+ +----> 90.   sdot	v11.4s, v7.16b, v0.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 91.   sdot	v15.4s, v7.16b, v1.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 92.   sdot	v19.4s, v7.16b, v2.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 93.   sdot	v23.4s, v7.16b, v3.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 94.   sdot	v27.4s, v7.16b, v4.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 95.   sdot	v31.4s, v7.16b, v5.4b[2]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      96.   ldr	q7, [x2, #384]
+ +----> 97.   sdot	v8.4s, v7.16b, v0.4b[3]           ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 98.   sdot	v12.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 99.   sdot	v16.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 100.  sdot	v20.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 101.  sdot	v24.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 102.  sdot	v28.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      103.  ldr	q7, [x2, #400]
+ +----> 104.  sdot	v9.4s, v7.16b, v0.4b[3]           ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 105.  sdot	v13.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 106.  sdot	v17.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 107.  sdot	v21.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 108.  sdot	v25.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 109.  sdot	v29.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      110.  ldr	q7, [x2, #416]
+ +----> 111.  sdot	v10.4s, v7.16b, v0.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 112.  sdot	v14.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 113.  sdot	v18.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 114.  sdot	v22.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 115.  sdot	v26.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 116.  sdot	v30.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      117.  ldr	q7, [x2, #432]
+ +----> 118.  sdot	v11.4s, v7.16b, v0.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 119.  sdot	v15.4s, v7.16b, v1.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 120.  sdot	v19.4s, v7.16b, v2.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 121.  sdot	v23.4s, v7.16b, v3.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 122.  sdot	v27.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 123.  sdot	v31.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      124.  add	x2, x2, #512
+ |      125.  subs	x11, x11, #1
+ |      126.  b.ne	.Lloop
  |
  |    < loop carried > 
  |
- +----> 2.    movi	v31.16b, #128                     ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 6.    eor	v0.16b, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
 
 
 Resources:
@@ -632,5 +507,5 @@ Resources:
 
 Resource pressure per iteration:
 [0.0]  [0.1]  [1]    [2.0]  [2.1]  [3.0]  [3.1]  [3.2]  [3.3]  [4]    [5]    [6.0]  [6.1]  [7]    [8.0]  [8.1]  [9.0]  [9.1]  [9.2]  [10]   [11]   [12.0] [12.1] 
-0.50   0.50    -      -      -     4.00   4.00   4.00   4.00    -      -     6.00   5.00    -     8.99   9.01   47.67  47.67  47.67   -      -      -      -
+0.50   0.50    -      -      -     2.25   2.25   2.25   2.25    -      -      -      -      -     11.00  11.00  34.00  34.00  34.00   -      -      -      -
 */
