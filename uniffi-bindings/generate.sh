@@ -6,8 +6,9 @@
 #   uniffi-bindings/generate.sh              # dev profile (dependencies optimised)
 #   uniffi-bindings/generate.sh --release    # the size-optimised release-ffi profile
 #
-# It also refreshes uniffi-bindings/swift/Sources/Pelabel/pelabel_ffi.swift, the generated Swift
-# committed for the Swift package (a test fails when the two differ).
+# It also refreshes uniffi-bindings/swift/Sources/Pelabel/pelabel_ffi.swift and
+# Sources/pelabel_ffiFFI/pelabel_ffiFFI.h, the generated Swift and C header committed for the Swift
+# package (a test fails when either differs from what UniFFI generates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,5 +35,6 @@ done
 # library path; put a copy beside the Python module.
 cp "$lib" "$out/python/"
 cp "$out/swift/pelabel_ffi.swift" uniffi-bindings/swift/Sources/Pelabel/pelabel_ffi.swift
+cp "$out/swift/pelabel_ffiFFI.h" uniffi-bindings/swift/Sources/pelabel_ffiFFI/pelabel_ffiFFI.h
 echo "bindings in $out:"
 find "$out" -type f | sort

@@ -380,12 +380,20 @@ fn kotlin_scenario() {
 #[test]
 fn committed_swift_is_current() {
     let s = scenario();
-    let generated = std::fs::read_to_string(s.dir.join("bindings/pelabel_ffi.swift")).unwrap();
-    let committed_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("swift/Sources/Pelabel/pelabel_ffi.swift");
-    let committed = std::fs::read_to_string(&committed_path).unwrap_or_default();
-    assert!(
-        generated == committed,
-        "{} is not what UniFFI generates from pelabel-ffi: run uniffi-bindings/generate.sh",
-        committed_path.display()
-    );
+    let swift = Path::new(env!("CARGO_MANIFEST_DIR")).join("swift");
+    for (generated, committed) in [
+        ("pelabel_ffi.swift", "Sources/Pelabel/pelabel_ffi.swift"),
+        // The header of the Linux C module (Package.swift); on Apple platforms the xcframework
+        // carries its own copy, made by build-xcframework.sh.
+        ("pelabel_ffiFFI.h", "Sources/pelabel_ffiFFI/pelabel_ffiFFI.h"),
+    ] {
+        let generated = std::fs::read_to_string(s.dir.join("bindings").join(generated)).unwrap();
+        let committed_path = swift.join(committed);
+        let committed = std::fs::read_to_string(&committed_path).unwrap_or_default();
+        assert!(
+            generated == committed,
+            "{} is not what UniFFI generates from pelabel-ffi: run uniffi-bindings/generate.sh",
+            committed_path.display()
+        );
+    }
 }

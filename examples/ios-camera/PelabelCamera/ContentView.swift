@@ -1,7 +1,9 @@
 // The screen: camera picture, an overlay of the smoothed top labels with frame rate and latency,
 // a picker of the bundled label packs, and the pack update button.
 
+import PelabelKit
 import SwiftUI
+import UIKit
 
 /// Where the update flow downloads a new signed pack from (`pelabel compile … --sign`).
 let packUpdateURL = URL(string: "https://example.invalid/packs/everyday-latest.pack")!
@@ -11,8 +13,22 @@ struct ContentView: View {
 
     var body: some View {
         ZStack(alignment: .bottom) {
-            CameraPreview(session: camera.session)
+            CameraPreview(session: camera.capture.session)
                 .ignoresSafeArea()
+            if camera.cameraDenied {
+                VStack(spacing: 12) {
+                    Text("pelabel needs the camera to label what it sees.").multilineTextAlignment(.center)
+                    Button("Open Settings") {
+                        if let url = URL(string: UIApplication.openSettingsURLString) {
+                            UIApplication.shared.open(url)
+                        }
+                    }
+                }
+                .padding()
+                .frame(maxWidth: .infinity, maxHeight: .infinity)
+                .background(.black.opacity(0.8))
+                .foregroundStyle(.white)
+            }
             VStack(alignment: .leading, spacing: 8) {
                 HStack {
                     Text(String(format: "%.1f fps", camera.framesPerSecond))
@@ -27,7 +43,7 @@ struct ContentView: View {
                     HStack {
                         Text(label.name).font(.title3.bold())
                         Spacer()
-                        Text(String(format: "%.2f", label.score)).font(.body.monospacedDigit())
+                        Text(String(format: "%.2f", Double(label.score))).font(.body.monospacedDigit())
                     }
                 }
                 HStack {
@@ -47,6 +63,7 @@ struct ContentView: View {
             .padding()
             .background(.ultraThinMaterial)
         }
-        .onAppear { camera.start() }
+        // Once per appearance; CameraModel.start runs its work only the first time.
+        .task { await camera.start() }
     }
 }

@@ -2,9 +2,10 @@
 // step. It reads the scenario that `cargo test -p pelabel-ffi --test foreign` prepares (model,
 // packs compiled at test time, frames with padded strides, the labels the sdk expects):
 //
-//   cargo test -p pelabel-ffi --test foreign
-//   uniffi-bindings/swift/build-xcframework.sh
-//   cd uniffi-bindings/swift && PELABEL_SCENARIO=../../target/debug/ffi-scenario/scenario.properties swift test
+//   Linux:  uniffi-bindings/swift/test-linux.sh        (builds the library, prepares the scenario)
+//   macOS:  cargo test -p pelabel-ffi --test foreign
+//           uniffi-bindings/swift/build-xcframework.sh
+//           cd uniffi-bindings/swift && PELABEL_SCENARIO=../../target/debug/ffi-scenario/scenario.properties swift test
 //
 // Written on Linux without a Swift compiler: not compiled or run here (see the README).
 
@@ -18,9 +19,24 @@ final class Collector: LiveListener, @unchecked Sendable {
     private var results: [LiveResult] = []
     private var errors: [(UInt64, PelabelError)] = []
 
-    func onResult(result: LiveResult) { lock.withLock { results.append(result) } }
-    func onError(timestampMs: UInt64, error: PelabelError) { lock.withLock { errors.append((timestampMs, error)) } }
-    func snapshot() -> ([LiveResult], [(UInt64, PelabelError)]) { lock.withLock { (results, errors) } }
+    // lock()/unlock(): NSLock.withLock needs macOS 13, the package supports macOS 12.
+    func onResult(result: LiveResult) {
+        lock.lock()
+        defer { lock.unlock() }
+        results.append(result)
+    }
+
+    func onError(timestampMs: UInt64, error: PelabelError) {
+        lock.lock()
+        defer { lock.unlock() }
+        errors.append((timestampMs, error))
+    }
+
+    func snapshot() -> ([LiveResult], [(UInt64, PelabelError)]) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (results, errors)
+    }
 }
 
 final class ScenarioTests: XCTestCase {
@@ -31,6 +47,9 @@ final class ScenarioTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard let path = ProcessInfo.processInfo.environment["PELABEL_SCENARIO"] else {
+            if ProcessInfo.processInfo.environment["PELABEL_REQUIRE_SCENARIO"] != nil {
+                XCTFail("PELABEL_SCENARIO is not set")
+            }
             throw XCTSkip("set PELABEL_SCENARIO to target/debug/ffi-scenario/scenario.properties")
         }
         for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") {
@@ -84,11 +103,11 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(try LabelPack.load(path: p["pack_a"]!, publicKeyHex: nil).info().signature, .unsigned)
         XCTAssertEqual(info.labelCount, UInt64(p["pack_label_count"]!)!)
         XCTAssertEqual(UInt64(info.labels.count), info.labelCount)
-        let labeler = try Labeler.open(modelDir: p["model_dir"]!, pack: packA, threads: 2)
+        let labeler = try Labeler.open(modelDir: p["model_dir"]!, pack: packA, options: LabelerOptions(threads: 2, precision: nil))
         XCTAssertEqual(try labeler.modelFingerprint(), info.modelFingerprint)
         let fromBytes = try Labeler.fromBytes(
             imageTower: read("image_tower"), configJson: String(contentsOfFile: p["config_json"]!, encoding: .utf8),
-            pack: LabelPack.fromBytes(bytes: read("pack_a"), publicKeyHex: nil), threads: 1)
+            pack: LabelPack.fromBytes(bytes: read("pack_a"), publicKeyHex: nil), options: LabelerOptions(threads: 1))
 
         // 2. Label a BGRA frame and an NV12 frame with padded strides, and an encoded image.
         XCTAssertEqual(topId(try labeler.labelFrame(frame: bgraFrame(), options: top3)), p["expected_bgra"])
@@ -104,6 +123,42 @@ final class ScenarioTests: XCTestCase {
         rotated.region = Region(x: 1, y: 2, width: w / 2, height: h / 2)
         XCTAssertNotNil(topId(try labeler.labelFrame(frame: rotated, options: top3)))
 
+        // 2b. The same planes borrowed for the call (zero-copy `&[u8]`): the same outcomes as the
+        // records. (The app wraps a locked CVPixelBuffer's planes with PelabelKit.wrapPlane.)
+        let geometry = FrameGeometry(width: w, height: h, orientation: .up, mirrored: false, region: nil)
+        let bgra = try read("bgra_file"), bgraBpr = UInt32(p["bgra_bytes_per_row"]!)!
+        XCTAssertEqual(try labeler.labelBgra(data: bgra, bytesPerRow: bgraBpr, geometry: geometry, options: top3),
+                       try labeler.labelFrame(frame: bgraFrame(), options: top3))
+        XCTAssertEqual(try labeler.labelNv12(y: read("y_file"), yBytesPerRow: UInt32(p["y_bytes_per_row"]!)!,
+                                             cbcr: read("cbcr_file"), cbcrBytesPerRow: UInt32(p["cbcr_bytes_per_row"]!)!,
+                                             range: .full, matrix: .bt601, geometry: geometry, options: top3),
+                       try labeler.labelFrame(frame: nv12Frame(), options: top3))
+        let turned = FrameGeometry(width: w, height: h, orientation: .right, mirrored: true,
+                                   region: Region(x: 1, y: 2, width: w / 2, height: h / 2))
+        var turnedRecord = try bgraFrame()
+        (turnedRecord.orientation, turnedRecord.mirrored, turnedRecord.region) = (.right, true, turned.region)
+        XCTAssertEqual(try labeler.labelBgra(data: bgra, bytesPerRow: bgraBpr, geometry: turned, options: top3),
+                       try labeler.labelFrame(frame: turnedRecord, options: top3))
+        expectError("borrowed buffer too short", { if case .InvalidFrame = $0 { true } else { false } }) {
+            _ = try labeler.labelBgra(data: bgra.prefix(100), bytesPerRow: bgraBpr, geometry: geometry, options: top3)
+        }
+
+        // 2c. Options: the records' defaults are the sdk's; precision asked for and in effect; threads bounded.
+        XCTAssertEqual(LabelOptions(), defaultLabelOptions())
+        XCTAssertEqual(LiveOptions(), defaultLiveOptions())
+        XCTAssertEqual(LabelerOptions(), defaultLabelerOptions())
+        let f32 = try labeler.precision()
+        XCTAssertEqual(f32.requested, .f32)
+        XCTAssertEqual(f32.active, .f32)
+        XCTAssertFalse(f32.cpuTier.isEmpty)
+        let int8 = try Labeler.open(modelDir: p["model_dir"]!, pack: packA,
+                                    options: LabelerOptions(threads: 1, precision: .int8)).precision()
+        XCTAssertEqual(int8.requested, .int8)
+        XCTAssertEqual(int8.active, p["int8_kernel"] == "true" ? .int8 : .f32, "int8 exactly where the CPU has its kernel")
+        expectError("threads over the limit", { if case .LimitExceeded = $0 { true } else { false } }) {
+            _ = try Labeler.open(modelDir: p["model_dir"]!, pack: packA, options: LabelerOptions(threads: 100_000))
+        }
+
         // 3. Live labeler with a callback, and a pack swap while it runs.
         let collector = Collector()
         let live = try LiveLabeler.start(
@@ -113,7 +168,12 @@ final class ScenarioTests: XCTestCase {
         let packB = try LabelPack.load(path: p["pack_b"]!, publicKeyHex: nil)
         for i in 0..<6 {
             if i == 3 { try live.swapPack(pack: packB) }
-            try live.push(frame: bgraFrame(), timestampMs: UInt64(1000 + 33 * i))
+            if i % 2 == 1 {
+                // Borrowed planes, copied once into the worker's mailbox.
+                try live.pushBgra(data: bgra, bytesPerRow: bgraBpr, geometry: geometry, timestampMs: UInt64(1000 + 33 * i))
+            } else {
+                try live.push(frame: bgraFrame(), timestampMs: UInt64(1000 + 33 * i))
+            }
             XCTAssertTrue(live.waitIdle(timeoutMs: 30_000))
         }
         expectError("bad frame pushed", { if case .InvalidFrame = $0 { true } else { false } }) {
@@ -155,7 +215,7 @@ final class ScenarioTests: XCTestCase {
             _ = try labeler.labelImage(encoded: Data("not an image".utf8), options: top3)
         }
         expectError("wrong-model pack", { if case .ModelMismatch = $0 { true } else { false } }) {
-            _ = try Labeler.open(modelDir: p["model_dir"]!, pack: LabelPack.load(path: p["pack_wrong_model"]!, publicKeyHex: nil), threads: 1)
+            _ = try Labeler.open(modelDir: p["model_dir"]!, pack: LabelPack.load(path: p["pack_wrong_model"]!, publicKeyHex: nil), options: LabelerOptions())
         }
         expectError("wrong-model swap", { if case .ModelMismatch = $0 { true } else { false } }) {
             try labeler.swapPack(pack: LabelPack.load(path: p["pack_wrong_model"]!, publicKeyHex: nil))
@@ -185,12 +245,12 @@ final class ScenarioTests: XCTestCase {
             _ = try LabelPack.load(path: p["missing_path"]!, publicKeyHex: nil)
         }
         expectError("missing model", { if case .FileNotFound = $0 { true } else { false } }) {
-            _ = try Labeler.open(modelDir: p["missing_path"]!, pack: packA, threads: 1)
+            _ = try Labeler.open(modelDir: p["missing_path"]!, pack: packA, options: LabelerOptions())
         }
         expectError("model bytes", { if case .InvalidModel = $0 { true } else { false } }) {
             _ = try Labeler.fromBytes(imageTower: Data("nope".utf8),
                                       configJson: String(contentsOfFile: p["config_json"]!, encoding: .utf8),
-                                      pack: packA, threads: 1)
+                                      pack: packA, options: LabelerOptions())
         }
     }
 }
