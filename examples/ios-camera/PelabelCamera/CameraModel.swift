@@ -18,7 +18,8 @@ import UIKit
 final class CameraModel: ObservableObject {
     @Published private(set) var labels: [LabelLine] = []
     @Published private(set) var framesPerSecond: Double = 0
-    @Published private(set) var latencyP50Ms: Double = 0
+    /// The last result's latency (frame time to result), in milliseconds.
+    @Published private(set) var latencyMs: Double = 0
     @Published private(set) var status: String = "starting…"
     /// Camera access was denied or is restricted: the screen says how to allow it.
     @Published private(set) var cameraDenied = false
@@ -42,11 +43,11 @@ final class CameraModel: ObservableObject {
             let store = try PackStore.app()
             self.store = store
             // Loading the model and verifying packs takes a while: not on the main thread.
-            let (labeler, catalog, first) = try await Task.detached(priority: .userInitiated) {
-                () throws -> (Labeler, PackCatalog, PackEntry?) in
+            let (opened, catalog, first) = try await Task.detached(priority: .userInitiated) {
+                () throws -> (Labeler?, PackCatalog, PackEntry?) in
                 let catalog = store.loadAll()
                 guard let modelDir = PackStore.modelDirectory else { throw CameraError.noModel }
-                guard let candidate = catalog.packs.first else { return (try Self.open(modelDir, nil), catalog, nil) }
+                guard let candidate = catalog.packs.first else { return (nil, catalog, nil) }
                 // Open with any pack to learn the model's fingerprint, then start with the right one.
                 let labeler = try Self.open(modelDir, candidate.pack)
                 let first = store.startEntry(catalog.packs, modelFingerprint: try labeler.modelFingerprint())
@@ -55,8 +56,8 @@ final class CameraModel: ObservableObject {
             }.value
             packs = catalog.packs
             for failure in catalog.failures { print("pack \(failure)") }
-            guard let first else {
-                status = catalog.failures.first?.message ?? "no label packs bundled"
+            guard let labeler = opened, let first else {
+                status = catalog.failures.first?.message ?? "no label packs for this model"
                 return
             }
             self.labeler = labeler
@@ -80,8 +81,7 @@ final class CameraModel: ObservableObject {
         }
     }
 
-    nonisolated private static func open(_ modelDir: URL, _ pack: LabelPack?) throws -> Labeler {
-        guard let pack else { throw CameraError.noPacks }
+    nonisolated private static func open(_ modelDir: URL, _ pack: LabelPack) throws -> Labeler {
         // int8 where the phone has the kernel (A13 and later), f32 otherwise: precision() says which.
         let labeler = try Labeler.open(modelDir: modelDir.path, pack: pack,
                                        options: LabelerOptions(threads: 2, precision: .int8))
@@ -138,7 +138,7 @@ final class CameraModel: ObservableObject {
         if let first = resultTimes.first, let last = resultTimes.last, last > first {
             framesPerSecond = Double(resultTimes.count - 1) * 1000 / Double(last - first)
         }
-        latencyP50Ms = result.latencyMs
+        latencyMs = result.latencyMs
     }
 }
 
@@ -214,12 +214,12 @@ final class Capture: NSObject, AVCaptureVideoDataOutputSampleBufferDelegate, @un
         } else {
             let front = frontCamera
             let update: @Sendable () -> Void = { [weak self] in
-                DispatchQueue.main.async {
+                Task { @MainActor in
                     let o = DeviceOrientation(UIDevice.current.orientation)
                     self?.setAngle(fallbackRotationDegrees(o, frontCamera: front))
                 }
             }
-            DispatchQueue.main.async { UIDevice.current.beginGeneratingDeviceOrientationNotifications() }
+            Task { @MainActor in UIDevice.current.beginGeneratingDeviceOrientationNotifications() }
             orientationObserver = NotificationCenter.default.addObserver(
                 forName: UIDevice.orientationDidChangeNotification, object: nil, queue: nil) { _ in update() }
             update()
@@ -308,5 +308,4 @@ enum CameraError: Error {
     case noCamera
     case configuration
     case noModel
-    case noPacks
 }

@@ -33,7 +33,7 @@ struct ContentView: View {
                 HStack {
                     Text(String(format: "%.1f fps", camera.framesPerSecond))
                     Spacer()
-                    Text(String(format: "latency %.0f ms", camera.latencyP50Ms))
+                    Text(String(format: "latency %.0f ms", camera.latencyMs))
                 }
                 .font(.caption.monospacedDigit())
                 if camera.labels.isEmpty {

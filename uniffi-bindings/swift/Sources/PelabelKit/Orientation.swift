@@ -10,7 +10,8 @@ import Pelabel
 /// number of turns; a non-finite angle gives `.up`.
 public func frameOrientation(clockwiseDegrees degrees: Double) -> FrameOrientation {
     guard degrees.isFinite else { return .up }
-    let quarter = Int((degrees / 90).rounded()) % 4
+    // Within one turn first: Int(_:) of a huge angle's quarter count would trap.
+    let quarter = Int((degrees.truncatingRemainder(dividingBy: 360) / 90).rounded()) % 4
     switch (quarter + 4) % 4 {
     case 1: return .right
     case 2: return .down

@@ -198,9 +198,17 @@ public struct PackStore: Sendable {
     #endif
 
     private func fetchAndSave(_ url: URL, modelFingerprint: String) async throws -> PackEntry {
-        let (data, response) = try await URLSession.shared.data(from: url)
-        if let http = response as? HTTPURLResponse, http.statusCode != 200 {
-            throw PackStoreError.httpStatus(http.statusCode)
+        // dataTask + continuation: the async `data(from:)` is missing from older Linux Foundations.
+        let data: Data = try await withCheckedThrowingContinuation { done in
+            URLSession.shared.dataTask(with: url) { data, response, error in
+                if let error {
+                    done.resume(throwing: error)
+                } else if let http = response as? HTTPURLResponse, http.statusCode != 200 {
+                    done.resume(throwing: PackStoreError.httpStatus(http.statusCode))
+                } else {
+                    done.resume(returning: data ?? Data())
+                }
+            }.resume()
         }
         return try save(update: data, modelFingerprint: modelFingerprint)
     }

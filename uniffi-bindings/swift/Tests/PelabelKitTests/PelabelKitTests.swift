@@ -48,7 +48,7 @@ final class OrientationTests: XCTestCase {
     func testRotationAnglesMapToQuarterTurns() {
         let cases: [(Double, FrameOrientation)] = [
             (0, .up), (90, .right), (180, .down), (270, .left), (360, .up), (-90, .left), (450, .right),
-            (44, .up), (46, .right), (-180, .down), (.nan, .up), (.infinity, .up),
+            (44, .up), (46, .right), (-180, .down), (.nan, .up), (.infinity, .up), (1e300, .up), (-1e18 - 90, .left),
         ]
         for (degrees, want) in cases {
             XCTAssertEqual(frameOrientation(clockwiseDegrees: degrees), want, "\(degrees)°")

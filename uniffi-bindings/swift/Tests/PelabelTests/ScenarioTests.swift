@@ -136,7 +136,9 @@ final class ScenarioTests: XCTestCase {
         let turned = FrameGeometry(width: w, height: h, orientation: .right, mirrored: true,
                                    region: Region(x: 1, y: 2, width: w / 2, height: h / 2))
         var turnedRecord = try bgraFrame()
-        (turnedRecord.orientation, turnedRecord.mirrored, turnedRecord.region) = (.right, true, turned.region)
+        turnedRecord.orientation = .right
+        turnedRecord.mirrored = true
+        turnedRecord.region = turned.region
         XCTAssertEqual(try labeler.labelBgra(data: bgra, bytesPerRow: bgraBpr, geometry: turned, options: top3),
                        try labeler.labelFrame(frame: turnedRecord, options: top3))
         expectError("borrowed buffer too short", { if case .InvalidFrame = $0 { true } else { false } }) {
