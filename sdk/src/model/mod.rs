@@ -5,6 +5,7 @@
 //! [`PeCore`] bundles whichever towers a model has, with the tokenizer and `logit_scale`.
 
 mod config;
+mod fast;
 mod files;
 mod fingerprint;
 mod layers;

@@ -17,12 +17,10 @@ use candle_core::{Device, Module, Tensor};
 use candle_nn::LayerNorm;
 
 use super::config::VisionConfig;
+use super::fast::{check_finite, sized, Dense, DenseScratch, FastBlock, LnParams};
 use super::layers::{AttentionPool, Block, Rope, Weights};
 use super::rope::{interpolate_pos_embed, rope_cos_sin_vecs};
-use crate::cpu::{
-    self, add_bias_rows, attention, gelu_erf, layer_norm, matmul_rows, pack_rows_bf16, softmax_row, AttentionScratch,
-    Cpu, Epilogue, PackedBf16, PackedF32, PackedI8, Precision, QuantRows,
-};
+use crate::cpu::{self, attention, gelu_erf, softmax_row, AttentionScratch, Cpu, Precision};
 use crate::{Error, Result};
 
 /// Wall time of the tower's stages in one `VisionTower::encode_timed` call (summed over the
@@ -43,180 +41,6 @@ struct GridTables {
     pos: Option<Vec<f32>>,
     /// RoPE cos/sin `[N, d/2]`.
     rope: Option<(Vec<f32>, Vec<f32>)>,
-}
-
-/// The f32 weights of a linear layer: packed for pelabel's kernel from the AVX-512 tier up,
-/// otherwise row-major `[k, n]` for `gemm`.
-enum DenseWeights {
-    Rows(Vec<f32>),
-    Packed(PackedF32),
-}
-
-/// A linear layer as a `[k, n]` matrix (the transposed torch weight) with its bias, plus the
-/// reduced-precision copy selected by [`VisionTower::set_precision`].
-struct Dense {
-    w: DenseWeights,
-    b: Option<Vec<f32>>,
-    k: usize,
-    n: usize,
-    bf16: Option<PackedBf16>,
-    int8: Option<PackedI8>,
-}
-
-/// Per-call buffers of [`Dense::forward`] (quantised or rounded activations).
-#[derive(Default)]
-struct DenseScratch {
-    a16: Vec<u32>,
-    q8: QuantRows,
-}
-
-impl Dense {
-    /// From a torch-layout weight `[n, k]` and bias `[n]`; `col_scale[n]` multiplies the outputs
-    /// (LayerScale folded in: `γ ⊙ (xW + b) = x(W·diag γ) + γ ⊙ b`).
-    fn new(cpu: Cpu, weight: &Tensor, bias: Option<&Tensor>, col_scale: Option<&[f32]>) -> Result<Self> {
-        let (n, k) = weight.dims2()?;
-        let mut w = weight.t()?.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let mut b = match bias {
-            Some(b) => Some(b.flatten_all()?.to_vec1::<f32>()?),
-            None => None,
-        };
-        if let Some(g) = col_scale {
-            for row in w.chunks_exact_mut(n) {
-                for (v, s) in row.iter_mut().zip(g) {
-                    *v *= s;
-                }
-            }
-            if let Some(b) = b.as_mut() {
-                for (v, s) in b.iter_mut().zip(g) {
-                    *v *= s;
-                }
-            }
-        }
-        let mut d = Self { w: DenseWeights::Rows(Vec::new()), b, k, n, bf16: None, int8: None };
-        d.set_weights(cpu, w);
-        Ok(d)
-    }
-
-    /// Stores the row-major `[k, n]` weights in the layout `cpu`'s kernels read.
-    fn set_weights(&mut self, cpu: Cpu, w: Vec<f32>) {
-        self.w = if cpu.has(crate::cpu::PACKED_F32) {
-            DenseWeights::Packed(PackedF32::pack(&w, self.k, self.n))
-        } else {
-            DenseWeights::Rows(w)
-        };
-    }
-
-    /// Moves the f32 weights to the layout of `cpu` (precision copies are reset by the caller).
-    fn set_cpu(&mut self, cpu: Cpu) {
-        let rows = match &self.w {
-            DenseWeights::Rows(w) => w.clone(),
-            DenseWeights::Packed(p) => (0..self.k * self.n).map(|i| p.at(i / self.n, i % self.n)).collect(),
-        };
-        self.set_weights(cpu, rows);
-    }
-
-    /// Weight `(r, c)` of the `[k, n]` matrix.
-    fn weight_at(&self, r: usize, c: usize) -> f32 {
-        match &self.w {
-            DenseWeights::Rows(w) => w[r * self.n + c],
-            DenseWeights::Packed(p) => p.at(r, c),
-        }
-    }
-
-    fn set_precision(&mut self, p: Precision) {
-        let at = |r, c| self.weight_at(r, c);
-        let bf16 = (p == Precision::Bf16).then(|| PackedBf16::pack_with(self.k, self.n, at));
-        let int8 = (p == Precision::Int8).then(|| PackedI8::quantize(self.k, self.n, at));
-        (self.bf16, self.int8) = (bf16, int8);
-    }
-
-    /// `out[m, n] = (accumulate ? out : 0) + x[m, k] · W + b`.
-    fn forward(&self, cpu: Cpu, x: &[f32], m: usize, out: &mut [f32], accumulate: bool, scratch: &mut DenseScratch) {
-        let out = &mut out[..m * self.n];
-        let x = &x[..m * self.k];
-        let ep = Epilogue { bias: self.b.as_deref(), accumulate };
-        // The bf16 and gemm paths take the bias as the initial value of `out`.
-        let prefill = |out: &mut [f32]| match &self.b {
-            Some(b) => add_bias_rows(out, self.n, b, !accumulate),
-            None if !accumulate => out.fill(0.0),
-            None => {}
-        };
-        match (&self.int8, &self.bf16, &self.w) {
-            (Some(q), _, _) => {
-                scratch.q8.quantize(cpu, x, m, self.k);
-                cpu::int8::matmul(cpu, &scratch.q8, q, out, self.n, ep, true);
-            }
-            (None, Some(p), _) => {
-                prefill(out);
-                pack_rows_bf16(cpu, x, m, self.k, &mut scratch.a16);
-                cpu::bf16::matmul(cpu, &scratch.a16, m, p, out, self.n, true);
-            }
-            (None, None, DenseWeights::Packed(w)) => {
-                cpu::packed_f32::matmul(cpu, x, m, self.k, w, out, self.n, ep, true)
-            }
-            (None, None, DenseWeights::Rows(w)) => {
-                prefill(out);
-                matmul_rows(x, m, self.k, w, self.n, out, true);
-            }
-        }
-    }
-}
-
-struct LnParams {
-    g: Vec<f32>,
-    b: Vec<f32>,
-    eps: f32,
-}
-
-impl LnParams {
-    fn new(w: &Weights, name: &str, eps: f64) -> Result<Self> {
-        let p = w.pp(name);
-        Ok(Self {
-            g: p.get("weight")?.flatten_all()?.to_vec1::<f32>()?,
-            b: p.get("bias")?.flatten_all()?.to_vec1::<f32>()?,
-            eps: eps as f32,
-        })
-    }
-
-    fn apply(&self, cpu: Cpu, x: &[f32], out: &mut [f32]) {
-        layer_norm(cpu, x, self.g.len(), &self.g, &self.b, self.eps, out);
-    }
-}
-
-struct FastBlock {
-    ln_1: LnParams,
-    qkv: Dense,
-    out_proj: Dense,
-    ln_2: LnParams,
-    c_fc: Dense,
-    c_proj: Dense,
-}
-
-impl FastBlock {
-    fn new(cpu: Cpu, w: &Weights, eps: f64) -> Result<Self> {
-        let vec = |t: Option<Tensor>| -> Result<Option<Vec<f32>>> {
-            Ok(match t {
-                Some(t) => Some(t.flatten_all()?.to_vec1::<f32>()?),
-                None => None,
-            })
-        };
-        let ls_1 = vec(w.get_opt("ls_1.gamma"))?;
-        let ls_2 = vec(w.get_opt("ls_2.gamma"))?;
-        let a = w.pp("attn");
-        let m = w.pp("mlp");
-        Ok(Self {
-            ln_1: LnParams::new(w, "ln_1", eps)?,
-            qkv: Dense::new(cpu, &a.get("in_proj_weight")?, Some(&a.get("in_proj_bias")?), None)?,
-            out_proj: Dense::new(cpu, &a.get("out_proj.weight")?, Some(&a.get("out_proj.bias")?), ls_1.as_deref())?,
-            ln_2: LnParams::new(w, "ln_2", eps)?,
-            c_fc: Dense::new(cpu, &m.get("c_fc.weight")?, Some(&m.get("c_fc.bias")?), None)?,
-            c_proj: Dense::new(cpu, &m.get("c_proj.weight")?, Some(&m.get("c_proj.bias")?), ls_2.as_deref())?,
-        })
-    }
-
-    fn denses(&mut self) -> [&mut Dense; 4] {
-        [&mut self.qkv, &mut self.out_proj, &mut self.c_fc, &mut self.c_proj]
-    }
 }
 
 struct FastPool {
@@ -306,29 +130,6 @@ struct Workspace {
     patches: Vec<f32>,
     dense: DenseScratch,
     attention: AttentionScratch,
-}
-
-/// Refuses weights holding NaN or ±∞ (a typed error at load instead of NaN embeddings, or a
-/// quantisation of garbage, on every frame).
-fn check_finite(map: &HashMap<String, Tensor>, prefix: &str) -> Result<()> {
-    let mut names: Vec<&String> = map.keys().filter(|k| k.starts_with(prefix)).collect();
-    names.sort();
-    for name in names {
-        let t = &map[name];
-        let t = if t.dtype() == candle_core::DType::F32 { t.clone() } else { t.to_dtype(candle_core::DType::F32)? };
-        let bad = t.flatten_all()?.to_vec1::<f32>()?.iter().filter(|v| !v.is_finite()).count();
-        if bad > 0 {
-            return Err(Error::NonFiniteWeights { key: name.clone(), count: bad });
-        }
-    }
-    Ok(())
-}
-
-fn sized(v: &mut Vec<f32>, n: usize) -> &mut [f32] {
-    if v.len() < n {
-        v.resize(n, 0.0);
-    }
-    &mut v[..n]
 }
 
 /// The image tower. Cheap to share across threads (`&self` methods, internal caches locked).
