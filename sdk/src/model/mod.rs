@@ -227,11 +227,27 @@ impl PeCore {
         &self.device
     }
 
-    /// Runs the image tower (if loaded) at `cpu`'s tier; see [`VisionTower::set_cpu`].
+    /// Runs the towers (those loaded) at `cpu`'s tier; see [`VisionTower::set_cpu`].
     pub fn set_cpu(&mut self, cpu: crate::Cpu) {
         if let Some(v) = self.vision.as_mut() {
             v.set_cpu(cpu);
         }
+        if let Some(t) = self.text.as_mut() {
+            t.set_cpu(cpu);
+        }
+    }
+
+    /// Selects the arithmetic of the text tower's linear layers ([`TextTower::set_precision`]);
+    /// returns the precision in effect (`F32` where the CPU has no kernel for the one asked for).
+    pub fn set_text_precision(&mut self, precision: crate::Precision) -> Result<crate::Precision> {
+        let text = self.text.as_mut().ok_or_else(|| Error::TowerUnavailable { tower: "text", reason: "not loaded".into() })?;
+        Ok(text.set_precision(precision))
+    }
+
+    /// Replaces the text tower (the benchmarks put the candle reference in its place).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn replace_text_tower(&mut self, tower: TextTower) {
+        self.text = Some(tower);
     }
 
     /// The image tower, if loaded.

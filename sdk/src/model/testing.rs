@@ -9,6 +9,7 @@ use candle_core::{Device, Tensor};
 use super::config::PeCoreConfig;
 use super::files::{ModelFiles, CONFIG_FILE};
 use super::split::{write_file_atomic, write_safetensors_atomic};
+use super::text::TextTower;
 use super::vision::VisionTower;
 use super::weights::{self, Tower};
 use crate::{Error, Result};
@@ -21,6 +22,20 @@ impl VisionTower {
         ckpt.check_head_bias(device)?;
         let map = ckpt.load_towers(&[Tower::Vision], device)?;
         VisionTower::from_tensors_candle(&files.config.vision, &map, device)
+    }
+}
+
+impl TextTower {
+    /// Loads the text tower on the original candle-ops engine (the reference and the benchmarks'
+    /// "before"). Always `f32`.
+    pub fn load_candle_reference(files: &ModelFiles, device: &Device) -> Result<Self> {
+        let cfg = files.config.text.as_ref().ok_or_else(|| Error::TowerUnavailable {
+            tower: "text",
+            reason: "the config has no text tower".into(),
+        })?;
+        let ckpt = files.open_tower(Tower::Text)?;
+        let map = ckpt.load_towers(&[Tower::Text], device)?;
+        TextTower::from_tensors_candle(cfg, &map, device)
     }
 }
 
