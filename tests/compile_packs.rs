@@ -186,3 +186,50 @@ fn oversized_packs_are_refused_before_reading() {
     let enough = PackLoadOptions { max_pack_bytes: 1000, ..Default::default() };
     assert!(matches!(LabelPack::load(&path, &enough), Err(pelabel::Error::PackMagic { .. })));
 }
+
+/// Embeddings of the int8 text tower are cached apart from f32 ones: neither precision ever
+/// reads the other's entries, and an int8 pack stays within int8's accuracy of the f32 one.
+#[test]
+fn text_precisions_never_share_cache_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = TextCache::open(&tmp.path().join("cache.redb")).unwrap();
+    let mut model = tiny();
+    let opts = CompileOptions { cache: Some(&cache), ..Default::default() };
+    let s = set(SET_V1);
+    let (f32_pack, r) = compile_label_set(&s, &model, &opts).unwrap();
+    assert_eq!(r.cache_hits, 0);
+    if model.set_text_precision(pelabel::Precision::Int8).unwrap() != pelabel::Precision::Int8 {
+        eprintln!("SKIPPED: no int8 kernel on this CPU");
+        return;
+    }
+    let (int8_pack, r) = compile_label_set(&s, &model, &opts).unwrap();
+    assert_eq!((r.cache_hits, r.embedded), (0, r.unique_prompts), "int8 must not read f32 entries");
+    let (_, r) = compile_label_set(&s, &model, &opts).unwrap();
+    assert_eq!((r.cache_hits, r.embedded), (r.unique_prompts, 0), "int8 reads its own");
+    for i in 0..f32_pack.len() {
+        let c = cosine(f32_pack.embedding(i).unwrap(), int8_pack.embedding(i).unwrap());
+        assert!(c >= 0.995, "label {i}: cosine {c}");
+    }
+    model.set_text_precision(pelabel::Precision::F32).unwrap();
+    let (_, r) = compile_label_set(&s, &model, &opts).unwrap();
+    assert_eq!((r.cache_hits, r.embedded), (r.unique_prompts, 0), "f32 reads its own");
+}
+
+/// Batching and the length sort inside a compile change no embedding beyond float rounding.
+#[test]
+fn batch_size_does_not_change_the_pack() {
+    let model = tiny();
+    let s = set(SET_V1);
+    let (one, _) = compile_label_set(&s, &model, &CompileOptions { batch_size: 1, ..Default::default() }).unwrap();
+    let (many, _) = compile_label_set(&s, &model, &CompileOptions { batch_size: 64, ..Default::default() }).unwrap();
+    for i in 0..one.len() {
+        let d = one
+            .embedding(i)
+            .unwrap()
+            .iter()
+            .zip(many.embedding(i).unwrap())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(d < 1e-5, "label {i}: {d}");
+    }
+}

@@ -108,6 +108,10 @@ enum Command {
         /// Prompts per text-tower call.
         #[arg(long, default_value_t = 64)]
         batch_size: usize,
+        /// Arithmetic of the text tower's linear layers: f32 (exact) or int8 (about 3x faster on
+        /// CPUs with an int8 kernel, embeddings at cosine >= 0.995 to f32; cached separately).
+        #[arg(long, value_name = "PRECISION", default_value = "f32", value_parser = ["f32", "int8"])]
+        text_precision: String,
         /// Build an HNSW graph from this many labels on (smaller packs are searched exactly).
         #[arg(long, default_value_t = pelabel::HNSW_MIN_LABELS)]
         hnsw_min_labels: usize,
@@ -514,6 +518,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             cache,
             no_cache,
             batch_size,
+            text_precision,
             hnsw_min_labels,
             json,
         } => {
@@ -526,6 +531,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cache,
                 no_cache,
                 batch_size,
+                if text_precision == "int8" { pelabel::Precision::Int8 } else { pelabel::Precision::F32 },
                 hnsw_min_labels,
                 json,
             )?;
@@ -574,6 +580,7 @@ fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+#[allow(clippy::too_many_arguments)] // one per flag of `pelabel compile`
 fn run_compile(
     labelset: &Path,
     model: &ModelArgs,
@@ -583,12 +590,15 @@ fn run_compile(
     cache: Option<PathBuf>,
     no_cache: bool,
     batch_size: usize,
+    text_precision: pelabel::Precision,
     hnsw_min_labels: usize,
     json: bool,
 ) -> Result<()> {
     let set = LabelSet::from_file(labelset)?;
     let signing_key = sign.map(read_signing_key).transpose()?;
-    let model = model.load(Towers::Text)?;
+    let mut model = model.load(Towers::Text)?;
+    let text_precision = model.set_text_precision(text_precision)?;
+    let precision_name = format!("{text_precision:?}").to_lowercase();
     let cache = if no_cache { None } else { Some(TextCache::open(&cache_path(cache))?) };
     let bar = progress_bar(json);
     let progress = |done: usize, total: usize| {
@@ -620,12 +630,14 @@ fn run_compile(
                 "pack": output, "bytes": bytes, "signed": signed, "index": pack.index_kind(),
                 "label_set": {"name": set.name, "version": set.version},
                 "model_fingerprint": pack.meta().model_fingerprint,
+                "text_precision": precision_name,
                 "report": report, "seconds": seconds,
             })
         );
     } else {
         println!(
-            "compiled {} v{}: {} labels, {} prompts ({} distinct): {} from cache, {} embedded in {} batches, {:.1} s",
+            "compiled {} v{}: {} labels, {} prompts ({} distinct): {} from cache, {} embedded in {} batches \
+             ({} text tower), {:.1} s",
             set.name,
             set.version,
             report.labels,
@@ -634,6 +646,7 @@ fn run_compile(
             report.cache_hits,
             report.embedded,
             report.batches,
+            precision_name,
             seconds
         );
         println!(

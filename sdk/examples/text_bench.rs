@@ -78,7 +78,8 @@ fn run(
     ids_out: Option<PathBuf>,
     out: Option<PathBuf>,
 ) -> pelabel::Result<()> {
-    let text = std::fs::read_to_string(&prompts).map_err(|e| pelabel::Error::Io { path: prompts.clone(), source: e })?;
+    let text =
+        std::fs::read_to_string(&prompts).map_err(|e| pelabel::Error::Io { path: prompts.clone(), source: e })?;
     let prompts: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let mut model = PeCore::open(&model_dir, Towers::Text)?;
     match engine {
@@ -116,7 +117,8 @@ fn run(
         let eot = tower.config().eot_id;
         let trimmed: Vec<&[u32]> =
             ids.iter().map(|r| &r[..=r.iter().position(|&t| t == eot).unwrap_or(r.len() - 1)]).collect();
-        std::fs::write(&path, serde_json::to_vec(&trimmed).unwrap_or_default()).map_err(|e| pelabel::Error::Io { path: path.clone(), source: e })?;
+        std::fs::write(&path, serde_json::to_vec(&trimmed).unwrap_or_default())
+            .map_err(|e| pelabel::Error::Io { path: path.clone(), source: e })?;
     }
     if let Some(path) = out {
         let bytes: Vec<u8> = embeddings.iter().flat_map(|v| v.to_le_bytes()).collect();

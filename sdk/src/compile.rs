@@ -4,15 +4,23 @@
 //! Prompt ensembling is the standard zero-shot recipe (reference §7): embed every prompt of a
 //! label, L2-normalise each, average, L2-normalise again. Prompts are deduplicated across labels
 //! by their cleaned text (what the tokenizer actually sees), looked up in the [`TextCache`] under
-//! the model fingerprint, and only the misses run through the text tower, in batches. The tower's
-//! matrix products use every core (candle's CPU backend is multi-threaded).
+//! the model fingerprint (and the text tower's precision, when not f32), and only the misses run
+//! through the text tower. Prompts go through in windows of [`WINDOW`]: looked up in the cache,
+//! tokenised on every thread, sorted by length and embedded in batches (each batch runs to its own
+//! longest prompt), each embedding added to its labels' sums and dropped, so memory is bounded by
+//! the window and the labels, not by the number of prompts.
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rayon::prelude::*;
+
 use crate::index::IndexOptions;
 use crate::labelpack::{EmbeddingDType, LabelPack, PackLabel, PackLabelSet, PackMeta};
-use crate::{ClipTokenizer, Error, LabelSet, LabelSetOptions, PeCore, Result, TextCache};
+use crate::{ClipTokenizer, LabelSet, LabelSetOptions, PeCore, Precision, Result, TextCache};
+
+/// Distinct prompts per window of the compile (cache lookup, tokenisation, sorting).
+pub const WINDOW: usize = 16_384;
 
 /// Runtime settings of [`compile_label_set`].
 pub struct CompileOptions<'a> {
@@ -109,49 +117,84 @@ pub fn compile_label_set(
     }
 
     let dim = model.config().embed_dim();
-    let mut embeddings: Vec<Option<Vec<f32>>> = match options.cache {
-        Some(cache) => {
-            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-            cache.get_many(&fingerprint, &refs)?.into_iter().map(|e| e.filter(|v| v.len() == dim)).collect()
-        }
-        None => vec![None; keys.len()],
+    // Embeddings of another precision than f32 are other numbers: cached under their own key (a
+    // fingerprint-shaped hash of the model's fingerprint and the precision).
+    let cache_key = match text.precision() {
+        Precision::F32 => fingerprint.clone(),
+        p => blake3::hash(format!("{fingerprint}+text-{p:?}").as_bytes()).to_hex().to_string(),
     };
-    let cache_hits = embeddings.iter().filter(|e| e.is_some()).count();
-    let misses: Vec<usize> = (0..keys.len()).filter(|&i| embeddings[i].is_none()).collect();
-
-    let mut batches = 0;
-    for (done, chunk) in misses.chunks(batch_size).enumerate() {
-        let ids =
-            chunk.iter().map(|&i| tokenizer.encode(originals[i], ctx).map(|t| t.ids)).collect::<Result<Vec<_>>>()?;
-        let out = text.encode_ids(&ids)?.to_vec2::<f32>()?;
-        batches += 1;
-        let new: Vec<(usize, Vec<f32>)> = chunk.iter().copied().zip(out).collect();
-        if let Some(cache) = options.cache {
-            let entries: Vec<(&str, &[f32])> = new.iter().map(|(i, v)| (keys[*i].as_str(), v.as_slice())).collect();
-            // Written per batch so an interrupted compile keeps what it paid for.
-            cache.put_many(&fingerprint, &entries)?;
-        }
-        for (i, v) in new {
-            embeddings[i] = Some(v);
-        }
-        if let Some(progress) = options.progress {
-            progress(((done + 1) * batch_size).min(misses.len()), misses.len());
+    // Which labels use each distinct prompt (with multiplicity): each embedding is added to their
+    // sums as soon as it is known and then dropped, so memory holds one window of prompts and the
+    // labels' sums, not every prompt's embedding (an 8-million-prompt set would need 16 GB).
+    let mut users: Vec<Vec<u32>> = vec![Vec::new(); keys.len()];
+    for (l, ks) in label_keys.iter().enumerate() {
+        for &k in ks {
+            users[k].push(l as u32);
         }
     }
-
-    // Ensemble: mean of L2-normalised prompt embeddings (renormalised by LabelPack::new).
-    let mut matrix = Vec::with_capacity(set.labels.len() * dim);
-    for ks in &label_keys {
-        let mut acc = vec![0f32; dim];
-        for &k in ks {
-            let e = embeddings[k]
-                .as_ref()
-                .ok_or_else(|| Error::Index { reason: "internal: prompt without embedding".into() })?;
-            let n = e.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            acc.iter_mut().zip(e).for_each(|(a, x)| *a += x / n);
+    let mut sums = vec![0f32; set.labels.len() * dim];
+    let mut add = |k: usize, e: &[f32]| {
+        // Ensemble: mean of L2-normalised prompt embeddings (renormalised by LabelPack::new).
+        let n = e.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        for &l in &users[k] {
+            for (a, x) in sums[l as usize * dim..][..dim].iter_mut().zip(e) {
+                *a += x / n;
+            }
         }
+    };
+    let eot = text.config().eot_id;
+    let (mut cache_hits, mut embedded, mut batches) = (0, 0, 0);
+    let all: Vec<usize> = (0..keys.len()).collect();
+    for window in all.chunks(WINDOW) {
+        let hits: Vec<Option<Vec<f32>>> = match options.cache {
+            Some(cache) => {
+                let refs: Vec<&str> = window.iter().map(|&k| keys[k].as_str()).collect();
+                cache.get_many(&cache_key, &refs)?.into_iter().map(|e| e.filter(|v| v.len() == dim)).collect()
+            }
+            None => vec![None; window.len()],
+        };
+        let mut misses = Vec::new();
+        for (&k, hit) in window.iter().zip(hits) {
+            match hit {
+                Some(e) => {
+                    add(k, &e);
+                    cache_hits += 1;
+                }
+                None => misses.push(k),
+            }
+        }
+        // Tokenised on every thread, then sorted by length: each batch runs to its own longest
+        // prompt (the text tower cuts at the last end-of-text token of a batch).
+        let ids: Vec<Vec<u32>> =
+            misses.par_iter().map(|&k| tokenizer.encode(originals[k], ctx).map(|t| t.ids)).collect::<Result<_>>()?;
+        let mut order: Vec<usize> = (0..misses.len()).collect();
+        order.sort_by_key(|&i| ids[i].iter().position(|&t| t == eot).unwrap_or(ctx));
+        for chunk in order.chunks(batch_size) {
+            let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| ids[i].clone()).collect();
+            let out = text.encode_ids(&batch)?.to_vec2::<f32>()?;
+            batches += 1;
+            if let Some(cache) = options.cache {
+                let entries: Vec<(&str, &[f32])> =
+                    chunk.iter().zip(&out).map(|(&i, v)| (keys[misses[i]].as_str(), v.as_slice())).collect();
+                // Written per batch so an interrupted compile keeps what it paid for.
+                cache.put_many(&cache_key, &entries)?;
+            }
+            for (&i, v) in chunk.iter().zip(&out) {
+                add(misses[i], v);
+            }
+            embedded += chunk.len();
+            if let Some(progress) = options.progress {
+                progress(cache_hits + embedded, keys.len());
+            }
+        }
+        if let Some(progress) = options.progress {
+            progress(cache_hits + embedded, keys.len());
+        }
+    }
+    let mut matrix = sums;
+    for (row, ks) in matrix.chunks_exact_mut(dim).zip(&label_keys) {
         let count = ks.len().max(1) as f32;
-        matrix.extend(acc.into_iter().map(|a| a / count));
+        row.iter_mut().for_each(|a| *a /= count);
     }
 
     let labels: Vec<PackLabel> = set
@@ -186,7 +229,7 @@ pub fn compile_label_set(
         prompts: label_keys.iter().map(Vec::len).sum(),
         unique_prompts: keys.len(),
         cache_hits,
-        embedded: misses.len(),
+        embedded,
         batches,
     };
     Ok((LabelPack::new(meta, matrix, &options.index)?, report))

@@ -240,7 +240,8 @@ impl PeCore {
     /// Selects the arithmetic of the text tower's linear layers ([`TextTower::set_precision`]);
     /// returns the precision in effect (`F32` where the CPU has no kernel for the one asked for).
     pub fn set_text_precision(&mut self, precision: crate::Precision) -> Result<crate::Precision> {
-        let text = self.text.as_mut().ok_or_else(|| Error::TowerUnavailable { tower: "text", reason: "not loaded".into() })?;
+        let text =
+            self.text.as_mut().ok_or_else(|| Error::TowerUnavailable { tower: "text", reason: "not loaded".into() })?;
         Ok(text.set_precision(precision))
     }
 

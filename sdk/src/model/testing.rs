@@ -29,10 +29,11 @@ impl TextTower {
     /// Loads the text tower on the original candle-ops engine (the reference and the benchmarks'
     /// "before"). Always `f32`.
     pub fn load_candle_reference(files: &ModelFiles, device: &Device) -> Result<Self> {
-        let cfg = files.config.text.as_ref().ok_or_else(|| Error::TowerUnavailable {
-            tower: "text",
-            reason: "the config has no text tower".into(),
-        })?;
+        let cfg = files
+            .config
+            .text
+            .as_ref()
+            .ok_or_else(|| Error::TowerUnavailable { tower: "text", reason: "the config has no text tower".into() })?;
         let ckpt = files.open_tower(Tower::Text)?;
         let map = ckpt.load_towers(&[Tower::Text], device)?;
         TextTower::from_tensors_candle(cfg, &map, device)
