@@ -317,3 +317,65 @@ fn an_int8_text_tower_keeps_the_demo_packs_top1() {
     let allowed = (truth.images.len() * 2 / 100).max(1);
     assert!(changed.len() <= allowed, "{} of {}", changed.len(), truth.images.len());
 }
+
+/// A label the signed pack lacks, typed on the device through the text encoder, is recognised;
+/// it stays across a pack swap, and leaves when removed. Bad user labels are typed errors.
+#[test]
+fn a_typed_label_the_pack_lacks_is_recognised() {
+    let full = std::fs::read_to_string(repo_root().join("label-sets/demo-shapes.toml")).unwrap();
+    let without = full.replace("[[labels]]\nid = \"red_circle\"\nname = \"red circle\"\n", "");
+    assert_ne!(without, full, "the demo label set lists red_circle as expected");
+    let set = LabelSet::from_toml_str(&without, std::path::Path::new("without-red-circle.toml")).unwrap();
+    let text_model = PeCore::open(&model_dir(), Towers::Text).unwrap();
+    let (pack, _) = compile_label_set(&set, &text_model, &CompileOptions::default()).unwrap();
+    let files = ModelFiles::discover(&model_dir(), None).unwrap();
+    let labeler = Labeler::new(&files, pack, &LabelerOptions { threads: Some(1) }).unwrap();
+    let full_pack =
+        std::sync::Arc::new(LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap());
+    let full_labeler = Labeler::new(&files, full_pack.clone(), &LabelerOptions { threads: Some(1) }).unwrap();
+    let top1 = LabelOptions { top_k: 1, min_score: None, min_probability: None };
+    // Red circles the full pack recognises (the demo model's own errors are not this test's).
+    let embeddings: Vec<Vec<f32>> = truth()
+        .images
+        .iter()
+        .filter(|e| e.label == "red circle")
+        .filter_map(|e| {
+            let img = decode_image_file(&demo().join("testset").join(&e.file)).unwrap();
+            let px = preprocess_image(&img, labeler.preprocess_config(), &pelabel::Device::Cpu).unwrap();
+            let emb = labeler.embed_pixels(&px).unwrap();
+            let top = full_labeler.label_embedding(&emb, &top1).unwrap().labels()[0].id.clone();
+            (top == "red_circle").then_some(emb)
+        })
+        .take(6)
+        .collect();
+    assert!(embeddings.len() >= 3, "red circles the full pack gets right: {}", embeddings.len());
+    let top = |l: &Labeler, e: &[f32]| l.label_embedding(e, &top1).unwrap().labels()[0].id.clone();
+    assert!(embeddings.iter().all(|e| top(&labeler, e) != "red_circle"), "the pack lacks it");
+
+    let encoder = pelabel::TextEncoder::open(&files, Precision::Int8).unwrap();
+    assert_eq!(encoder.fingerprint(), labeler.fingerprint(), "the text encoder of the labeler's model");
+    let typed = encoder.user_label("my-red-circle", "red circle", &["a photo of a red circle."], None).unwrap();
+    labeler.add_user_label(typed.clone()).unwrap();
+    let hits = embeddings.iter().filter(|e| top(&labeler, e) == "my-red-circle").count();
+    assert_eq!(hits, embeddings.len(), "the typed label is the top-1 on every red circle");
+
+    // Kept across a swap of the signed pack; a pack label with the same id would win.
+    labeler.swap_pack(full_pack).unwrap();
+    assert_eq!(labeler.user_labels(), vec![typed.clone()]);
+    let both = labeler.label_embedding(&embeddings[0], &LabelOptions { top_k: 2, ..top1.clone() }).unwrap();
+    let ids: Vec<&str> = both.labels().iter().map(|l| l.id.as_str()).collect();
+    assert!(ids.contains(&"my-red-circle") && ids.contains(&"red_circle"), "{ids:?}");
+    assert!(labeler.remove_user_label("my-red-circle"));
+    assert!(!labeler.remove_user_label("my-red-circle"));
+    assert_eq!(top(&labeler, &embeddings[0]), "red_circle");
+
+    // Typed errors, nothing added.
+    let bad = |l: pelabel::UserLabel| matches!(labeler.add_user_label(l), Err(pelabel::Error::InvalidUserLabel { .. }));
+    assert!(bad(pelabel::UserLabel { id: String::new(), ..typed.clone() }), "empty id");
+    assert!(bad(pelabel::UserLabel { embedding: vec![0.0; typed.embedding.len()], ..typed.clone() }), "zero vector");
+    assert!(bad(pelabel::UserLabel { embedding: vec![1.0; 3], ..typed.clone() }), "wrong size");
+    assert!(bad(pelabel::UserLabel { min_score: Some(2.0), ..typed.clone() }), "threshold");
+    assert!(bad(pelabel::UserLabel { name: "a\u{7}".into(), ..typed.clone() }), "control character");
+    assert!(labeler.user_labels().is_empty());
+    assert!(encoder.embed(&[]).is_err());
+}

@@ -184,6 +184,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A label added on the device ([`crate::UserLabel`]) is invalid: empty or overlong id or
+    /// name, an embedding of the wrong size or not finite, a threshold outside [-1, 1].
+    #[error("user label {id:?}: {reason}")]
+    InvalidUserLabel {
+        /// The label's id (as given).
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     // ----- text-embedding cache ------------------------------------------------------------
     /// The persistent text-embedding cache could not be opened, read or written.
     #[error("text-embedding cache {}: {reason}", path.display())]

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::index::{AnyIndex, LabelIndex};
 use crate::preprocess::{preprocess_frame, preprocess_image, Frame, FramePreprocessor, Image8, PreprocessConfig};
+use crate::userlabels::{UserLabel, MAX_USER_LABELS};
 use crate::{Device, Error, LabelPack, ModelFiles, Precision, Result, Tensor, VisionTower};
 
 mod slot;
@@ -107,6 +108,10 @@ impl LabelOutcome {
 #[derive(Debug)]
 pub(crate) struct PackState {
     pub(crate) pack: Arc<LabelPack>,
+    /// Labels added on the device: row `pack.len() + j` is `user[j]` (when `user_active[j]`).
+    user: Arc<Vec<UserLabel>>,
+    /// False for a user label whose id the pack also has (the pack's wins).
+    user_active: Vec<bool>,
     /// Ancestors of each label as row indices, nearest first (at most `MAX_PARENT_DEPTH`).
     ancestors: Vec<Vec<usize>>,
     /// Row of each label id.
@@ -117,6 +122,11 @@ pub(crate) struct PackState {
 
 impl PackState {
     pub(crate) fn new(pack: impl Into<Arc<LabelPack>>) -> Self {
+        Self::with_user(pack, Arc::new(Vec::new()))
+    }
+
+    /// The pack with the device's user labels beside it.
+    pub(crate) fn with_user(pack: impl Into<Arc<LabelPack>>, user: Arc<Vec<UserLabel>>) -> Self {
         let pack: Arc<LabelPack> = pack.into();
         let labels = &pack.meta().labels;
         let index: HashMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
@@ -135,8 +145,19 @@ impl PackState {
                 chain
             })
             .collect();
-        let rows = labels.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
+        let mut rows: HashMap<String, usize> = labels.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
         let n = labels.len();
+        let user_active: Vec<bool> = user
+            .iter()
+            .enumerate()
+            .map(|(j, u)| match rows.entry(u.id.clone()) {
+                std::collections::hash_map::Entry::Occupied(_) => false,
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(n + j);
+                    true
+                }
+            })
+            .collect();
         let tail_sample = match pack.index() {
             AnyIndex::Hnsw(_) if n > HNSW_PROBABILITY_CANDIDATES => {
                 let step = (n / TAIL_SAMPLE_ROWS).max(1);
@@ -144,7 +165,7 @@ impl PackState {
             }
             _ => Vec::new(),
         };
-        Self { pack, ancestors, rows, tail_sample }
+        Self { pack, user, user_active, ancestors, rows, tail_sample }
     }
 
     /// Ancestors of row `i`, nearest first.
@@ -163,13 +184,22 @@ impl PackState {
             AnyIndex::Exact(_) => n,
             AnyIndex::Hnsw(_) => HNSW_PROBABILITY_CANDIDATES.max(k).min(n),
         };
-        let mut hits = self.pack.index().search(embedding, pool)?;
+        let pack_hits = self.pack.index().search(embedding, pool)?;
+        let searched = pack_hits.len();
+        let in_hits: std::collections::HashSet<usize> = pack_hits.iter().map(|h| h.index).collect();
+        let mut hits: Vec<(usize, f32)> = pack_hits.iter().map(|h| (h.index, h.score)).collect();
+        // User labels: few, searched exactly, in the same softmax as the pack.
+        for (j, u) in self.user.iter().enumerate() {
+            if self.user_active[j] && u.embedding.len() == embedding.len() {
+                hits.push((n + j, crate::index::dot(&u.embedding, embedding)));
+            }
+        }
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let scale = f64::from(logit_scale).exp();
-        let max_logit = hits.iter().map(|h| f64::from(h.score) * scale).fold(f64::NEG_INFINITY, f64::max);
+        let max_logit = hits.iter().map(|h| f64::from(h.1) * scale).fold(f64::NEG_INFINITY, f64::max);
         let term = |score: f32| (f64::from(score) * scale - max_logit).exp();
-        let mut denom: f64 = hits.iter().map(|h| term(h.score)).sum();
-        if !self.tail_sample.is_empty() && hits.len() < n {
-            let in_hits: std::collections::HashSet<usize> = hits.iter().map(|h| h.index).collect();
+        let mut denom: f64 = hits.iter().map(|h| term(h.1)).sum();
+        if !self.tail_sample.is_empty() && searched < n {
             let d = self.pack.dim();
             let vectors = self.pack.index().vectors();
             let (mut sum, mut count) = (0f64, 0usize);
@@ -180,11 +210,20 @@ impl PackState {
                 }
             }
             if count > 0 {
-                denom += sum / count as f64 * (n - hits.len()) as f64;
+                denom += sum / count as f64 * (n - searched) as f64;
             }
         }
         hits.truncate(k.max(1).min(hits.len()));
-        Ok(hits.iter().map(|h| (h.index, h.score, (term(h.score) / denom) as f32)).collect())
+        Ok(hits.iter().map(|&(row, score)| (row, score, (term(score) / denom) as f32)).collect())
+    }
+
+    /// Id, name and own threshold of a row (a pack label, or a user label past the pack's rows).
+    pub(crate) fn label(&self, row: usize) -> Option<(&str, &str, Option<f32>)> {
+        let labels = &self.pack.meta().labels;
+        match labels.get(row) {
+            Some(l) => Some((l.id.as_str(), l.name.as_str(), l.min_score)),
+            None => self.user.get(row - labels.len()).map(|u| (u.id.as_str(), u.name.as_str(), u.min_score)),
+        }
     }
 
     fn label_ref(&self, i: usize) -> LabelRef {
@@ -196,16 +235,15 @@ impl PackState {
     pub(crate) fn score(&self, embedding: &[f32], logit_scale: f32, options: &LabelOptions) -> Result<LabelOutcome> {
         let global = options.min_score.unwrap_or(f32::NEG_INFINITY);
         let min_p = options.min_probability.unwrap_or(0.0);
-        let labels = &self.pack.meta().labels;
         let mut best = None;
         let mut out = Vec::new();
         // Thresholds may skip some of the best labels, so look further than top_k.
         let wanted = options.top_k.saturating_mul(4).max(32);
         for (row, score, probability) in self.candidates(embedding, logit_scale, wanted)? {
-            let l = &labels[row];
+            let Some((id, name, min_score)) = self.label(row) else { continue };
             let scored = || ScoredLabel {
-                id: l.id.clone(),
-                name: l.name.clone(),
+                id: id.to_string(),
+                name: name.to_string(),
                 score,
                 probability,
                 parents: self.parents(row),
@@ -216,7 +254,7 @@ impl PackState {
             if out.len() >= options.top_k {
                 break;
             }
-            let threshold = global.max(l.min_score.unwrap_or(f32::NEG_INFINITY));
+            let threshold = global.max(min_score.unwrap_or(f32::NEG_INFINITY));
             if score >= threshold && probability >= min_p {
                 out.push(scored());
             }
@@ -270,6 +308,9 @@ pub struct Labeler {
     logit_scale: Option<f32>,
     preprocess: PreprocessConfig,
     pack: Slot<PackState>,
+    /// The user labels beside the pack. Its lock also orders the edits of `pack` (a swap and a
+    /// user-label change each rebuild the pack state from the other's current value).
+    user: std::sync::Mutex<Arc<Vec<UserLabel>>>,
     pool: Option<rayon::ThreadPool>,
     frames: std::sync::Mutex<Option<FramePreprocessor>>,
     device: Device,
@@ -342,6 +383,7 @@ impl Labeler {
             logit_scale,
             preprocess: PreprocessConfig::pe_core(size),
             pack: Slot::new(Arc::new(PackState::new(pack))),
+            user: std::sync::Mutex::new(Arc::new(Vec::new())),
             pool,
             frames: std::sync::Mutex::new(None),
             device,
@@ -394,10 +436,55 @@ impl Labeler {
         let pack: Arc<LabelPack> = pack.into();
         pack.check_model(&self.fingerprint)?;
         check_dim(&pack, self.vision.config().output_dim)?;
-        let old = self.pack.swap(Arc::new(PackState::new(pack)));
+        // The user labels stay beside the new pack.
+        let user = self.user.lock().unwrap_or_else(|e| e.into_inner());
+        let old = self.pack.swap(Arc::new(PackState::with_user(pack, user.clone())));
+        drop(user);
         // Freed here (or by the last call still labelling with it), outside the slot's lock.
         drop(old);
         Ok(())
+    }
+
+    /// Adds a label typed on the device (from [`crate::TextEncoder::user_label`], of this
+    /// labeler's model), or replaces the user label with the same id. It is searched beside the
+    /// pack from the next call on, kept across [`Labeler::swap_pack`], never written into a pack.
+    /// A pack label with the same id wins while that pack is in use.
+    ///
+    /// Errors: [`Error::InvalidUserLabel`] (see [`UserLabel::checked`]), [`Error::LimitExceeded`]
+    /// past [`MAX_USER_LABELS`].
+    pub fn add_user_label(&self, label: UserLabel) -> Result<()> {
+        let label = label.checked(self.vision.config().output_dim)?;
+        let mut user = self.user.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next: Vec<UserLabel> = user.iter().filter(|u| u.id != label.id).cloned().collect();
+        if next.len() >= MAX_USER_LABELS {
+            return Err(Error::LimitExceeded {
+                source_name: format!("user label {:?}", label.id),
+                what: "user labels",
+                found: next.len() as u64 + 1,
+                limit: MAX_USER_LABELS as u64,
+                setting: "fixed: pelabel::MAX_USER_LABELS",
+            });
+        }
+        next.push(label);
+        *user = Arc::new(next);
+        self.pack.swap(Arc::new(PackState::with_user(self.pack.load().pack.clone(), user.clone())));
+        Ok(())
+    }
+
+    /// Removes the user label `id`; false when there was none.
+    pub fn remove_user_label(&self, id: &str) -> bool {
+        let mut user = self.user.lock().unwrap_or_else(|e| e.into_inner());
+        if !user.iter().any(|u| u.id == id) {
+            return false;
+        }
+        *user = Arc::new(user.iter().filter(|u| u.id != id).cloned().collect());
+        self.pack.swap(Arc::new(PackState::with_user(self.pack.load().pack.clone(), user.clone())));
+        true
+    }
+
+    /// The user labels, in the order they were added.
+    pub fn user_labels(&self) -> Vec<UserLabel> {
+        self.user.lock().unwrap_or_else(|e| e.into_inner()).as_ref().clone()
     }
 
     /// The current pack with its lookups (one consistent snapshot).

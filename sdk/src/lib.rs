@@ -58,6 +58,7 @@ mod preprocess;
 #[cfg(feature = "offline")]
 mod textcache;
 mod tokenizer;
+mod userlabels;
 
 #[cfg(feature = "offline")]
 pub use compile::{compile_label_set, CompileOptions, CompileReport};
@@ -96,6 +97,7 @@ pub use preprocess::{
 #[cfg(feature = "offline")]
 pub use textcache::{CacheStats, TextCache};
 pub use tokenizer::{ClipTokenizer, TokenizedText};
+pub use userlabels::{TextEncoder, UserLabel, MAX_USER_LABELS, MAX_USER_LABEL_NAME, MAX_USER_PROMPTS};
 
 /// The tensor type of the public API (candle's), re-exported so callers need no direct dependency.
 pub use candle_core::{Device, Tensor};

@@ -343,7 +343,6 @@ impl Smoother {
         } else {
             1.0 - 0.5f32.powf(dt as f32 / options.half_life_ms)
         };
-        let labels = &state.pack.meta().labels;
         // Labels outside this frame's candidates are not scored; treat them as at most the
         // weakest candidate's score, so they decay instead of freezing.
         let floor_score = candidates.iter().map(|c| c.1).fold(f32::INFINITY, f32::min);
@@ -354,8 +353,8 @@ impl Smoother {
         self.last_floor = Some(floor_score);
         let mut seen: HashMap<&str, (f32, f32)> = HashMap::new();
         for &(row, score, p) in candidates {
-            if let Some(l) = labels.get(row) {
-                seen.insert(l.id.as_str(), (score, p));
+            if let Some((id, _, _)) = state.label(row) {
+                seen.insert(id, (score, p));
             }
         }
         let index = &state.rows;
@@ -372,12 +371,13 @@ impl Smoother {
         let mut out = Vec::new();
         for (id, t) in self.tracks.iter_mut() {
             let Some(&row) = index.get(id.as_str()) else { continue };
-            let enter = options.enter_score.max(labels[row].min_score.unwrap_or(f32::NEG_INFINITY));
+            let Some((_, name, min_score)) = state.label(row) else { continue };
+            let enter = options.enter_score.max(min_score.unwrap_or(f32::NEG_INFINITY));
             t.visible = if t.visible { t.score >= enter - options.exit_margin } else { t.score >= enter };
             if t.visible {
                 out.push(SmoothedLabel {
                     id: id.clone(),
-                    name: labels[row].name.clone(),
+                    name: name.to_string(),
                     score: t.score,
                     probability: t.probability,
                     parents: state.parents(row),
