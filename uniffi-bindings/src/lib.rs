@@ -114,6 +114,13 @@ pub enum PelabelError {
         /// The message.
         reason: String,
     },
+    /// A label typed on the device is invalid (empty or overlong id or name, a threshold outside
+    /// [-1, 1], no prompts).
+    #[error("invalid user label: {reason}")]
+    InvalidLabel {
+        /// The message.
+        reason: String,
+    },
     /// An input or setting over one of pelabel's fixed limits (a frame's size, a file's length,
     /// more threads than `LabelerOptions` allows): the message names the limit.
     #[error("over a limit: {reason}")]
@@ -152,6 +159,7 @@ impl From<pelabel::Error> for PelabelError {
             }
             E::Key { .. } | E::WeakKey { .. } => Self::InvalidKey { reason },
             E::LimitExceeded { .. } => Self::LimitExceeded { reason },
+            E::InvalidUserLabel { .. } => Self::InvalidLabel { reason },
             E::Config { .. }
             | E::UnknownPreset { .. }
             | E::ModelSource { .. }
@@ -876,6 +884,103 @@ impl Labeler {
     }
 }
 
+// ----- labels typed on the device ----------------------------------------------------------
+
+/// The text tower and tokenizer of a model, for labels the app's user types on the device.
+#[derive(Debug, uniffi::Object)]
+pub struct TextEncoder {
+    inner: pelabel::TextEncoder,
+    requested: Precision,
+}
+
+/// Settings of a [`TextEncoder`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TextEncoderOptions {
+    /// The precision asked for; `None`: int8 (f32 where the CPU has no int8 kernel:
+    /// `TextEncoder::precision` says which runs).
+    #[uniffi(default = None)]
+    pub precision: Option<Precision>,
+}
+
+#[uniffi::export]
+impl TextEncoder {
+    /// Opens the text tower of `model_dir` (a `pelabel split` directory: `text-tower.safetensors`,
+    /// `tokenizer.json`, `config.json`).
+    #[uniffi::constructor]
+    pub fn open(model_dir: String, options: TextEncoderOptions) -> Result<Arc<Self>> {
+        guard(|| {
+            let files = pelabel::ModelFiles::discover(Path::new(&model_dir), None)?;
+            let requested = options.precision.unwrap_or(Precision::Int8);
+            let inner = pelabel::TextEncoder::open(&files, requested.into())?;
+            Ok(Arc::new(Self { inner, requested }))
+        })
+    }
+
+    /// The precision asked for and the one in effect.
+    pub fn precision(&self) -> Result<PrecisionInfo> {
+        guard(|| {
+            Ok(PrecisionInfo {
+                requested: self.requested,
+                active: self.inner.precision()?.into(),
+                cpu_tier: pelabel::Cpu::from_env()?.tier().name().to_string(),
+            })
+        })
+    }
+
+    /// Fingerprint of the model; a labeler takes user labels of its own model only.
+    pub fn model_fingerprint(&self) -> String {
+        self.inner.fingerprint().to_string()
+    }
+}
+
+#[uniffi::export]
+impl Labeler {
+    /// Adds (or replaces, by id) a label typed on the device: `prompts` (e.g. "a photo of a red
+    /// circle.") embedded by `encoder` and averaged. It is searched beside the signed pack from
+    /// the next call on, kept when the pack is swapped, never written into a pack; `min_score`
+    /// is its own threshold. A pack label with the same id wins while that pack is in use.
+    /// Errors: `ModelMismatch` (an encoder of another model), `InvalidLabel`, `LimitExceeded`
+    /// (more than 1000 user labels or 64 prompts).
+    pub fn add_user_label(
+        &self,
+        encoder: Arc<TextEncoder>,
+        id: String,
+        name: String,
+        prompts: Vec<String>,
+        min_score: Option<f32>,
+    ) -> Result<()> {
+        guard(|| {
+            if encoder.inner.fingerprint() != self.inner.fingerprint() {
+                return Err(PelabelError::ModelMismatch {
+                    reason: format!(
+                        "the text encoder is for model {}, the labeler's is {}",
+                        encoder.inner.fingerprint(),
+                        self.inner.fingerprint()
+                    ),
+                });
+            }
+            if prompts.is_empty() || prompts.len() > pelabel::MAX_USER_PROMPTS {
+                return Err(PelabelError::InvalidLabel {
+                    reason: format!("{id:?}: 1–{} prompts, got {}", pelabel::MAX_USER_PROMPTS, prompts.len()),
+                });
+            }
+            let refs: Vec<&str> = prompts.iter().map(String::as_str).collect();
+            let label = encoder.inner.user_label(&id, &name, &refs, min_score)?;
+            Ok(self.inner.add_user_label(label)?)
+        })
+    }
+
+    /// Removes the user label `id`; false when there was none.
+    pub fn remove_user_label(&self, id: String) -> bool {
+        guard(|| Ok(self.inner.remove_user_label(&id))).unwrap_or(false)
+    }
+
+    /// The user labels (id and name), in the order they were added.
+    pub fn user_labels(&self) -> Result<Vec<LabelRef>> {
+        guard(|| Ok(self.inner.user_labels().into_iter().map(|u| LabelRef { id: u.id, name: u.name }).collect()))
+    }
+}
+
 // ----- defaults ----------------------------------------------------------------------------
 
 /// The sdk's default [`LabelOptions`] (a `LabelOptions()` built with no arguments equals it).
@@ -1495,6 +1600,29 @@ mod tests {
         assert_eq!(info.active, if runs_int8 { Precision::Int8 } else { Precision::F32 }, "fallback reported");
         let too_many = open(LabelerOptions { threads: Some(100_000), precision: None });
         assert!(matches!(too_many, Err(PelabelError::LimitExceeded { .. })), "{too_many:?}");
+    }
+
+    #[test]
+    fn a_text_encoder_of_another_model_is_refused() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let demo = root.join("models/demo/pe-core-demo");
+        if !demo.join("text-tower.safetensors").is_file() {
+            eprintln!("SKIPPED: no demo model");
+            return;
+        }
+        let tiny = root.join("tests/fixtures/pe-core/tiny");
+        let encoder = TextEncoder::open(tiny.display().to_string(), TextEncoderOptions { precision: None }).unwrap();
+        let labeler = tiny_labeler();
+        let other = TextEncoder::open(demo.display().to_string(), TextEncoderOptions { precision: None }).unwrap();
+        let add = |e: &Arc<TextEncoder>, id: &str, prompts: Vec<String>| {
+            labeler.add_user_label(e.clone(), id.into(), "a".into(), prompts, None)
+        };
+        assert!(matches!(add(&other, "x", vec!["a cat".into()]), Err(PelabelError::ModelMismatch { .. })));
+        add(&encoder, "x", vec!["a cat".into()]).unwrap();
+        assert_eq!(labeler.user_labels().unwrap().len(), 1);
+        let too_many: Vec<String> = (0..=pelabel::MAX_USER_PROMPTS).map(|i| format!("p{i}")).collect();
+        assert!(matches!(add(&encoder, "y", too_many), Err(PelabelError::InvalidLabel { .. })));
+        assert_eq!(encoder.precision().unwrap().requested, Precision::Int8, "int8 by default");
     }
 
     #[test]

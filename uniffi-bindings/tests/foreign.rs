@@ -253,6 +253,19 @@ fn prepare() -> Scenario {
     // the scenarios check that asking for int8 gets it exactly then, and f32 otherwise.
     let int8 = pelabel::Precision::Int8.is_supported_on(pelabel::Cpu::from_env().unwrap());
     p.insert("int8_kernel", int8.to_string());
+    // Typed labels: a pack without the label the picture gets, and that label's name and prompts
+    // to type on the device (the scenarios then see it recognised, in the demo mode as the top).
+    let typed = set_a.labels.iter().position(|l| l.id == bgra_top).expect("the expected label is in the set");
+    let mut without = set_a.clone();
+    without.labels.remove(typed);
+    let prompts = set_a.all_prompts().swap_remove(typed);
+    assert!(prompts.iter().all(|q| !q.contains('|')), "prompts are joined with |");
+    compile(&without, &text_model).write(&dir.join("pack_without.pack"), &PackWriteOptions::default()).unwrap();
+    p.insert("pack_without", s(&dir.join("pack_without.pack")));
+    p.insert("typed_id", format!("typed-{bgra_top}"));
+    p.insert("typed_removed_id", bgra_top.clone());
+    p.insert("typed_name", set_a.labels[typed].name.clone());
+    p.insert("typed_prompts", prompts.join("|"));
     p.insert("expected_bgra", bgra_top);
     p.insert("expected_nv12", nv12_top);
     p.insert("expected_image", image_top);

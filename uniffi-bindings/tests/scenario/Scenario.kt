@@ -159,6 +159,28 @@ fun main(args: Array<String>) {
     verify(stats.latencyP95Ms >= stats.latencyP50Ms && stats.latencyP50Ms > 0.0, "latencies")
     verify(labeler.packInfo().name == p["pack_b_name"], "labeler keeps the swapped pack")
 
+    // 3b. A label typed on the device: the pack without the picture's label, then the label typed.
+    val encoder = TextEncoder.open(p.getValue("model_dir"), TextEncoderOptions())
+    verify(encoder.modelFingerprint() == info.modelFingerprint, "text encoder of the same model")
+    verify(encoder.precision().requested == Precision.INT8, "int8 by default")
+    val typed = Labeler.open(p.getValue("model_dir"), LabelPack.load(p.getValue("pack_without"), null), LabelerOptions(threads = 1u))
+    val everything = LabelOptions(100u, -1.0f, null)
+    val before = typed.labelBgra(bgraBuf, bgraBpr, geometry, everything)
+    verify(before is LabelOutcome.Recognised && before.labels.none { it.id == p["typed_removed_id"] }, "the pack lacks the label")
+    val prompts = p.getValue("typed_prompts").split("|")
+    typed.addUserLabel(encoder, p.getValue("typed_id"), p.getValue("typed_name"), prompts, null)
+    val after = typed.labelBgra(bgraBuf, bgraBpr, geometry, everything) as LabelOutcome.Recognised
+    verify(after.labels.any { it.id == p["typed_id"] }, "the typed label is searched")
+    if (p["mode"] == "demo") verify(after.labels[0].id == p["typed_id"], "the typed label is recognised: ${after.labels[0].id}")
+    verify(typed.userLabels().map { it.id } == listOf(p["typed_id"]), "listed")
+    typed.swapPack(LabelPack.load(p.getValue("pack_without"), null))
+    verify(typed.userLabels().map { it.id } == listOf(p["typed_id"]), "kept across a swap")
+    expectError<PelabelException.InvalidLabel>("no prompts") { typed.addUserLabel(encoder, "x", "x", listOf(), null) }
+    expectError<PelabelException.InvalidLabel>("empty id") { typed.addUserLabel(encoder, "", "x", prompts, null) }
+    expectError<PelabelException.InvalidLabel>("threshold") { typed.addUserLabel(encoder, "x", "x", prompts, 3.0f) }
+    verify(typed.removeUserLabel(p.getValue("typed_id")) && !typed.removeUserLabel(p.getValue("typed_id")), "removed once")
+    verify((typed.labelBgra(bgraBuf, bgraBpr, geometry, everything) as LabelOutcome.Recognised).labels.none { it.id == p["typed_id"] }, "gone")
+
     // 4. Each error as a typed exception.
     expectError<PelabelException.InvalidFrame>("stride too small") { labeler.labelFrame(bgraFrame(4u * w - 4u), top3) }
     expectError<PelabelException.InvalidFrame>("buffer too short") { labeler.labelFrame(bgraFrame(data = ByteArray(100)), top3) }

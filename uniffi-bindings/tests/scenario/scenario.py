@@ -25,6 +25,8 @@ from pelabel_ffi import (
     Precision,
     Region,
     SignatureStatus,
+    TextEncoder,
+    TextEncoderOptions,
     YuvMatrix,
     YuvRange,
     default_label_options,
@@ -183,6 +185,29 @@ check(all(r.labels and r.labels[0].id == p["expected_bgra"] for r in results), "
 check(stats.frames_in == 6 and stats.labelled == 6 and stats.failed == 0, f"stats {stats}")
 check(stats.latency_p95_ms >= stats.latency_p50_ms > 0.0, "latencies")
 check(labeler.pack_info().name == p["pack_b_name"], "labeler keeps the swapped pack")
+
+# 3b. A label typed on the device: the pack without the picture's label, then the label typed.
+encoder = TextEncoder.open(p["model_dir"], TextEncoderOptions())
+check(encoder.model_fingerprint() == info.model_fingerprint, "text encoder of the same model")
+check(encoder.precision().requested == Precision.INT8, "int8 by default")
+typed = Labeler.open(p["model_dir"], LabelPack.load(p["pack_without"], None), LabelerOptions(threads=1))
+everything = LabelOptions(top_k=100, min_score=-1.0, min_probability=None)
+before = typed.label_bgra(bgra_bytes, bgra_bpr, geometry, everything)
+check(all(l.id != p["typed_removed_id"] for l in before.labels), "the pack lacks the label")
+prompts = p["typed_prompts"].split("|")
+typed.add_user_label(encoder, p["typed_id"], p["typed_name"], prompts, None)
+after = typed.label_bgra(bgra_bytes, bgra_bpr, geometry, everything)
+check(any(l.id == p["typed_id"] for l in after.labels), "the typed label is searched")
+if p["mode"] == "demo":
+    check(after.labels[0].id == p["typed_id"], f"the typed label is recognised: {after.labels[0].id}")
+check([l.id for l in typed.user_labels()] == [p["typed_id"]], "listed")
+typed.swap_pack(LabelPack.load(p["pack_without"], None))
+check([l.id for l in typed.user_labels()] == [p["typed_id"]], "kept across a swap")
+expect_error(PelabelError.InvalidLabel, "no prompts", lambda: typed.add_user_label(encoder, "x", "x", [], None))
+expect_error(PelabelError.InvalidLabel, "empty id", lambda: typed.add_user_label(encoder, "", "x", prompts, None))
+expect_error(PelabelError.InvalidLabel, "threshold", lambda: typed.add_user_label(encoder, "x", "x", prompts, 3.0))
+check(typed.remove_user_label(p["typed_id"]) and not typed.remove_user_label(p["typed_id"]), "removed once")
+check(all(l.id != p["typed_id"] for l in typed.label_bgra(bgra_bytes, bgra_bpr, geometry, everything).labels), "gone")
 
 # 4. Each error as a typed exception.
 expect_error(PelabelError.InvalidFrame, "stride too small", lambda: labeler.label_frame(bgra_frame(bytes_per_row=4 * w - 4), top3))

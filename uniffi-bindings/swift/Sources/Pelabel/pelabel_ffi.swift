@@ -787,6 +787,16 @@ public func FfiConverterTypeLabelPack_lower(_ value: LabelPack) -> UInt64 {
 public protocol LabelerProtocol: AnyObject, Sendable {
     
     /**
+     * Adds (or replaces, by id) a label typed on the device: `prompts` (e.g. "a photo of a red
+     * circle.") embedded by `encoder` and averaged. It is searched beside the signed pack from
+     * the next call on, kept when the pack is swapped, never written into a pack; `min_score`
+     * is its own threshold. A pack label with the same id wins while that pack is in use.
+     * Errors: `ModelMismatch` (an encoder of another model), `InvalidLabel`, `LimitExceeded`
+     * (more than 1000 user labels or 64 prompts).
+     */
+    func addUserLabel(encoder: TextEncoder, id: String, name: String, prompts: [String], minScore: Float?) throws 
+    
+    /**
      * Labels a BGRA buffer (`kCVPixelFormatType_32BGRA`) borrowed for the call: nothing is
      * copied. `data`: `height × bytes_per_row` bytes (the last row may omit its padding).
      */
@@ -836,10 +846,20 @@ public protocol LabelerProtocol: AnyObject, Sendable {
     func precision() throws  -> PrecisionInfo
     
     /**
+     * Removes the user label `id`; false when there was none.
+     */
+    func removeUserLabel(id: String)  -> Bool
+    
+    /**
      * Replaces the pack; calls in flight finish with the old one. Fails (keeping the old pack)
      * with `ModelMismatch` when the pack is for another model.
      */
     func swapPack(pack: LabelPack) throws 
+    
+    /**
+     * The user labels (id and name), in the order they were added.
+     */
+    func userLabels() throws  -> [LabelRef]
     
 }
 /**
@@ -929,6 +949,27 @@ public static func `open`(modelDir: String, pack: LabelPack, options: LabelerOpt
 }
     
 
+    
+    /**
+     * Adds (or replaces, by id) a label typed on the device: `prompts` (e.g. "a photo of a red
+     * circle.") embedded by `encoder` and averaged. It is searched beside the signed pack from
+     * the next call on, kept when the pack is swapped, never written into a pack; `min_score`
+     * is its own threshold. A pack label with the same id wins while that pack is in use.
+     * Errors: `ModelMismatch` (an encoder of another model), `InvalidLabel`, `LimitExceeded`
+     * (more than 1000 user labels or 64 prompts).
+     */
+open func addUserLabel(encoder: TextEncoder, id: String, name: String, prompts: [String], minScore: Float?)throws   {try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_method_labeler_add_user_label(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTextEncoder_lower(encoder),
+        FfiConverterString.lower(id),
+        FfiConverterString.lower(name),
+        FfiConverterSequenceString.lower(prompts),
+        FfiConverterOptionFloat.lower(minScore),uniffiCallStatus
+    )
+}
+}
     
     /**
      * Labels a BGRA buffer (`kCVPixelFormatType_32BGRA`) borrowed for the call: nothing is
@@ -1073,6 +1114,19 @@ open func precision()throws  -> PrecisionInfo  {
 }
     
     /**
+     * Removes the user label `id`; false when there was none.
+     */
+open func removeUserLabel(id: String) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_method_labeler_remove_user_label(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Replaces the pack; calls in flight finish with the old one. Fails (keeping the old pack)
      * with `ModelMismatch` when the pack is for another model.
      */
@@ -1083,6 +1137,18 @@ open func swapPack(pack: LabelPack)throws   {try rustCallWithError(FfiConverterT
         FfiConverterTypeLabelPack_lower(pack),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The user labels (id and name), in the order they were added.
+     */
+open func userLabels()throws  -> [LabelRef]  {
+    return try  FfiConverterSequenceTypeLabelRef.lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_method_labeler_user_labels(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 
@@ -1687,6 +1753,166 @@ public func FfiConverterTypeLiveListener_lift(_ handle: UInt64) throws -> LiveLi
 #endif
 public func FfiConverterTypeLiveListener_lower(_ value: LiveListener) -> UInt64 {
     return FfiConverterTypeLiveListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The text tower and tokenizer of a model, for labels the app's user types on the device.
+ */
+public protocol TextEncoderProtocol: AnyObject, Sendable {
+    
+    /**
+     * Fingerprint of the model; a labeler takes user labels of its own model only.
+     */
+    func modelFingerprint()  -> String
+    
+    /**
+     * The precision asked for and the one in effect.
+     */
+    func precision() throws  -> PrecisionInfo
+    
+}
+/**
+ * The text tower and tokenizer of a model, for labels the app's user types on the device.
+ */
+open class TextEncoder: TextEncoderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_pelabel_ffi_fn_clone_textencoder(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_pelabel_ffi_fn_free_textencoder(handle, $0) }
+    }
+
+    
+    /**
+     * Opens the text tower of `model_dir` (a `pelabel split` directory: `text-tower.safetensors`,
+     * `tokenizer.json`, `config.json`).
+     */
+public static func `open`(modelDir: String, options: TextEncoderOptions)throws  -> TextEncoder  {
+    return try  FfiConverterTypeTextEncoder_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_constructor_textencoder_open(
+        FfiConverterString.lower(modelDir),
+        FfiConverterTypeTextEncoderOptions_lower(options),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Fingerprint of the model; a labeler takes user labels of its own model only.
+     */
+open func modelFingerprint() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_method_textencoder_model_fingerprint(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The precision asked for and the one in effect.
+     */
+open func precision()throws  -> PrecisionInfo  {
+    return try  FfiConverterTypePrecisionInfo_lift(try rustCallWithError(FfiConverterTypePelabelError_lift) {
+        uniffiCallStatus in
+    uniffi_pelabel_ffi_fn_method_textencoder_precision(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTextEncoder: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TextEncoder
+
+    public static func lift(_ handle: UInt64) throws -> TextEncoder {
+        return TextEncoder(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TextEncoder) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TextEncoder {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TextEncoder, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextEncoder_lift(_ handle: UInt64) throws -> TextEncoder {
+    return try FfiConverterTypeTextEncoder.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextEncoder_lower(_ value: TextEncoder) -> UInt64 {
+    return FfiConverterTypeTextEncoder.lower(value)
 }
 
 
@@ -2958,6 +3184,67 @@ public func FfiConverterTypeSmoothedLabel_lower(_ value: SmoothedLabel) -> RustB
 
 
 /**
+ * Settings of a [`TextEncoder`].
+ */
+public struct TextEncoderOptions: Equatable, Hashable {
+    /**
+     * The precision asked for; `None`: int8 (f32 where the CPU has no int8 kernel:
+     * `TextEncoder::precision` says which runs).
+     */
+    public var precision: Precision?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The precision asked for; `None`: int8 (f32 where the CPU has no int8 kernel:
+         * `TextEncoder::precision` says which runs).
+         */precision: Precision? = nil) {
+        self.precision = precision
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TextEncoderOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTextEncoderOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TextEncoderOptions {
+        return
+            try TextEncoderOptions(
+                precision: FfiConverterOptionTypePrecision.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TextEncoderOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionTypePrecision.write(value.precision, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextEncoderOptions_lift(_ buf: RustBuffer) throws -> TextEncoderOptions {
+    return try FfiConverterTypeTextEncoderOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTextEncoderOptions_lower(_ value: TextEncoderOptions) -> RustBuffer {
+    return FfiConverterTypeTextEncoderOptions.lower(value)
+}
+
+
+/**
  * Rotation that displays the buffer upright (EXIF / CameraX meaning: rotate clockwise).
  */
 
@@ -3370,6 +3657,15 @@ enum PelabelError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * A label typed on the device is invalid (empty or overlong id or name, a threshold outside
+     * [-1, 1], no prompts).
+     */
+    case InvalidLabel(
+        /**
+         * The message.
+         */reason: String
+    )
+    /**
      * An input or setting over one of pelabel's fixed limits (a frame's size, a file's length,
      * more threads than `LabelerOptions` allows): the message names the limit.
      */
@@ -3452,11 +3748,14 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
         case 11: return .InvalidKey(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .LimitExceeded(
+        case 12: return .InvalidLabel(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Stopped
-        case 14: return .Internal(
+        case 13: return .LimitExceeded(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .Stopped
+        case 15: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3526,17 +3825,22 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .LimitExceeded(reason):
+        case let .InvalidLabel(reason):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Stopped:
+        case let .LimitExceeded(reason):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Stopped:
+            writeInt(&buf, Int32(14))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -4026,6 +4330,31 @@ fileprivate struct FfiConverterOptionTypePrecision: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLabelRef: FfiConverterRustBuffer {
     typealias SwiftType = [LabelRef]
 
@@ -4155,6 +4484,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_method_labelpack_info() != 33246) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pelabel_ffi_checksum_method_labeler_add_user_label() != 11495) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pelabel_ffi_checksum_method_labeler_label_bgra() != 24608) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4182,7 +4514,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_method_labeler_precision() != 19096) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pelabel_ffi_checksum_method_labeler_remove_user_label() != 38286) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pelabel_ffi_checksum_method_labeler_swap_pack() != 26208) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_method_labeler_user_labels() != 7438) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_method_livelabeler_push() != 18733) {
@@ -4215,6 +4553,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_pelabel_ffi_checksum_method_livelistener_on_error() != 16016) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_pelabel_ffi_checksum_method_textencoder_model_fingerprint() != 41085) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_method_textencoder_precision() != 4785) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_pelabel_ffi_checksum_constructor_labelpack_from_bytes() != 61620) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4228,6 +4572,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_pelabel_ffi_checksum_constructor_livelabeler_start() != 6936) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_pelabel_ffi_checksum_constructor_textencoder_open() != 20613) {
         return InitializationResult.apiChecksumMismatch
     }
 

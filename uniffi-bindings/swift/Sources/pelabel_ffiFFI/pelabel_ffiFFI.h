@@ -312,6 +312,11 @@ uint64_t uniffi_pelabel_ffi_fn_constructor_labeler_from_bytes(RustBuffer image_t
 uint64_t uniffi_pelabel_ffi_fn_constructor_labeler_open(RustBuffer model_dir, uint64_t pack, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_ADD_USER_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_ADD_USER_LABEL
+void uniffi_pelabel_ffi_fn_method_labeler_add_user_label(uint64_t ptr, uint64_t encoder, RustBuffer id, RustBuffer name, RustBuffer prompts, RustBuffer min_score, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_LABEL_BGRA
 #define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_LABEL_BGRA
 RustBuffer uniffi_pelabel_ffi_fn_method_labeler_label_bgra(uint64_t ptr, ForeignBytes data, uint32_t bytes_per_row, RustBuffer geometry, RustBuffer options, RustCallStatus *_Nonnull out_status
@@ -357,9 +362,19 @@ RustBuffer uniffi_pelabel_ffi_fn_method_labeler_pack_info(uint64_t ptr, RustCall
 RustBuffer uniffi_pelabel_ffi_fn_method_labeler_precision(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_REMOVE_USER_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_REMOVE_USER_LABEL
+int8_t uniffi_pelabel_ffi_fn_method_labeler_remove_user_label(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_SWAP_PACK
 #define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_SWAP_PACK
 void uniffi_pelabel_ffi_fn_method_labeler_swap_pack(uint64_t ptr, uint64_t pack, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_USER_LABELS
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LABELER_USER_LABELS
+RustBuffer uniffi_pelabel_ffi_fn_method_labeler_user_labels(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_CLONE_LIVELABELER
@@ -440,6 +455,31 @@ void uniffi_pelabel_ffi_fn_method_livelistener_on_result(uint64_t ptr, RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LIVELISTENER_ON_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_LIVELISTENER_ON_ERROR
 void uniffi_pelabel_ffi_fn_method_livelistener_on_error(uint64_t ptr, uint64_t timestamp_ms, RustBuffer error, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_CLONE_TEXTENCODER
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_CLONE_TEXTENCODER
+uint64_t uniffi_pelabel_ffi_fn_clone_textencoder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_FREE_TEXTENCODER
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_FREE_TEXTENCODER
+void uniffi_pelabel_ffi_fn_free_textencoder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_CONSTRUCTOR_TEXTENCODER_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_CONSTRUCTOR_TEXTENCODER_OPEN
+uint64_t uniffi_pelabel_ffi_fn_constructor_textencoder_open(RustBuffer model_dir, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_TEXTENCODER_MODEL_FINGERPRINT
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_TEXTENCODER_MODEL_FINGERPRINT
+RustBuffer uniffi_pelabel_ffi_fn_method_textencoder_model_fingerprint(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_TEXTENCODER_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_METHOD_TEXTENCODER_PRECISION
+RustBuffer uniffi_pelabel_ffi_fn_method_textencoder_precision(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_FN_FUNC_DEFAULT_LABEL_OPTIONS
@@ -744,6 +784,12 @@ uint16_t uniffi_pelabel_ffi_checksum_method_labelpack_info(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_ADD_USER_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_ADD_USER_LABEL
+uint16_t uniffi_pelabel_ffi_checksum_method_labeler_add_user_label(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_LABEL_BGRA
 #define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_LABEL_BGRA
 uint16_t uniffi_pelabel_ffi_checksum_method_labeler_label_bgra(void
@@ -798,9 +844,21 @@ uint16_t uniffi_pelabel_ffi_checksum_method_labeler_precision(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_REMOVE_USER_LABEL
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_REMOVE_USER_LABEL
+uint16_t uniffi_pelabel_ffi_checksum_method_labeler_remove_user_label(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_SWAP_PACK
 #define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_SWAP_PACK
 uint16_t uniffi_pelabel_ffi_checksum_method_labeler_swap_pack(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_USER_LABELS
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_LABELER_USER_LABELS
+uint16_t uniffi_pelabel_ffi_checksum_method_labeler_user_labels(void
     
 );
 #endif
@@ -864,6 +922,18 @@ uint16_t uniffi_pelabel_ffi_checksum_method_livelistener_on_error(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_TEXTENCODER_MODEL_FINGERPRINT
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_TEXTENCODER_MODEL_FINGERPRINT
+uint16_t uniffi_pelabel_ffi_checksum_method_textencoder_model_fingerprint(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_TEXTENCODER_PRECISION
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_METHOD_TEXTENCODER_PRECISION
+uint16_t uniffi_pelabel_ffi_checksum_method_textencoder_precision(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_CONSTRUCTOR_LABELPACK_FROM_BYTES
 #define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_CONSTRUCTOR_LABELPACK_FROM_BYTES
 uint16_t uniffi_pelabel_ffi_checksum_constructor_labelpack_from_bytes(void
@@ -891,6 +961,12 @@ uint16_t uniffi_pelabel_ffi_checksum_constructor_labeler_open(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_CONSTRUCTOR_LIVELABELER_START
 #define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_CONSTRUCTOR_LIVELABELER_START
 uint16_t uniffi_pelabel_ffi_checksum_constructor_livelabeler_start(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_CONSTRUCTOR_TEXTENCODER_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_PELABEL_FFI_CHECKSUM_CONSTRUCTOR_TEXTENCODER_OPEN
+uint16_t uniffi_pelabel_ffi_checksum_constructor_textencoder_open(void
     
 );
 #endif

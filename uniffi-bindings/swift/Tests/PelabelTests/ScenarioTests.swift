@@ -201,6 +201,32 @@ final class ScenarioTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(stats.latencyP95Ms, stats.latencyP50Ms)
         XCTAssertEqual(try labeler.packInfo().name, p["pack_b_name"])
 
+        // 3b. A label typed on the device: the pack without the picture's label, then the label typed.
+        let encoder = try TextEncoder.open(modelDir: p["model_dir"]!, options: TextEncoderOptions())
+        XCTAssertEqual(encoder.modelFingerprint(), info.modelFingerprint)
+        XCTAssertEqual(try encoder.precision().requested, .int8)
+        let typed = try Labeler.open(modelDir: p["model_dir"]!, pack: LabelPack.load(path: p["pack_without"]!, publicKeyHex: nil),
+                                     options: LabelerOptions(threads: 1))
+        let everything = LabelOptions(topK: 100, minScore: -1, minProbability: nil)
+        func ids(_ outcome: LabelOutcome) -> [String] {
+            guard case let .recognised(labels) = outcome else { return [] }
+            return labels.map(\.id)
+        }
+        XCTAssertFalse(ids(try typed.labelBgra(data: bgra, bytesPerRow: bgraBpr, geometry: geometry, options: everything))
+            .contains(p["typed_removed_id"]!))
+        let prompts = p["typed_prompts"]!.split(separator: "|").map(String.init)
+        try typed.addUserLabel(encoder: encoder, id: p["typed_id"]!, name: p["typed_name"]!, prompts: prompts, minScore: nil)
+        let after = ids(try typed.labelBgra(data: bgra, bytesPerRow: bgraBpr, geometry: geometry, options: everything))
+        XCTAssertTrue(after.contains(p["typed_id"]!))
+        if p["mode"] == "demo" { XCTAssertEqual(after.first, p["typed_id"], "the typed label is recognised") }
+        try typed.swapPack(pack: LabelPack.load(path: p["pack_without"]!, publicKeyHex: nil))
+        XCTAssertEqual(try typed.userLabels().map(\.id), [p["typed_id"]!], "kept across a swap")
+        expectError("no prompts", { if case .InvalidLabel = $0 { true } else { false } }) {
+            try typed.addUserLabel(encoder: encoder, id: "x", name: "x", prompts: [], minScore: nil)
+        }
+        XCTAssertTrue(typed.removeUserLabel(id: p["typed_id"]!))
+        XCTAssertFalse(typed.removeUserLabel(id: p["typed_id"]!))
+
         // 4. Each error as a typed Swift error.
         expectError("stride too small", { if case .InvalidFrame = $0 { true } else { false } }) {
             _ = try labeler.labelFrame(frame: bgraFrame(bytesPerRow: 4 * w - 4), options: top3)
