@@ -1295,7 +1295,8 @@ mod tests {
         let s = || "x".to_string();
         let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
         let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
-        let cases: Vec<(E, fn(&PelabelError) -> bool)> = vec![
+        type Case = (E, fn(&PelabelError) -> bool);
+        let cases: Vec<Case> = vec![
             (
                 E::Io { path: "/a/b".into(), source: missing },
                 |e| matches!(e, PelabelError::FileNotFound { path } if path == "/a/b"),
