@@ -7,12 +7,12 @@
 //! cargo build --release -p pelabel --features testing --example text_bench
 //! RAYON_NUM_THREADS=2 target/release/examples/text_bench checkpoint --dir DIR --preset PE-Core-T16-384
 //! RAYON_NUM_THREADS=2 target/release/examples/text_bench run --model DIR --prompts prompts.txt \
-//!     [--engine fast|candle] [--precision f32|int8] [--batch 64] [--rounds 3] [--ids OUT.json] [--out OUT.f32]
+//!     [--engine fast|candle] [--precision f32|int8] [--drop-f32] [--batch 64] [--rounds 3] [--ids OUT.json] [--out OUT.f32]
 //! ```
 //!
 //! `run` prints one JSON line: the engine and precision in effect, the CPU tier, the number of
-//! prompts, the wall time of each round (tokenisation excluded: ids are made once) and prompts/s
-//! of the best and the median round. `--ids` writes the token ids (up to each end-of-text token)
+//! prompts, the wall time of each round (tokenisation excluded: ids are made once), prompts/s
+//! of the best and the median round, and the process's resident and peak memory at the end. `--ids` writes the token ids (up to each end-of-text token)
 //! as JSON; `--out` the raw embeddings `[N, D]` as little-endian f32. Exit status 2 on bad
 //! arguments, 1 on any other error.
 
@@ -96,6 +96,9 @@ fn run(
         _ => usage(),
     };
     let effective = model.set_text_precision(wanted)?;
+    if args_drop_f32() {
+        model.drop_text_f32_weights()?;
+    }
     let tokenized = model.tokenize(&prompts)?;
     let ids: Vec<Vec<u32>> = tokenized.iter().map(|t| t.ids.clone()).collect();
     let tower = model.text()?;
@@ -136,7 +139,23 @@ fn run(
             "seconds": seconds,
             "prompts_per_s_best": n / sorted[0],
             "prompts_per_s_median": n / sorted[sorted.len() / 2],
+            "weight_mib": tower.weight_bytes() as f64 / (1 << 20) as f64,
+            "rss_mib": rss_mib("VmRSS"),
+            "peak_rss_mib": rss_mib("VmHWM"),
         })
     );
     Ok(())
+}
+
+/// A memory figure of this process from `/proc/self/status` (Linux), in MiB; `None` elsewhere.
+fn rss_mib(key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `--drop-f32`: free the f32 linear weights at int8 (what `TextEncoder` does on a device).
+fn args_drop_f32() -> bool {
+    std::env::args().any(|a| a == "--drop-f32")
 }

@@ -79,9 +79,13 @@ impl TextEncoder {
     /// Loads the text tower and tokenizer of `model` (a `pelabel split` directory: its
     /// `text-tower.safetensors`, `tokenizer.json` and `config.json`) and selects `precision`
     /// (int8 falls back to f32 where the CPU has no int8 kernel: see [`TextEncoder::precision`]).
+    /// At int8 the f32 copies of the linear weights are freed after quantising.
     pub fn open(model: &ModelFiles, precision: Precision) -> Result<Self> {
         let mut model = PeCore::load(model.clone(), Towers::Text, &crate::Device::Cpu)?;
-        model.set_text_precision(precision)?;
+        // At int8 the f32 copies of the linear weights are never read again: freed.
+        if model.set_text_precision(precision)? == Precision::Int8 {
+            model.drop_text_f32_weights()?;
+        }
         let fingerprint = model.fingerprint()?;
         Ok(Self { model, fingerprint })
     }

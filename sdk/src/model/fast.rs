@@ -91,6 +91,28 @@ impl Dense {
         }
     }
 
+    /// Bytes of the weight buffers the layer holds (f32, bf16 and int8 copies, bias, scales).
+    pub(crate) fn weight_bytes(&self) -> usize {
+        let f32 = match &self.w {
+            DenseWeights::Rows(w) => w.len() * 4,
+            DenseWeights::Packed(p) => p.data.len() * 4,
+        };
+        let bf16 = self.bf16.as_ref().map_or(0, |p| p.data.len() * 4);
+        let int8 = self.int8.as_ref().map_or(0, |p| (p.data.len() + p.scale.len() + p.colsum.len()) * 4);
+        f32 + bf16 + int8 + self.b.as_ref().map_or(0, |b| b.len() * 4)
+    }
+
+    /// Frees the f32 weights when the int8 copy exists (the int8 kernel reads only that); true
+    /// when freed. Afterwards only [`Dense::forward`] may be called: the tower that owns the layer
+    /// stops changing its precision or tier (see `TextTower::drop_f32_weights`).
+    pub(crate) fn drop_f32(&mut self) -> bool {
+        if self.int8.is_none() {
+            return false;
+        }
+        self.w = DenseWeights::Rows(Vec::new());
+        true
+    }
+
     pub(crate) fn set_precision(&mut self, p: Precision) {
         let at = |r, c| self.weight_at(r, c);
         let bf16 = (p == Precision::Bf16).then(|| PackedBf16::pack_with(self.k, self.n, at));

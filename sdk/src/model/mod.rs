@@ -245,6 +245,13 @@ impl PeCore {
         Ok(text.set_precision(precision))
     }
 
+    /// Frees the text tower's f32 linear weights when it runs at int8 ([`TextTower::drop_f32_weights`]).
+    pub fn drop_text_f32_weights(&mut self) -> Result<bool> {
+        let text =
+            self.text.as_mut().ok_or_else(|| Error::TowerUnavailable { tower: "text", reason: "not loaded".into() })?;
+        Ok(text.drop_f32_weights())
+    }
+
     /// Replaces the text tower (the benchmarks put the candle reference in its place).
     #[cfg(any(test, feature = "testing"))]
     pub fn replace_text_tower(&mut self, tower: TextTower) {

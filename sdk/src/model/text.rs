@@ -87,6 +87,8 @@ pub struct TextTower {
     engine: Engine,
     precision: Precision,
     cpu: Cpu,
+    /// The f32 weights of the linear layers were freed (int8 only from then on).
+    int8_only: bool,
     workspaces: Mutex<Vec<Workspace>>,
 }
 
@@ -152,6 +154,7 @@ impl TextTower {
             engine,
             precision: Precision::F32,
             cpu,
+            int8_only: false,
             workspaces: Mutex::new(Vec::new()),
         })
     }
@@ -170,6 +173,9 @@ impl TextTower {
     /// sequences are short). A precision the CPU cannot run, or the candle engine, keeps `F32`;
     /// returns the precision in effect.
     pub fn set_precision(&mut self, precision: Precision) -> Precision {
+        if self.int8_only {
+            return self.precision;
+        }
         let effective = if precision.is_supported_on(self.cpu) { precision } else { Precision::F32 };
         if let Engine::Fast(fw) = &mut self.engine {
             for d in fw.denses() {
@@ -187,6 +193,9 @@ impl TextTower {
 
     /// Runs the tower at `cpu` (a lowered [`Cpu::detect`]); returns the precision in effect.
     pub fn set_cpu(&mut self, cpu: Cpu) -> Precision {
+        if self.int8_only {
+            return self.precision;
+        }
         let wanted = self.precision;
         if let Engine::Fast(fw) = &mut self.engine {
             for d in fw.denses() {
@@ -196,6 +205,40 @@ impl TextTower {
             self.workspaces.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
         self.set_precision(wanted)
+    }
+
+    /// At int8, frees the f32 weights of the linear layers (about three quarters of the tower's
+    /// memory besides the token embedding), for a device that embeds at int8 only. From then on
+    /// [`TextTower::set_precision`] and [`TextTower::set_cpu`] change nothing. Returns whether
+    /// anything was freed (false at f32, or on the candle engine).
+    pub fn drop_f32_weights(&mut self) -> bool {
+        if self.precision != Precision::Int8 {
+            return false;
+        }
+        let Engine::Fast(fw) = &mut self.engine else { return false };
+        let mut freed = false;
+        for d in fw.denses() {
+            freed |= d.drop_f32();
+        }
+        self.int8_only = freed;
+        freed
+    }
+
+    /// Bytes of the weights the tower holds (embeddings, every copy of the linear layers; the
+    /// LayerNorm parameters are left out, a few KiB).
+    pub fn weight_bytes(&self) -> usize {
+        match &self.engine {
+            Engine::Fast(fw) => {
+                let embed = (fw.token_embedding.len() + fw.positional_embedding.len()) * 4;
+                let mut fw_denses = Vec::new();
+                fw_denses.push(&fw.proj);
+                for b in &fw.blocks {
+                    fw_denses.extend([&b.qkv, &b.out_proj, &b.c_fc, &b.c_proj]);
+                }
+                embed + fw_denses.iter().map(|d| d.weight_bytes()).sum::<usize>()
+            }
+            Engine::Candle(_) => 0,
+        }
     }
 
     /// Raw text embeddings (before L2 normalisation) of tokenised prompts.
@@ -485,6 +528,24 @@ mod tests {
             let worst = got.iter().zip(&want).map(|(g, w)| cosine(g, w)).fold(1.0, f64::min);
             assert!(worst >= 0.995, "{:?}: worst cosine {worst}", cpu.tier());
         }
+    }
+
+    /// Without its f32 weights the int8 tower gives the same embeddings, and keeps its precision.
+    #[test]
+    fn int8_without_f32_weights_embeds_the_same() {
+        let (cfg, map) = tiny_text();
+        let ids = ids(&cfg, &[3, 9, 1, 5]);
+        let mut t = TextTower::from_tensors(&cfg, &map, &Device::Cpu).unwrap();
+        if t.set_precision(Precision::Int8) != Precision::Int8 {
+            assert!(!t.drop_f32_weights(), "nothing to free at f32");
+            return;
+        }
+        let before = t.encode_ids(&ids).unwrap().to_vec2::<f32>().unwrap();
+        assert!(t.drop_f32_weights());
+        assert_eq!(t.encode_ids(&ids).unwrap().to_vec2::<f32>().unwrap(), before);
+        assert_eq!(t.set_precision(Precision::F32), Precision::Int8, "no f32 weights to go back to");
+        assert_eq!(t.set_cpu(Cpu::portable()), Precision::Int8);
+        assert_eq!(t.encode_ids(&ids).unwrap().to_vec2::<f32>().unwrap(), before);
     }
 
     #[test]
