@@ -51,6 +51,8 @@ fn main() {
             opt("--rounds").map(|s| s.parse().unwrap_or_else(|_| usage())).unwrap_or(3),
             opt("--ids").map(PathBuf::from),
             opt("--out").map(PathBuf::from),
+            // Free the f32 linear weights at int8 (what `TextEncoder` does on a device).
+            args.iter().any(|a| a == "--drop-f32"),
         ),
         _ => usage(),
     };
@@ -77,6 +79,7 @@ fn run(
     rounds: usize,
     ids_out: Option<PathBuf>,
     out: Option<PathBuf>,
+    drop_f32: bool,
 ) -> pelabel::Result<()> {
     let text =
         std::fs::read_to_string(&prompts).map_err(|e| pelabel::Error::Io { path: prompts.clone(), source: e })?;
@@ -96,7 +99,7 @@ fn run(
         _ => usage(),
     };
     let effective = model.set_text_precision(wanted)?;
-    if args_drop_f32() {
+    if drop_f32 {
         model.drop_text_f32_weights()?;
     }
     let tokenized = model.tokenize(&prompts)?;
@@ -153,9 +156,4 @@ fn rss_mib(key: &str) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
-}
-
-/// `--drop-f32`: free the f32 linear weights at int8 (what `TextEncoder` does on a device).
-fn args_drop_f32() -> bool {
-    std::env::args().any(|a| a == "--drop-f32")
 }

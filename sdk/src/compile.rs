@@ -165,22 +165,23 @@ pub fn compile_label_set(
         }
         // Tokenised on every thread, then sorted by length: each batch runs to its own longest
         // prompt (the text tower cuts at the last end-of-text token of a batch).
-        let ids: Vec<Vec<u32>> =
-            misses.par_iter().map(|&k| tokenizer.encode(originals[k], ctx).map(|t| t.ids)).collect::<Result<_>>()?;
-        let mut order: Vec<usize> = (0..misses.len()).collect();
-        order.sort_by_key(|&i| ids[i].iter().position(|&t| t == eot).unwrap_or(ctx));
-        for chunk in order.chunks(batch_size) {
-            let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| ids[i].clone()).collect();
-            let out = text.encode_ids(&batch)?.to_vec2::<f32>()?;
+        let mut tokenized: Vec<(usize, Vec<u32>)> = misses
+            .par_iter()
+            .map(|&k| tokenizer.encode(originals[k], ctx).map(|t| (k, t.ids)))
+            .collect::<Result<_>>()?;
+        tokenized.sort_by_key(|(_, ids)| ids.iter().position(|&t| t == eot).unwrap_or(ctx));
+        let (sorted_keys, ids): (Vec<usize>, Vec<Vec<u32>>) = tokenized.into_iter().unzip();
+        for (chunk, batch) in sorted_keys.chunks(batch_size).zip(ids.chunks(batch_size)) {
+            let out = text.encode_ids(batch)?.to_vec2::<f32>()?;
             batches += 1;
             if let Some(cache) = options.cache {
                 let entries: Vec<(&str, &[f32])> =
-                    chunk.iter().zip(&out).map(|(&i, v)| (keys[misses[i]].as_str(), v.as_slice())).collect();
+                    chunk.iter().zip(&out).map(|(&k, v)| (keys[k].as_str(), v.as_slice())).collect();
                 // Written per batch so an interrupted compile keeps what it paid for.
                 cache.put_many(&cache_key, &entries)?;
             }
-            for (&i, v) in chunk.iter().zip(&out) {
-                add(misses[i], v);
+            for (&k, v) in chunk.iter().zip(&out) {
+                add(k, v);
             }
             embedded += chunk.len();
             if let Some(progress) = options.progress {

@@ -104,30 +104,19 @@ impl LabelOutcome {
     }
 }
 
-/// A pack with the lookups labeling needs, computed once per pack (not per frame).
+/// Lookups of one pack, computed once per pack (not per frame, nor when user labels change).
 #[derive(Debug)]
-pub(crate) struct PackState {
-    pub(crate) pack: Arc<LabelPack>,
-    /// Labels added on the device: row `pack.len() + j` is `user[j]` (when `user_active[j]`).
-    user: Arc<Vec<UserLabel>>,
-    /// False for a user label whose id the pack also has (the pack's wins).
-    user_active: Vec<bool>,
+struct PackLookups {
     /// Ancestors of each label as row indices, nearest first (at most `MAX_PARENT_DEPTH`).
     ancestors: Vec<Vec<usize>>,
     /// Row of each label id.
-    pub(crate) rows: HashMap<String, usize>,
+    rows: HashMap<String, usize>,
     /// Evenly spaced rows for the softmax tail estimate (empty for exactly searched packs).
     tail_sample: Vec<usize>,
 }
 
-impl PackState {
-    pub(crate) fn new(pack: impl Into<Arc<LabelPack>>) -> Self {
-        Self::with_user(pack, Arc::new(Vec::new()))
-    }
-
-    /// The pack with the device's user labels beside it.
-    pub(crate) fn with_user(pack: impl Into<Arc<LabelPack>>, user: Arc<Vec<UserLabel>>) -> Self {
-        let pack: Arc<LabelPack> = pack.into();
+impl PackLookups {
+    fn new(pack: &LabelPack) -> Self {
         let labels = &pack.meta().labels;
         let index: HashMap<&str, usize> = labels.iter().enumerate().map(|(i, l)| (l.id.as_str(), i)).collect();
         let ancestors = (0..labels.len())
@@ -145,19 +134,8 @@ impl PackState {
                 chain
             })
             .collect();
-        let mut rows: HashMap<String, usize> = labels.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
+        let rows = labels.iter().enumerate().map(|(i, l)| (l.id.clone(), i)).collect();
         let n = labels.len();
-        let user_active: Vec<bool> = user
-            .iter()
-            .enumerate()
-            .map(|(j, u)| match rows.entry(u.id.clone()) {
-                std::collections::hash_map::Entry::Occupied(_) => false,
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(n + j);
-                    true
-                }
-            })
-            .collect();
         let tail_sample = match pack.index() {
             AnyIndex::Hnsw(_) if n > HNSW_PROBABILITY_CANDIDATES => {
                 let step = (n / TAIL_SAMPLE_ROWS).max(1);
@@ -165,12 +143,58 @@ impl PackState {
             }
             _ => Vec::new(),
         };
-        Self { pack, user, user_active, ancestors, rows, tail_sample }
+        Self { ancestors, rows, tail_sample }
+    }
+}
+
+/// A pack with the lookups labeling needs, and the user labels beside it.
+#[derive(Debug)]
+pub(crate) struct PackState {
+    pub(crate) pack: Arc<LabelPack>,
+    lookups: Arc<PackLookups>,
+    /// Labels added on the device: row `pack.len() + j` is `user[j]`, searched unless the pack
+    /// has its id (the pack's wins); `user_rows` holds the searched ones' rows.
+    user: Arc<Vec<UserLabel>>,
+    user_rows: HashMap<String, usize>,
+}
+
+impl PackState {
+    pub(crate) fn new(pack: impl Into<Arc<LabelPack>>) -> Self {
+        let pack: Arc<LabelPack> = pack.into();
+        let lookups = Arc::new(PackLookups::new(&pack));
+        Self::with_user(pack, lookups, Arc::new(Vec::new()))
+    }
+
+    /// This state's pack and lookups with other user labels (nothing of the pack recomputed).
+    pub(crate) fn with_user_labels(&self, user: Arc<Vec<UserLabel>>) -> Self {
+        Self::with_user(self.pack.clone(), self.lookups.clone(), user)
+    }
+
+    /// A new pack with this state's user labels.
+    pub(crate) fn with_pack(&self, pack: Arc<LabelPack>) -> Self {
+        let lookups = Arc::new(PackLookups::new(&pack));
+        Self::with_user(pack, lookups, self.user.clone())
+    }
+
+    fn with_user(pack: Arc<LabelPack>, lookups: Arc<PackLookups>, user: Arc<Vec<UserLabel>>) -> Self {
+        let n = pack.len();
+        let mut user_rows = HashMap::new();
+        for (j, u) in user.iter().enumerate() {
+            if !lookups.rows.contains_key(&u.id) {
+                user_rows.entry(u.id.clone()).or_insert(n + j);
+            }
+        }
+        Self { pack, lookups, user, user_rows }
+    }
+
+    /// Row of a label id: the pack's, else a searched user label's.
+    pub(crate) fn row(&self, id: &str) -> Option<usize> {
+        self.lookups.rows.get(id).or_else(|| self.user_rows.get(id)).copied()
     }
 
     /// Ancestors of row `i`, nearest first.
     pub(crate) fn parents(&self, i: usize) -> Vec<LabelRef> {
-        self.ancestors.get(i).map(|a| a.iter().map(|&p| self.label_ref(p)).collect()).unwrap_or_default()
+        self.lookups.ancestors.get(i).map(|a| a.iter().map(|&p| self.label_ref(p)).collect()).unwrap_or_default()
     }
 
     /// The `k` best rows for an L2-normalised embedding: `(row, cosine, probability)`, best
@@ -186,12 +210,20 @@ impl PackState {
         };
         let pack_hits = self.pack.index().search(embedding, pool)?;
         let searched = pack_hits.len();
-        let in_hits: std::collections::HashSet<usize> = pack_hits.iter().map(|h| h.index).collect();
+        // Only a graph-searched pack estimates its tail, and only it needs the set of rows found
+        // (an exactly searched pack would build a set of every row on every frame).
+        let tail_sample = &self.lookups.tail_sample;
+        let in_hits: std::collections::HashSet<usize> = if !tail_sample.is_empty() && searched < n {
+            pack_hits.iter().map(|h| h.index).collect()
+        } else {
+            Default::default()
+        };
         let mut hits: Vec<(usize, f32)> = pack_hits.iter().map(|h| (h.index, h.score)).collect();
         // User labels: few, searched exactly, in the same softmax as the pack.
-        for (j, u) in self.user.iter().enumerate() {
-            if self.user_active[j] && u.embedding.len() == embedding.len() {
-                hits.push((n + j, crate::index::dot(&u.embedding, embedding)));
+        for &row in self.user_rows.values() {
+            let u = &self.user[row - n];
+            if u.embedding.len() == embedding.len() {
+                hits.push((row, crate::index::dot(&u.embedding, embedding)));
             }
         }
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -199,11 +231,11 @@ impl PackState {
         let max_logit = hits.iter().map(|h| f64::from(h.1) * scale).fold(f64::NEG_INFINITY, f64::max);
         let term = |score: f32| (f64::from(score) * scale - max_logit).exp();
         let mut denom: f64 = hits.iter().map(|h| term(h.1)).sum();
-        if !self.tail_sample.is_empty() && searched < n {
+        if !tail_sample.is_empty() && searched < n {
             let d = self.pack.dim();
             let vectors = self.pack.index().vectors();
             let (mut sum, mut count) = (0f64, 0usize);
-            for &row in self.tail_sample.iter().filter(|r| !in_hits.contains(r)) {
+            for &row in tail_sample.iter().filter(|r| !in_hits.contains(r)) {
                 if let Some(v) = vectors.get(row * d..(row + 1) * d) {
                     sum += term(crate::index::dot(v, embedding));
                     count += 1;
@@ -437,8 +469,9 @@ impl Labeler {
         pack.check_model(&self.fingerprint)?;
         check_dim(&pack, self.vision.config().output_dim)?;
         // The user labels stay beside the new pack.
+        // The lock orders this swap with user-label edits, so neither loses the other's change.
         let user = self.user.lock().unwrap_or_else(|e| e.into_inner());
-        let old = self.pack.swap(Arc::new(PackState::with_user(pack, user.clone())));
+        let old = self.pack.swap(Arc::new(self.pack.load().with_pack(pack)));
         drop(user);
         // Freed here (or by the last call still labelling with it), outside the slot's lock.
         drop(old);
@@ -467,7 +500,7 @@ impl Labeler {
         }
         next.push(label);
         *user = Arc::new(next);
-        self.pack.swap(Arc::new(PackState::with_user(self.pack.load().pack.clone(), user.clone())));
+        self.pack.swap(Arc::new(self.pack.load().with_user_labels(user.clone())));
         Ok(())
     }
 
@@ -478,7 +511,7 @@ impl Labeler {
             return false;
         }
         *user = Arc::new(user.iter().filter(|u| u.id != id).cloned().collect());
-        self.pack.swap(Arc::new(PackState::with_user(self.pack.load().pack.clone(), user.clone())));
+        self.pack.swap(Arc::new(self.pack.load().with_user_labels(user.clone())));
         true
     }
 

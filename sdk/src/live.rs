@@ -357,9 +357,8 @@ impl Smoother {
                 seen.insert(id, (score, p));
             }
         }
-        let index = &state.rows;
         // Forget labels the current pack no longer has (after a hot swap).
-        self.tracks.retain(|id, _| index.contains_key(id.as_str()));
+        self.tracks.retain(|id, _| state.row(id).is_some());
         for id in seen.keys() {
             self.tracks.entry(id.to_string()).or_insert(Track { score: start, probability: 0.0, visible: false });
         }
@@ -370,7 +369,7 @@ impl Smoother {
         }
         let mut out = Vec::new();
         for (id, t) in self.tracks.iter_mut() {
-            let Some(&row) = index.get(id.as_str()) else { continue };
+            let Some(row) = state.row(id) else { continue };
             let Some((_, name, min_score)) = state.label(row) else { continue };
             let enter = options.enter_score.max(min_score.unwrap_or(f32::NEG_INFINITY));
             t.visible = if t.visible { t.score >= enter - options.exit_margin } else { t.score >= enter };

@@ -100,6 +100,11 @@ impl TextEncoder {
         Ok(self.model.text()?.precision())
     }
 
+    /// The compute tier the text tower runs at.
+    pub fn cpu(&self) -> Result<crate::Cpu> {
+        Ok(self.model.text()?.cpu())
+    }
+
     /// The embedding of a label described by `prompts`: the mean of their L2-normalised
     /// embeddings, L2-normalised (the prompt ensemble of `pelabel compile`).
     pub fn embed(&self, prompts: &[&str]) -> Result<Vec<f32>> {

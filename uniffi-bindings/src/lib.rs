@@ -922,7 +922,7 @@ impl TextEncoder {
             Ok(PrecisionInfo {
                 requested: self.requested,
                 active: self.inner.precision()?.into(),
-                cpu_tier: pelabel::Cpu::from_env()?.tier().name().to_string(),
+                cpu_tier: self.inner.cpu()?.tier().name().to_string(),
             })
         })
     }

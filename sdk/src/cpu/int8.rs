@@ -274,6 +274,23 @@ pub(crate) fn quantize_row(cpu: Cpu, row: &[f32], dst: &mut [u32]) -> (f32, i32)
     quantize_row_portable(row, dst)
 }
 
+/// The affine `u8` mapping of a row with bounds `lo ≤ 0 ≤ hi` (`finite`: no NaN or ±∞ in the
+/// row): `Ok((scale, 1/scale, zero point))`, or `Err((scale, zero point))` for a row stored as
+/// zero bytes (NaN scale for a non-finite row, scale 1 for a constant one). Every quantiser's
+/// vector version uses it, so they share one rounding of the parameters.
+#[inline]
+pub(crate) fn row_params(lo: f32, hi: f32, finite: bool) -> Result<(f32, f32, f32), (f32, i32)> {
+    if !(finite && lo.is_finite() && hi.is_finite()) {
+        return Err((f32::NAN, 0));
+    }
+    if hi == lo {
+        return Err((1.0, 0));
+    }
+    let s = (hi - lo) / 255.0;
+    let inv = 1.0 / s;
+    Ok((s, inv, (-lo * inv).round_ties_even().clamp(0.0, 255.0)))
+}
+
 /// [`quantize_row`] in plain Rust (any length; the reference for the vector version).
 pub(crate) fn quantize_row_portable(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
     let (mut lo, mut hi, mut sum) = (0f32, 0f32, 0f32);
@@ -282,17 +299,13 @@ pub(crate) fn quantize_row_portable(row: &[f32], dst: &mut [u32]) -> (f32, i32) 
         hi = hi.max(v);
         sum += v * 0.0; // NaN or ±∞ anywhere makes this NaN (min/max skip NaN).
     }
-    if !(lo.is_finite() && hi.is_finite() && sum == 0.0) {
-        dst.fill(0);
-        return (f32::NAN, 0);
-    }
-    if hi == lo {
-        dst.fill(0);
-        return (1.0, 0);
-    }
-    let s = (hi - lo) / 255.0;
-    let inv = 1.0 / s;
-    let z = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
+    let (s, inv, z) = match row_params(lo, hi, sum == 0.0) {
+        Ok(p) => p,
+        Err(zero) => {
+            dst.fill(0);
+            return zero;
+        }
+    };
     let q = |v: f32| (v * inv + z).round_ties_even().clamp(0.0, 255.0) as u8;
     let mut quads = row.chunks_exact(4);
     for (d, c) in dst.iter_mut().zip(&mut quads) {

@@ -230,12 +230,8 @@ impl TextTower {
         match &self.engine {
             Engine::Fast(fw) => {
                 let embed = (fw.token_embedding.len() + fw.positional_embedding.len()) * 4;
-                let mut fw_denses = Vec::new();
-                fw_denses.push(&fw.proj);
-                for b in &fw.blocks {
-                    fw_denses.extend([&b.qkv, &b.out_proj, &b.c_fc, &b.c_proj]);
-                }
-                embed + fw_denses.iter().map(|d| d.weight_bytes()).sum::<usize>()
+                let blocks = fw.blocks.iter().flat_map(|b| [&b.qkv, &b.out_proj, &b.c_fc, &b.c_proj]);
+                embed + std::iter::once(&fw.proj).chain(blocks).map(Dense::weight_bytes).sum::<usize>()
             }
             Engine::Candle(_) => 0,
         }

@@ -16,7 +16,7 @@
 
 use std::arch::aarch64::*;
 
-use crate::cpu::int8::{symmetric_scale, PackedI8, PANEL};
+use crate::cpu::int8::{row_params, symmetric_scale, PackedI8, PANEL};
 
 /// Values per step (four registers).
 const STEP: usize = 16;
@@ -231,17 +231,14 @@ pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
     }
     let lo = vminvq_f32(vminq_f32(vminq_f32(lo[0], lo[1]), vminq_f32(lo[2], lo[3])));
     let hi = vmaxvq_f32(vmaxq_f32(vmaxq_f32(hi[0], hi[1]), vmaxq_f32(hi[2], hi[3])));
-    if !(lo.is_finite() && hi.is_finite()) {
-        dst.fill(0);
-        return (f32::NAN, 0);
-    }
-    if hi == lo {
-        dst.fill(0);
-        return (1.0, 0);
-    }
-    let s = (hi - lo) / 255.0;
-    let inv = 1.0 / s;
-    let z = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
+    // FMIN/FMAX carried any NaN into the bounds: `finite` needs no separate test.
+    let (s, inv, z) = match row_params(lo, hi, true) {
+        Ok(p) => p,
+        Err(zero) => {
+            dst.fill(0);
+            return zero;
+        }
+    };
     let (vinv, vz) = (vdupq_n_f32(inv), vdupq_n_f32(z));
     let out = dst.as_mut_ptr() as *mut u8;
     for i in (0..full).step_by(STEP) {

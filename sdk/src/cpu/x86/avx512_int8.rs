@@ -4,7 +4,7 @@ use std::arch::x86_64::*;
 
 use super::avx512::{by_tiles, load_panel_bias, panel_masks, step_mask, store_row};
 use super::interpretable::{cvtps_epi32, max_ps, min_ps};
-use crate::cpu::int8::{symmetric_scale, PackedI8, QuantRows, PANEL};
+use crate::cpu::int8::{row_params, symmetric_scale, PackedI8, QuantRows, PANEL};
 use crate::cpu::packed_f32::Epilogue;
 
 /// Rows per register tile: 12 rows × 2 registers = 24 accumulators.
@@ -150,17 +150,13 @@ pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
         poison = _mm512_add_ps(poison, _mm512_mul_ps(v, zero));
     }
     let (lo, hi, poison) = (_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi), _mm512_reduce_add_ps(poison));
-    if !(lo.is_finite() && hi.is_finite() && poison == 0.0) {
-        dst.fill(0);
-        return (f32::NAN, 0);
-    }
-    if hi == lo {
-        dst.fill(0);
-        return (1.0, 0);
-    }
-    let s = (hi - lo) / 255.0;
-    let inv = 1.0 / s;
-    let z = (-lo * inv).round_ties_even().clamp(0.0, 255.0);
+    let (s, inv, z) = match row_params(lo, hi, poison == 0.0) {
+        Ok(p) => p,
+        Err(zero) => {
+            dst.fill(0);
+            return zero;
+        }
+    };
     let (vinv, vz) = (_mm512_set1_ps(inv), _mm512_set1_ps(z));
     let (q_lo, q_hi) = (_mm512_setzero_si512(), _mm512_set1_epi32(255));
     // Padding bytes of the last lane must be 0 (they meet zero weights).
