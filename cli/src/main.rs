@@ -11,11 +11,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use pelabel::{
-    compile_label_set, decode_image_file, generate_signing_key, l2_normalize, preprocess_image, read_signing_key,
-    read_verifying_key, split_checkpoint, write_signing_key, zero_shot_scores, CompileOptions, EmbeddingDType,
-    IndexOptions, LabelOptions, LabelOutcome, LabelPack, LabelSet, Labeler, LabelerOptions, LiveInput, LiveLabeler,
-    LiveOptions, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore, Precision, PreprocessConfig, SignatureStatus,
-    StorageDType, TextCache, Towers,
+    calibrate, compile_label_set, decode_image_file, evaluate_dataset, generate_signing_key, l2_normalize,
+    preprocess_image, read_signing_key, read_verifying_key, split_checkpoint, write_signing_key, zero_shot_scores,
+    CalibrateOptions, CalibrationStatus, CalibrationTarget, CompileOptions, Dataset, EmbeddingDType, EvalComparison,
+    EvalOptions, EvalRecord, EvalReport, IndexOptions, LabelOptions, LabelOutcome, LabelPack, LabelSet, Labeler,
+    LabelerOptions, LiveInput, LiveLabeler, LiveOptions, ModelFiles, PackLoadOptions, PackWriteOptions, PeCore,
+    Precision, PreprocessConfig, SignatureStatus, StorageDType, TextCache, Towers,
 };
 use serde::Serialize;
 
@@ -159,6 +160,63 @@ enum Command {
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
     },
+    /// Evaluate a label pack on a labelled dataset: accuracy, per-label precision / recall / F1
+    /// at the pack's thresholds, confused pairs, precision-recall curves. Exit code 1 when an
+    /// image failed (the report is written anyway).
+    Eval {
+        #[command(flatten)]
+        eval: EvalArgs,
+        /// Also evaluate this older pack and show per-label gains and losses.
+        #[arg(long, value_name = "OLD_PACK")]
+        compare: Option<PathBuf>,
+        /// Write a self-contained HTML report with plots here.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// A folder per label (DIR/<label id>/<image>), or a .json / .jsonl / .csv list of
+        /// (image, labels); see `pelabel eval --help`.
+        dataset: PathBuf,
+    },
+    /// Fit per-label thresholds (for a target precision, or the best F1) and optionally
+    /// probabilities on a labelled dataset; writes a new version of the pack (and label set).
+    Calibrate {
+        #[command(flatten)]
+        eval: EvalArgs,
+        /// Thresholds for this precision per label, in (0, 1].
+        #[arg(long, conflicts_with = "target_f1")]
+        target_precision: Option<f64>,
+        /// Thresholds for the best F1 per label.
+        #[arg(long)]
+        target_f1: bool,
+        /// Also fit per-label probabilities (Platt scaling): several labels can then be likely at once.
+        #[arg(long)]
+        sigmoid: bool,
+        /// Fewest images of a label for its own threshold (others keep theirs).
+        #[arg(long, default_value_t = 5)]
+        min_support: usize,
+        /// The new pack.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        /// The label-set file the pack was compiled from, to write the same settings into.
+        #[arg(long, value_name = "TOML", requires = "label_set_out")]
+        label_set: Option<PathBuf>,
+        /// Where to write the calibrated label set.
+        #[arg(long, value_name = "TOML", requires = "label_set")]
+        label_set_out: Option<PathBuf>,
+        /// Version of the new pack and label set [default: the next patch version].
+        #[arg(long)]
+        version: Option<String>,
+        /// Sign the new pack with this key (the old signature does not carry over).
+        #[arg(long, value_name = "KEY")]
+        sign: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Labelled dataset (as for `pelabel eval`).
+        dataset: PathBuf,
+    },
     /// Replay a directory of video frames through live mode (smoothing, hysteresis, dropping).
     Live {
         #[command(flatten)]
@@ -218,6 +276,19 @@ enum CacheCommand {
 
 #[derive(clap::Args)]
 struct SessionArgs {
+    #[command(flatten)]
+    tower: TowerArgs,
+    /// Labels per image.
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+    /// Global minimum cosine score.
+    #[arg(long)]
+    min_score: Option<f32>,
+}
+
+/// The image tower and the pack of a labeling session.
+#[derive(clap::Args)]
+struct TowerArgs {
     /// Model: a `pelabel split` output (only the image tower is loaded) or any model path
     /// [default: $PELABEL_MODEL, else the bundled demo model].
     #[arg(long)]
@@ -232,12 +303,6 @@ struct SessionArgs {
     /// Require packs signed by this public key.
     #[arg(long, value_name = "KEY_PUB")]
     public_key: Option<PathBuf>,
-    /// Labels per image.
-    #[arg(long, default_value_t = 5)]
-    top_k: usize,
-    /// Global minimum cosine score.
-    #[arg(long)]
-    min_score: Option<f32>,
     /// Threads for the image tower (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -252,23 +317,30 @@ fn parse_precision(s: &str) -> std::result::Result<Precision, String> {
     s.parse()
 }
 
-impl SessionArgs {
+impl TowerArgs {
+    /// The pack path: `--pack`, else the demo pack with the demo model.
+    fn pack_path(&self) -> Result<PathBuf> {
+        let model = resolve_model(self.model.as_deref())?;
+        match (&self.pack, model.is_demo) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, true) => Ok(demo_dir().join(DEMO_PACK)),
+            (None, false) => Err(UsageError(format!(
+                "--pack is required with --model {} (only the bundled demo model has a default pack)",
+                model.path.display()
+            ))
+            .into()),
+        }
+    }
+
     fn open(&self) -> Result<Labeler> {
+        let pack = load_pack(&self.pack_path()?, self.public_key.as_deref())?;
+        self.open_with(pack)
+    }
+
+    fn open_with(&self, pack: LabelPack) -> Result<Labeler> {
         let model = resolve_model(self.model.as_deref())?;
         let files = ModelFiles::discover(&model.path, self.preset.as_deref())
             .with_context(|| format!("cannot use model {}", model.path.display()))?;
-        let pack_path = match (&self.pack, model.is_demo) {
-            (Some(p), _) => p.clone(),
-            (None, true) => demo_dir().join(DEMO_PACK),
-            (None, false) => {
-                return Err(UsageError(format!(
-                    "--pack is required with --model {} (only the bundled demo model has a default pack)",
-                    model.path.display()
-                ))
-                .into())
-            }
-        };
-        let pack = load_pack(&pack_path, self.public_key.as_deref())?;
         let mut labeler = Labeler::new(&files, pack, &LabelerOptions { threads: self.threads })?;
         let effective = labeler.set_precision(self.precision);
         if effective != self.precision {
@@ -276,10 +348,319 @@ impl SessionArgs {
         }
         Ok(labeler)
     }
+}
+
+impl SessionArgs {
+    fn open(&self) -> Result<Labeler> {
+        self.tower.open()
+    }
 
     fn label_options(&self) -> LabelOptions {
         LabelOptions { top_k: self.top_k, min_score: self.min_score, min_probability: None }
     }
+}
+
+/// How `pelabel eval` and `pelabel calibrate` ask for labels.
+#[derive(clap::Args)]
+struct EvalArgs {
+    #[command(flatten)]
+    tower: TowerArgs,
+    /// Labels an app takes per image (1: single-label; more for scenes with several things).
+    #[arg(long, default_value_t = 1)]
+    top_k: usize,
+    /// Global minimum cosine score (the pack's per-label thresholds apply too).
+    #[arg(long)]
+    min_score: Option<f32>,
+    /// Minimum probability (calibrated where the pack calibrates, else softmax).
+    #[arg(long)]
+    min_probability: Option<f32>,
+    /// Candidates recorded per image (at least what the labeler examines for --top-k, 32).
+    #[arg(long, default_value_t = 0)]
+    candidates: usize,
+}
+
+impl EvalArgs {
+    fn options(&self) -> EvalOptions {
+        EvalOptions {
+            label: LabelOptions { top_k: self.top_k, min_score: self.min_score, min_probability: self.min_probability },
+            candidates: self.candidates,
+        }
+    }
+}
+
+/// Runs every image of `dataset` through `labeler` with a progress bar.
+fn eval_records(
+    labeler: &Labeler,
+    dataset: &Dataset,
+    options: &EvalOptions,
+    what: &str,
+    json: bool,
+) -> Result<Vec<EvalRecord>> {
+    let bar = progress_bar(json, "images");
+    if let Some(b) = &bar {
+        b.set_message(what.to_string());
+        b.set_length(dataset.items.len() as u64);
+    }
+    let progress = |done: usize, _total: usize| {
+        if let Some(b) = &bar {
+            b.set_position(done as u64);
+        }
+    };
+    let records = evaluate_dataset(labeler, dataset, options, Some(&progress))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for r in records.iter().filter(|r| r.error.is_some()) {
+        eprintln!("error: {}: {}", r.image, r.error.as_deref().unwrap_or_default());
+    }
+    Ok(records)
+}
+
+fn load_dataset(path: &Path) -> Result<Dataset> {
+    let dataset = Dataset::load(path)?;
+    if dataset.skipped_files > 0 {
+        eprintln!(
+            "note: {} files in {} are not images (PNG, JPEG, WebP) and were skipped",
+            dataset.skipped_files,
+            path.display()
+        );
+    }
+    Ok(dataset)
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn fmt_pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".to_string(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn print_report(r: &EvalReport) {
+    println!(
+        "pack        {} {} ({} labels, {} with thresholds, {} calibrated)",
+        r.pack.name, r.pack.version, r.pack.labels, r.pack.thresholded_labels, r.pack.calibrated_labels
+    );
+    println!(
+        "images      {} ({} labelled, {} failed, {} without true labels)",
+        r.images,
+        r.images_labelled,
+        r.failed.len(),
+        r.images_without_labels
+    );
+    println!("top-1       {}    top-5 {}", fmt_pct(r.top1_accuracy), fmt_pct(r.top5_accuracy));
+    println!(
+        "given       precision {}  recall {}  F1 {}  (top_k {}; {} images given nothing)",
+        fmt_pct(r.micro.precision),
+        fmt_pct(r.micro.recall),
+        r.micro.f1.map_or("-".into(), |f| format!("{f:.3}")),
+        r.options.label.top_k,
+        r.nothing_recognised
+    );
+    println!(
+        "per label   macro F1 {}  mean AP {}",
+        r.macro_f1.map_or("-".into(), |f| format!("{f:.3}")),
+        r.mean_average_precision.map_or("-".into(), |f| format!("{f:.3}"))
+    );
+    if !r.truth_not_in_pack.is_empty() {
+        println!("not in pack {} true label ids (counted as missed)", r.truth_not_in_pack.len());
+    }
+    let mut worst: Vec<&pelabel::LabelMetrics> = r.labels.iter().filter(|l| l.support > 0).collect();
+    worst.sort_by(|a, b| a.prf.f1.unwrap_or(0.0).total_cmp(&b.prf.f1.unwrap_or(0.0)).then_with(|| a.id.cmp(&b.id)));
+    println!("\nworst labels                       images  precision   recall      F1");
+    for l in worst.iter().take(10) {
+        println!(
+            "  {:<32} {:>6} {:>10} {:>8} {:>7}",
+            l.id,
+            l.support,
+            fmt_pct(l.prf.precision),
+            fmt_pct(l.prf.recall),
+            l.prf.f1.map_or("-".into(), |f| format!("{f:.3}"))
+        );
+    }
+    if !r.confusions.is_empty() {
+        println!("\nmost confused (true -> given)");
+        for c in r.confusions.iter().take(10) {
+            println!("  {:>4} x  {} -> {}", c.count, c.truth, c.predicted);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one per flag of `pelabel eval`
+fn run_eval(
+    args: &EvalArgs,
+    dataset: &Path,
+    compare: Option<&Path>,
+    html: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode> {
+    let dataset = load_dataset(dataset)?;
+    let options = args.options();
+    let labeler = args.tower.open()?;
+    let pack = labeler.pack();
+    let records = eval_records(&labeler, &dataset, &options, "evaluating", json)?;
+    let report = EvalReport::new(&pack, &records, &options)?;
+    let failed = report.failed.len();
+    let title =
+        |r: &EvalReport| format!("pelabel eval: {} {} on {}", r.pack.name, r.pack.version, dataset.source.display());
+    match compare {
+        None => {
+            if let Some(h) = html {
+                write_file(h, &report.to_html(&title(&report)))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print_report(&report);
+            }
+        }
+        Some(old_path) => {
+            let old_pack = load_pack(old_path, args.tower.public_key.as_deref())?;
+            let old_labeler = args.tower.open_with(old_pack)?;
+            let old_records = eval_records(&old_labeler, &dataset, &options, "evaluating the old pack", json)?;
+            let old_report = EvalReport::new(&old_labeler.pack(), &old_records, &options)?;
+            let cmp = EvalComparison::new(old_report, &old_records, report, &records)?;
+            if let Some(h) = html {
+                let t = format!(
+                    "pelabel eval: {} {} → {} on {}",
+                    cmp.old.pack.name,
+                    cmp.old.pack.version,
+                    cmp.new.pack.version,
+                    dataset.source.display()
+                );
+                write_file(h, &cmp.to_html(&t))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string(&cmp)?);
+            } else {
+                print_report(&cmp.new);
+                let o = &cmp.old;
+                println!("\ncompared with {} {} ({}):", o.pack.name, o.pack.version, old_path.display());
+                println!(
+                    "  top-1 {} -> {}; {} images fixed, {} broken",
+                    fmt_pct(o.top1_accuracy),
+                    fmt_pct(cmp.new.top1_accuracy),
+                    cmp.fixed_images,
+                    cmp.broken_images
+                );
+                println!(
+                    "  precision {} -> {}, recall {} -> {}",
+                    fmt_pct(o.micro.precision),
+                    fmt_pct(cmp.new.micro.precision),
+                    fmt_pct(o.micro.recall),
+                    fmt_pct(cmp.new.micro.recall)
+                );
+                println!(
+                    "  F1 per label: {} gained, {} lost, {} unchanged",
+                    cmp.gains.len(),
+                    cmp.losses.len(),
+                    cmp.unchanged
+                );
+                for (sign, list) in [("-", &cmp.losses), ("+", &cmp.gains)] {
+                    for c in list.iter().take(5) {
+                        println!(
+                            "  {sign} {:<32} F1 {} -> {}",
+                            c.id,
+                            c.old_f1.map_or("-".into(), |f| format!("{f:.3}")),
+                            c.new_f1.map_or("-".into(), |f| format!("{f:.3}"))
+                        );
+                    }
+                }
+            }
+        }
+    }
+    if let Some(h) = html {
+        eprintln!("wrote {}", h.display());
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+#[allow(clippy::too_many_arguments)] // one per flag of `pelabel calibrate`
+fn run_calibrate(
+    args: &EvalArgs,
+    dataset: &Path,
+    target: CalibrationTarget,
+    sigmoid: bool,
+    min_support: usize,
+    output: &Path,
+    label_set: Option<&Path>,
+    label_set_out: Option<&Path>,
+    version: Option<&str>,
+    sign: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode> {
+    let dataset = load_dataset(dataset)?;
+    let signing_key = sign.map(read_signing_key).transpose()?;
+    let labeler = args.tower.open()?;
+    let pack = labeler.pack();
+    let options = CalibrateOptions { target, sigmoid, min_support, eval: args.options() };
+    let records = eval_records(&labeler, &dataset, &options.eval, "calibrating", json)?;
+    let report = calibrate(&pack, &records, &options)?;
+    let new_pack = report.apply_to_pack(&pack, version)?;
+    // The label set first: a failure there leaves no half-written result.
+    let new_set = match (label_set, label_set_out) {
+        (Some(src), Some(dst)) => {
+            let text = std::fs::read_to_string(src).with_context(|| format!("cannot read {}", src.display()))?;
+            Some((dst, report.apply_to_label_set(&text, src, version)?))
+        }
+        (None, None) => None,
+        _ => return Err(UsageError("--label-set and --label-set-out go together".into()).into()),
+    };
+    let bytes =
+        new_pack.write(output, &PackWriteOptions { embedding_dtype: pack.meta().embedding_dtype, signing_key })?;
+    if let Some((dst, text)) = &new_set {
+        write_file(dst, text)?;
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&serde_json::json!({
+                "output": output, "bytes": bytes, "version": new_pack.meta().label_set.version,
+                "label_set_out": new_set.as_ref().map(|(p, _)| p), "calibration": report,
+            }))?
+        );
+    } else {
+        let count = |s: CalibrationStatus| report.labels.iter().filter(|l| l.status == s).count();
+        println!(
+            "calibrated {} labels on {} images ({:?}{})",
+            report.labels.len(),
+            report.images,
+            options.target,
+            if sigmoid { ", with probabilities" } else { "" }
+        );
+        println!(
+            "  {} met the target, {} could not (the most precise threshold was taken), {} had fewer than {} images and {} none (the threshold pooled over all labels{} was taken)",
+            count(CalibrationStatus::Calibrated),
+            count(CalibrationStatus::TargetUnreachable),
+            count(CalibrationStatus::TooFewExamples),
+            min_support,
+            count(CalibrationStatus::NoPositives),
+            report.pooled_min_score.map(|t| format!(", {t:.4},")).unwrap_or_default()
+        );
+        println!("\n  {:<32} {:>6} {:>9} {:>9} {:>10} {:>8}", "label", "images", "old", "new", "precision", "recall");
+        for l in report.labels.iter().filter(|l| l.old_min_score != l.min_score).take(20) {
+            let t = |m: Option<f32>| m.map_or("-".into(), |m| format!("{m:.4}"));
+            println!(
+                "  {:<32} {:>6} {:>9} {:>9} {:>10} {:>8}",
+                l.id,
+                l.support,
+                t(l.old_min_score),
+                t(l.min_score),
+                fmt_pct(l.precision),
+                fmt_pct(l.recall)
+            );
+        }
+        println!(
+            "\nwrote {} ({}, version {})",
+            output.display(),
+            human_bytes(bytes),
+            new_pack.meta().label_set.version
+        );
+        if let Some((dst, _)) = &new_set {
+            println!("wrote {}", dst.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Image files given directly, or found (sorted, non-recursive) in given directories.
@@ -554,6 +935,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Live { session, fps, half_life_ms, enter_score, exit_margin, json, frames } => {
             run_live(&session, &frames, fps, half_life_ms, enter_score, exit_margin, json)
         }
+        Command::Eval { eval, compare, html, json, dataset } => {
+            run_eval(&eval, &dataset, compare.as_deref(), html.as_deref(), json)
+        }
+        Command::Calibrate {
+            eval,
+            target_precision,
+            target_f1,
+            sigmoid,
+            min_support,
+            output,
+            label_set,
+            label_set_out,
+            version,
+            sign,
+            json,
+            dataset,
+        } => {
+            let target = match (target_precision, target_f1) {
+                (Some(p), false) => CalibrationTarget::Precision(p),
+                (None, true) => CalibrationTarget::F1,
+                _ => return Err(UsageError("give --target-precision P or --target-f1".into()).into()),
+            };
+            run_calibrate(
+                &eval,
+                &dataset,
+                target,
+                sigmoid,
+                min_support,
+                &output,
+                label_set.as_deref(),
+                label_set_out.as_deref(),
+                version.as_deref(),
+                sign.as_deref(),
+                json,
+            )
+        }
         Command::Cache { command } => {
             run_cache(command)?;
             Ok(ExitCode::SUCCESS)
@@ -565,14 +982,14 @@ fn cache_path(cache: Option<PathBuf>) -> PathBuf {
     cache.unwrap_or_else(TextCache::default_path)
 }
 
-fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
+fn progress_bar(json: bool, unit: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if json || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} prompts ({eta} left)")
+        indicatif::ProgressStyle::with_template(&format!("{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{eta}} left)"))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
@@ -600,7 +1017,7 @@ fn run_compile(
     let text_precision = model.set_text_precision(text_precision)?;
     let precision_name = format!("{text_precision:?}").to_lowercase();
     let cache = if no_cache { None } else { Some(TextCache::open(&cache_path(cache))?) };
-    let bar = progress_bar(json);
+    let bar = progress_bar(json, "prompts");
     let progress = |done: usize, total: usize| {
         if let Some(bar) = &bar {
             bar.set_length(total as u64);

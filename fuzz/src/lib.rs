@@ -232,6 +232,7 @@ pub fn tiny_pack(n: usize, hnsw_min_labels: usize) -> LabelPack {
             min_score: (i % 4 == 1).then_some(0.1),
             synonyms: if i % 5 == 0 { vec![format!("syn {i}")] } else { vec![] },
             prompts: vec![format!("a photo of a label {i}.")],
+            calibration: None,
         })
         .collect();
     let meta = PackMeta {

@@ -209,6 +209,7 @@ pub fn compile_label_set(
             min_score: l.min_score,
             synonyms: l.synonyms.clone(),
             prompts,
+            calibration: l.calibration,
         })
         .collect();
     let meta = PackMeta {

@@ -194,6 +194,26 @@ pub enum Error {
         reason: String,
     },
 
+    // ----- evaluation ----------------------------------------------------------------------
+    /// A labelled dataset (`pelabel eval`, `pelabel calibrate`) is invalid. `line` is 1-based,
+    /// 0 when not applicable.
+    #[error("dataset {}{}: {reason}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
+    Dataset {
+        /// The dataset file or folder.
+        path: PathBuf,
+        /// 1-based line of the offending row, 0 when not applicable.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Evaluation records or a calibration do not fit the pack they are used with (records of
+    /// another pack, no usable image, a target outside (0, 1]).
+    #[error("evaluation: {reason}")]
+    Evaluation {
+        /// What is wrong.
+        reason: String,
+    },
+
     // ----- text-embedding cache ------------------------------------------------------------
     /// The persistent text-embedding cache could not be opened, read or written.
     #[error("text-embedding cache {}: {reason}", path.display())]

@@ -72,8 +72,12 @@ pub struct ScoredLabel {
     pub name: String,
     /// Cosine similarity of image and label embeddings, in [-1, 1].
     pub score: f32,
-    /// Softmax over the pack of `exp(logit_scale) · score`, in [0, 1].
+    /// In [0, 1]: the label's calibrated probability when the pack calibrates it (`calibrated`,
+    /// independent of the other labels, so several can be near 1), else its share of the
+    /// softmax over the pack of `exp(logit_scale) · score`.
     pub probability: f32,
+    /// Whether `probability` comes from the label's calibration ([`crate::Calibration`]).
+    pub calibrated: bool,
     /// The label's ancestors, nearest first (`golden retriever` → `dog`, `animal`).
     pub parents: Vec<LabelRef>,
 }
@@ -249,13 +253,51 @@ impl PackState {
         Ok(hits.iter().map(|&(row, score)| (row, score, (term(score) / denom) as f32)).collect())
     }
 
-    /// Id, name and own threshold of a row (a pack label, or a user label past the pack's rows).
-    pub(crate) fn label(&self, row: usize) -> Option<(&str, &str, Option<f32>)> {
+    /// Id, name, own threshold and calibration of a row (a pack label, or a user label past the
+    /// pack's rows; user labels have no calibration).
+    pub(crate) fn label(&self, row: usize) -> Option<(&str, &str, Option<f32>, Option<crate::Calibration>)> {
         let labels = &self.pack.meta().labels;
         match labels.get(row) {
-            Some(l) => Some((l.id.as_str(), l.name.as_str(), l.min_score)),
-            None => self.user.get(row - labels.len()).map(|u| (u.id.as_str(), u.name.as_str(), u.min_score)),
+            Some(l) => Some((l.id.as_str(), l.name.as_str(), l.min_score, l.calibration)),
+            None => self.user.get(row - labels.len()).map(|u| (u.id.as_str(), u.name.as_str(), u.min_score, None)),
         }
+    }
+
+    /// Cosine score of the label `id` (the pack's, else a searched user label's) for an
+    /// L2-normalised embedding.
+    pub(crate) fn score_of(&self, embedding: &[f32], id: &str) -> Option<f32> {
+        let row = self.row(id)?;
+        let n = self.pack.len();
+        let v = if row < n {
+            let d = self.pack.dim();
+            self.pack.index().vectors().get(row * d..(row + 1) * d)?
+        } else {
+            self.user.get(row - n)?.embedding.as_slice()
+        };
+        (v.len() == embedding.len()).then(|| crate::index::dot(v, embedding))
+    }
+
+    /// Ranks the labels for an L2-normalised embedding: the `k` best, thresholds ignored.
+    pub(crate) fn rank(&self, embedding: &[f32], logit_scale: f32, k: usize) -> Result<Vec<ScoredLabel>> {
+        let mut out = Vec::new();
+        for (row, score, softmax) in self.candidates(embedding, logit_scale, k)? {
+            if let Some(scored) = self.scored(row, score, softmax) {
+                out.push(scored);
+            }
+        }
+        Ok(out)
+    }
+
+    fn scored(&self, row: usize, score: f32, softmax: f32) -> Option<ScoredLabel> {
+        let (id, name, _, calibration) = self.label(row)?;
+        Some(ScoredLabel {
+            id: id.to_string(),
+            name: name.to_string(),
+            score,
+            probability: calibration.map_or(softmax, |c| c.probability(score)),
+            calibrated: calibration.is_some(),
+            parents: self.parents(row),
+        })
     }
 
     fn label_ref(&self, i: usize) -> LabelRef {
@@ -269,26 +311,17 @@ impl PackState {
         let min_p = options.min_probability.unwrap_or(0.0);
         let mut best = None;
         let mut out = Vec::new();
-        // Thresholds may skip some of the best labels, so look further than top_k.
-        let wanted = options.top_k.saturating_mul(4).max(32);
-        for (row, score, probability) in self.candidates(embedding, logit_scale, wanted)? {
-            let Some((id, name, min_score)) = self.label(row) else { continue };
-            let scored = || ScoredLabel {
-                id: id.to_string(),
-                name: name.to_string(),
-                score,
-                probability,
-                parents: self.parents(row),
-            };
+        for (row, score, softmax) in self.candidates(embedding, logit_scale, candidates_examined(options.top_k))? {
+            let Some((_, _, min_score, calibration)) = self.label(row) else { continue };
+            let probability = calibration.map_or(softmax, |c| c.probability(score));
             if best.is_none() {
-                best = Some(scored());
+                best = self.scored(row, score, softmax);
             }
             if out.len() >= options.top_k {
                 break;
             }
-            let threshold = global.max(min_score.unwrap_or(f32::NEG_INFINITY));
-            if score >= threshold && probability >= min_p {
-                out.push(scored());
+            if passes(score, probability, min_score, global, min_p) {
+                out.extend(self.scored(row, score, softmax));
             }
         }
         Ok(if out.is_empty() {
@@ -297,6 +330,20 @@ impl PackState {
             LabelOutcome::Recognised { labels: out }
         })
     }
+}
+
+/// How many of the best labels [`Labeler`] examines for `top_k` labels: thresholds may skip some
+/// of the best, so it looks further than `top_k`. Evaluation records this many candidates per
+/// image so that it can apply the same rule.
+pub(crate) fn candidates_examined(top_k: usize) -> usize {
+    top_k.saturating_mul(4).max(32)
+}
+
+/// Whether a candidate is reported: its cosine reaches the global threshold and its own, and
+/// its probability (calibrated, or softmax) reaches `min_probability`. The one rule of
+/// [`Labeler`] and of evaluation (`crate::eval`).
+pub(crate) fn passes(score: f32, probability: f32, min_score: Option<f32>, global: f32, min_probability: f32) -> bool {
+    score >= global.max(min_score.unwrap_or(f32::NEG_INFINITY)) && probability >= min_probability
 }
 
 fn check_dim(pack: &LabelPack, dim: usize) -> Result<()> {
@@ -581,6 +628,31 @@ impl Labeler {
         let pixels = preprocess_image(image, &self.preprocess, &self.device)?;
         self.label_pixels(&pixels, options)
     }
+
+    /// The L2-normalised embedding of a decoded image (preprocessed as [`Labeler::label_image`]
+    /// does).
+    pub fn embed_image(&self, image: &Image8) -> Result<Vec<f32>> {
+        let pixels = preprocess_image(image, &self.preprocess, &self.device)?;
+        self.embed_pixels(&pixels)
+    }
+
+    /// The `top_k` best labels of the current pack (and user labels) for an L2-normalised
+    /// embedding, best first, whatever their thresholds: what evaluation and debugging look at.
+    pub fn rank_embedding(&self, embedding: &[f32], top_k: usize) -> Result<Vec<ScoredLabel>> {
+        let state = self.pack.load();
+        state.rank(embedding, self.logit_scale_for(&state), top_k)
+    }
+
+    /// The cosine score of label `id` (of the pack, else a user label) for an L2-normalised
+    /// embedding; `None` when no searched label has that id.
+    pub fn label_score(&self, embedding: &[f32], id: &str) -> Option<f32> {
+        self.pack.load().score_of(embedding, id)
+    }
+
+    /// The current pack state (one snapshot), for evaluation.
+    pub(crate) fn state(&self) -> Arc<PackState> {
+        self.pack.load()
+    }
 }
 
 #[cfg(test)]
@@ -616,6 +688,7 @@ mod tests {
                     min_score: None,
                     synonyms: vec![],
                     prompts: vec![],
+                    calibration: None,
                 })
                 .collect(),
         };

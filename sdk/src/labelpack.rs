@@ -126,6 +126,56 @@ pub struct PackLabel {
     /// The prompts whose embeddings were ensembled into this label's embedding.
     #[serde(default)]
     pub prompts: Vec<String>,
+    /// Per-label probability calibration (`pelabel calibrate --sigmoid`): the label's
+    /// probability is then `sigmoid(slope · cosine + intercept)`, independent of the other
+    /// labels, instead of its share of the softmax over the pack. Absent in packs that were
+    /// never calibrated (and then not written, so such packs keep their bytes); a reader older
+    /// than this field ignores it and reports softmax probabilities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+}
+
+/// Largest `|slope|` and `|intercept|` of a [`Calibration`]: cosines lie in [-1, 1], so a slope
+/// of 10 000 already turns a difference of 0.001 into a factor of e^10.
+pub const MAX_CALIBRATION_PARAMETER: f32 = 10_000.0;
+
+/// A label's probability calibration (Platt scaling): `probability = 1 / (1 + exp(-(slope ·
+/// cosine + intercept)))`. Fitted by [`crate::calibrate`] on a labelled dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    /// Positive: a higher cosine always means a higher probability.
+    pub slope: f32,
+    /// The logit at cosine 0.
+    pub intercept: f32,
+}
+
+impl Calibration {
+    /// The calibrated probability of a cosine score, in [0, 1].
+    pub fn probability(&self, score: f32) -> f32 {
+        let z = f64::from(self.slope) * f64::from(score) + f64::from(self.intercept);
+        (1.0 / (1.0 + (-z).exp())) as f32
+    }
+
+    /// Why these parameters are unusable, if they are: not finite, slope not positive, or a
+    /// magnitude over [`MAX_CALIBRATION_PARAMETER`].
+    pub fn problem(&self) -> Option<String> {
+        let (a, b) = (self.slope, self.intercept);
+        if !a.is_finite() || !b.is_finite() {
+            return Some(format!("calibration slope {a} / intercept {b} is not finite"));
+        }
+        if a <= 0.0 {
+            return Some(format!(
+                "calibration slope {a} is not positive (a higher score must mean a higher probability)"
+            ));
+        }
+        if a.abs() > MAX_CALIBRATION_PARAMETER || b.abs() > MAX_CALIBRATION_PARAMETER {
+            return Some(format!(
+                "calibration slope {a} / intercept {b} is over {MAX_CALIBRATION_PARAMETER} in magnitude"
+            ));
+        }
+        None
+    }
 }
 
 /// Everything in a pack but the numbers.
@@ -262,6 +312,9 @@ fn check_meta_values(meta: &PackMeta) -> std::result::Result<(), String> {
         if let Some(m) = l.min_score.filter(|m| !(-1.0..=1.0).contains(m)) {
             return Err(format!("label {:?}: min_score {m} is not a cosine similarity in [-1, 1]", l.id));
         }
+        if let Some(why) = l.calibration.as_ref().and_then(Calibration::problem) {
+            return Err(format!("label {:?}: {why}", l.id));
+        }
     }
     Ok(())
 }
@@ -331,6 +384,24 @@ impl LabelPack {
     /// The metadata.
     pub fn meta(&self) -> &PackMeta {
         &self.meta
+    }
+
+    /// A copy of this pack (same embeddings and index) with other label settings: `meta` must
+    /// keep the model, the dimension, the dtype and every label's id in order (names,
+    /// thresholds, calibrations, parents and the label-set header may change). Used by
+    /// `pelabel calibrate` to write a new version of a pack. The copy is unsigned until written
+    /// with a signing key.
+    pub fn with_meta(&self, meta: PackMeta) -> Result<Self> {
+        let malformed = |reason: String| Error::PackMalformed { source_name: "<with_meta>".into(), reason };
+        let (a, b) = (&self.meta, &meta);
+        if a.model_fingerprint != b.model_fingerprint || a.dim != b.dim || a.embedding_dtype != b.embedding_dtype {
+            return Err(malformed("the model fingerprint, dimension and embedding dtype must stay the same".into()));
+        }
+        if a.labels.len() != b.labels.len() || a.labels.iter().zip(&b.labels).any(|(x, y)| x.id != y.id) {
+            return Err(malformed("the labels' ids and order must stay the same".into()));
+        }
+        check_meta_values(&meta).map_err(malformed)?;
+        Ok(Self { meta, index: self.index.clone(), signature: SignatureStatus::Unsigned, file_bytes: 0 })
     }
 
     /// Number of labels.
@@ -614,7 +685,8 @@ pub struct PackDiff {
     pub renamed: Vec<(String, String, String)>,
     /// Same id, different embedding: `(id, cosine between old and new)`.
     pub reembedded: Vec<(String, f32)>,
-    /// Same id, other metadata changed: `(id, fields)` (parent, min_score, synonyms, prompts).
+    /// Same id, other metadata changed: `(id, fields)` (parent, min_score, calibration,
+    /// synonyms, prompts).
     pub changed: Vec<(String, Vec<String>)>,
 }
 
@@ -667,6 +739,9 @@ impl LabelPack {
             }
             if o.min_score != l.min_score {
                 fields.push("min_score".to_string());
+            }
+            if o.calibration != l.calibration {
+                fields.push("calibration".to_string());
             }
             if o.synonyms != l.synonyms {
                 fields.push("synonyms".to_string());
@@ -801,6 +876,7 @@ mod tests {
                     min_score: None,
                     synonyms: vec![],
                     prompts: vec![format!("a photo of label {i}.")],
+                    calibration: None,
                 })
                 .collect(),
         }

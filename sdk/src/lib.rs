@@ -46,6 +46,7 @@
 mod compile;
 mod cpu;
 mod error;
+mod eval;
 mod index;
 mod labeler;
 mod labelpack;
@@ -66,14 +67,20 @@ pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 /// Ed25519 keys used to sign and verify label packs.
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::{Error, Result};
+pub use eval::{
+    calibrate, eval_record, evaluate_dataset, CalibrateOptions, CalibrationReport, CalibrationStatus,
+    CalibrationTarget, Candidate, ChangedImage, Confusion, CurvePoint, Dataset, DatasetItem, DatasetOptions,
+    EvalComparison, EvalOptions, EvalRecord, EvalReport, FailedImage, LabelCalibration, LabelChange, LabelMetrics,
+    PackSummary, Prf, TruthScore, MAX_EVAL_CANDIDATES,
+};
 pub use index::{AnyIndex, ExactIndex, Hit, HnswIndex, HnswOptions, IndexOptions, LabelIndex, HNSW_MIN_LABELS};
 pub use labeler::{
     LabelOptions, LabelOutcome, LabelRef, Labeler, LabelerOptions, ScoredLabel, DEFAULT_LOGIT_SCALE, MAX_THREADS,
 };
 pub use labelpack::{
     generate_signing_key, public_key_path, read_signing_key, read_verifying_key, verifying_key_from_hex,
-    write_signing_key, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions, PackMeta,
-    PackWriteOptions, SignatureStatus, PACK_FORMAT_VERSION, PACK_MAGIC,
+    write_signing_key, Calibration, EmbeddingDType, LabelPack, PackDiff, PackLabel, PackLabelSet, PackLoadOptions,
+    PackMeta, PackWriteOptions, SignatureStatus, MAX_CALIBRATION_PARAMETER, PACK_FORMAT_VERSION, PACK_MAGIC,
 };
 pub use labelset::{Label, LabelSet, LabelSetOptions, DEFAULT_TEMPLATE, MAX_ID_LEN, TEMPLATE_PLACEHOLDER};
 pub use live::{

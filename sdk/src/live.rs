@@ -202,7 +202,8 @@ pub struct SmoothedLabel {
     pub name: String,
     /// Smoothed cosine score.
     pub score: f32,
-    /// Smoothed probability.
+    /// Smoothed probability (of each frame's calibrated probability when the pack calibrates the
+    /// label, else of its softmax share; see [`crate::ScoredLabel::probability`]).
     pub probability: f32,
     /// Ancestors, nearest first.
     pub parents: Vec<LabelRef>,
@@ -353,8 +354,9 @@ impl Smoother {
         self.last_floor = Some(floor_score);
         let mut seen: HashMap<&str, (f32, f32)> = HashMap::new();
         for &(row, score, p) in candidates {
-            if let Some((id, _, _)) = state.label(row) {
-                seen.insert(id, (score, p));
+            if let Some((id, _, _, calibration)) = state.label(row) {
+                // A calibrated label's probability is its own, as in `Labeler`.
+                seen.insert(id, (score, calibration.map_or(p, |c| c.probability(score))));
             }
         }
         // Forget labels the current pack no longer has (after a hot swap).
@@ -370,7 +372,7 @@ impl Smoother {
         let mut out = Vec::new();
         for (id, t) in self.tracks.iter_mut() {
             let Some(row) = state.row(id) else { continue };
-            let Some((_, name, min_score)) = state.label(row) else { continue };
+            let Some((_, name, min_score, _)) = state.label(row) else { continue };
             let enter = options.enter_score.max(min_score.unwrap_or(f32::NEG_INFINITY));
             t.visible = if t.visible { t.score >= enter - options.exit_margin } else { t.score >= enter };
             if t.visible {
@@ -620,6 +622,7 @@ mod tests {
                 min_score: *min,
                 synonyms: vec![],
                 prompts: vec![],
+                calibration: None,
             })
             .collect();
         let mut v = vec![0f32; ids.len() * dim];

@@ -57,6 +57,7 @@ pub fn random_pack_bytes(
                 min_score: None,
                 synonyms: vec![],
                 prompts: vec![],
+                calibration: None,
             })
             .collect(),
     };

@@ -101,7 +101,7 @@ impl Default for IndexOptions {
 }
 
 /// An exact or HNSW index, chosen by size.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum AnyIndex {
     /// Matrix-vector search.
     Exact(ExactIndex),

@@ -20,6 +20,11 @@
 
 mod validate;
 
+/// Why `v` is not a semantic version `MAJOR.MINOR.PATCH[-pre][+build]`, if it is not.
+pub(crate) fn check_version_str(v: &str) -> std::result::Result<(), String> {
+    validate::check_version(v)
+}
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -96,6 +101,9 @@ pub struct Label {
     /// Per-label cosine-similarity threshold in [-1, 1]: the label is reported only when the
     /// cosine between the image embedding and the label embedding reaches it.
     pub min_score: Option<f32>,
+    /// Probability calibration (`calibration = { slope = .., intercept = .. }`, written by
+    /// `pelabel calibrate`): copied into packs, see [`crate::Calibration`].
+    pub calibration: Option<crate::Calibration>,
 }
 
 impl LabelSet {

@@ -49,6 +49,15 @@ struct RawLabel {
     // f64: TOML floats are f64, and integers such as `1` must be accepted too.
     #[serde(default)]
     min_score: Option<Spanned<f64>>,
+    #[serde(default)]
+    calibration: Option<Spanned<RawCalibration>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalibration {
+    slope: f64,
+    intercept: f64,
 }
 
 /// Names the item a semantic error is about; label indices are positions in `labels`.
@@ -71,6 +80,7 @@ pub(super) enum Loc {
     ExtraTemplate(usize, usize),
     Parent(usize),
     MinScore(usize),
+    Calibration(usize),
 }
 
 /// Byte spans of the fields of a parsed set, mirroring [`LabelSet`].
@@ -95,6 +105,7 @@ struct LabelSpans {
     extra_templates: Vec<Span>,
     parent: Option<Span>,
     min_score: Option<Span>,
+    calibration: Option<Span>,
 }
 
 impl Spans {
@@ -116,6 +127,7 @@ impl Spans {
             Loc::ExtraTemplate(i, j) => label(i).and_then(|l| at(&l.extra_templates, j)),
             Loc::Parent(i) => label(i).and_then(|l| l.parent.clone()),
             Loc::MinScore(i) => label(i).and_then(|l| l.min_score.clone()),
+            Loc::Calibration(i) => label(i).and_then(|l| l.calibration.clone()),
         }
     }
 }
@@ -184,6 +196,7 @@ fn lower(raw: RawSet) -> (LabelSet, Spans) {
             extra_templates: extra_spans,
             parent: rl.parent.as_ref().map(|p| p.span()),
             min_score: rl.min_score.as_ref().map(|m| m.span()),
+            calibration: rl.calibration.as_ref().map(|c| c.span()),
         });
         labels.push(Label {
             id: rl.id.into_inner(),
@@ -195,6 +208,10 @@ fn lower(raw: RawSet) -> (LabelSet, Spans) {
             parent: rl.parent.map(Spanned::into_inner),
             // Out-of-range f64 become ±inf and fail the range check below, as NaN does.
             min_score: rl.min_score.map(|m| m.into_inner() as f32),
+            calibration: rl.calibration.map(|c| {
+                let c = c.into_inner();
+                crate::Calibration { slope: c.slope as f32, intercept: c.intercept as f32 }
+            }),
         });
     }
     let set = LabelSet {
@@ -274,6 +291,9 @@ pub(super) fn check(set: &LabelSet, source: Option<(&Spans, &str)>) -> Result<()
                     format!("label {:?}: min_score {score} is outside [-1, 1] (it is a cosine similarity)", label.id),
                 );
             }
+        }
+        if let Some(why) = label.calibration.as_ref().and_then(crate::Calibration::problem) {
+            return fail(Loc::Calibration(i), format!("label {:?}: {why}", label.id));
         }
         if label.effective_templates(set).is_empty() && label.prompts.is_empty() {
             let loc = if label.templates.is_some() { Loc::LabelTemplates(i) } else { Loc::Label(i) };
@@ -380,7 +400,7 @@ fn check_id(id: &str) -> Result<(), String> {
 
 /// Semantic versioning 2.0: `MAJOR.MINOR.PATCH`, numbers without leading zeros, then an
 /// optional `-pre.release` and an optional `+build.meta` of dot-separated `[0-9A-Za-z-]+`.
-fn check_version(v: &str) -> Result<(), String> {
+pub(super) fn check_version(v: &str) -> Result<(), String> {
     const BAD: &str = "is not a semantic version MAJOR.MINOR.PATCH[-pre][+build], e.g. \"1.0.0\"";
     let (rest, build) = match v.split_once('+') {
         Some((r, b)) => (r, Some(b)),

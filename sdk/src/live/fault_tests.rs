@@ -27,6 +27,7 @@ fn pack(model: &ModelFiles, name: &str) -> LabelPack {
             min_score: None,
             synonyms: vec![],
             prompts: vec![],
+            calibration: None,
         })
         .collect();
     let vectors: Vec<f32> = (0..4 * dim).map(|i| ((i * 7 + name.len()) % 13) as f32 - 6.0).collect();
