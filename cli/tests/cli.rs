@@ -416,3 +416,156 @@ fn threads_above_the_cap_are_refused() {
     assert!(stderr.contains("threads") && stderr.contains("100000") && stderr.contains("256"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+/// A sample of the demo test set as a CSV dataset (absolute image paths), every `step`-th image
+/// from `first`.
+fn demo_sample(dir: &Path, name: &str, first: usize, step: usize) -> (PathBuf, Vec<(String, String)>) {
+    let testset = repo().join("models/demo/testset");
+    let text = std::fs::read_to_string(testset.join("labels.csv")).unwrap();
+    let rows: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .skip(first)
+        .step_by(step)
+        .map(|l| {
+            let (img, label) = l.split_once(',').unwrap();
+            (testset.join(img).display().to_string(), label.to_string())
+        })
+        .collect();
+    let mut csv = String::from("image,labels\n");
+    for (img, label) in &rows {
+        csv.push_str(&format!("{img},{label}\n"));
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, csv).unwrap();
+    (path, rows)
+}
+
+/// `pelabel eval`, `--compare`, `--html` and `pelabel calibrate` on the demo model and test set,
+/// cross-checked against `pelabel label` and `pelabel diff`; bad input gives typed errors.
+#[test]
+fn eval_compare_and_calibrate_on_the_demo_test_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, rows) = demo_sample(tmp.path(), "a.csv", 0, 8);
+    let (b, _) = demo_sample(tmp.path(), "b.csv", 4, 8);
+    let s = |p: &Path| p.display().to_string();
+    let html = tmp.path().join("report.html");
+    let out = pelabel_env(&["eval", "--json", "--html", &s(&html), &s(&a)], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["images"], rows.len());
+    assert_eq!(report["pack"]["name"], "demo-shapes");
+    // Top-1 accuracy is what `pelabel label --top-k 1` gets right on the same images.
+    let images: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let mut args = vec!["label", "--json", "--top-k", "1"];
+    args.extend(&images);
+    let labels = pelabel_env(&args, &[]);
+    let right = stdout_lines(&labels)
+        .iter()
+        .zip(&rows)
+        .filter(|(line, row)| line["result"]["labels"][0]["id"] == row.1.as_str())
+        .count();
+    let top1 = report["top1_accuracy"].as_f64().unwrap();
+    assert!((top1 - right as f64 / rows.len() as f64).abs() < 1e-12, "{top1} vs {right}/{}", rows.len());
+    assert!(top1 > 0.6, "the demo model gets about 83% of its test set: {top1}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.matches("<svg").count() == 3);
+
+    // Calibrate on sample A: a new pack version (and label set) with a threshold for every label.
+    let (pack, set) = (tmp.path().join("cal.pelpack"), tmp.path().join("cal.toml"));
+    let out = pelabel_env(
+        &[
+            "calibrate",
+            "--json",
+            "--target-precision",
+            "0.95",
+            "--sigmoid",
+            "--min-support",
+            "2",
+            "-o",
+            &s(&pack),
+            "--label-set",
+            "label-sets/demo-shapes.toml",
+            "--label-set-out",
+            &s(&set),
+            &s(&a),
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cal: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cal["version"], "1.0.1");
+    let labels = cal["calibration"]["labels"].as_array().unwrap();
+    assert_eq!(labels.len(), 64);
+    assert!(labels.iter().all(|l| l["min_score"].is_f64() && l["calibration"]["slope"].as_f64().unwrap() > 0.0));
+    // pelabel diff shows the new version and the settings of every label; embeddings unchanged.
+    let diff = pelabel_env(&["diff", "--json", "models/demo/demo-shapes.pelpack", &s(&pack)], &[]);
+    let diff: serde_json::Value = serde_json::from_slice(&diff.stdout).unwrap();
+    assert!(diff["header"].as_array().unwrap().iter().any(|h| h[0] == "label_set.version" && h[2] == "1.0.1"));
+    assert_eq!(diff["changed"].as_array().unwrap().len(), 64);
+    assert!(diff["changed"][0][1].as_array().unwrap().iter().any(|f| f == "calibration"));
+    assert!(diff["reembedded"].as_array().unwrap().is_empty());
+    // The calibrated label set compiles to a pack with the same settings.
+    let recompiled = tmp.path().join("recompiled.pelpack");
+    let out = pelabel_env(&["compile", &s(&set), "--no-cache", "-o", &s(&recompiled)], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let inspect = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&pelabel_env(&["inspect", "--json", &s(p)], &[]).stdout).unwrap()
+    };
+    let (x, y) = (inspect(&pack), inspect(&recompiled));
+    for (l, m) in x["meta"]["labels"].as_array().unwrap().iter().zip(y["meta"]["labels"].as_array().unwrap()) {
+        assert_eq!((&l["min_score"], &l["calibration"]), (&m["min_score"], &m["calibration"]), "{}", l["id"]);
+    }
+    assert_eq!(y["meta"]["label_set"]["version"], "1.0.1");
+    // The labeler reports calibrated probabilities with the new pack.
+    let out = pelabel_env(&["label", "--json", "--pack", &s(&pack), "models/demo/examples"], &[]);
+    for line in stdout_lines(&out) {
+        let r = &line["result"];
+        let best = if r["outcome"] == "recognised" { &r["labels"][0] } else { &r["best"] };
+        assert_eq!(best["calibrated"], true, "{line}");
+    }
+
+    // Compare the packs on sample B, which calibration never saw.
+    let out = pelabel_env(
+        &["eval", "--json", "--pack", &s(&pack), "--compare", "models/demo/demo-shapes.pelpack", &s(&b)],
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cmp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (cmp["old"]["pack"]["version"].as_str(), cmp["new"]["pack"]["version"].as_str()),
+        (Some("1.0.0"), Some("1.0.1"))
+    );
+    // Same embeddings: the same best label everywhere, only what passes the thresholds differs.
+    assert_eq!((cmp["fixed_images"].as_u64(), cmp["broken_images"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(cmp["old"]["top1_accuracy"], cmp["new"]["top1_accuracy"]);
+    assert!(cmp["new"]["nothing_recognised"].as_u64().unwrap() > 0, "thresholds now hold some images back");
+    let human =
+        pelabel_env(&["eval", "--pack", &s(&pack), "--compare", "models/demo/demo-shapes.pelpack", &s(&b)], &[]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("compared with demo-shapes 1.0.0") && text.contains("F1 per label"), "{text}");
+
+    // Bad input: typed errors, exit codes 1 (runtime) and 2 (usage).
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "image,labels\nx.png,a\n,b\n").unwrap();
+    let out = pelabel_env(&["eval", &s(&bad)], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.csv:3: empty image path"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let missing = tmp.path().join("missing.csv");
+    std::fs::write(&missing, format!("image,labels\n{},red_circle\nnope.png,red_circle\n", images[0])).unwrap();
+    let out = pelabel_env(&["eval", "--json", &s(&missing)], &[]);
+    assert_eq!(out.status.code(), Some(1), "an image failed");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"].as_array().unwrap().len(), 1, "the report is written anyway");
+    let out = pelabel_env(&["calibrate", "-o", &s(&tmp.path().join("x.pelpack")), &s(&a)], &[]);
+    assert_eq!(out.status.code(), Some(2), "no target");
+    let out =
+        pelabel_env(&["calibrate", "--target-precision", "1.5", "-o", &s(&tmp.path().join("x.pelpack")), &s(&a)], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not in (0, 1]"));
+    assert!(!tmp.path().join("x.pelpack").exists());
+}

@@ -511,8 +511,11 @@ pub struct ScoredLabel {
     pub name: String,
     /// Cosine similarity, in [-1, 1].
     pub score: f32,
-    /// Softmax over the pack, in [0, 1].
+    /// In [0, 1]: the label's calibrated probability when the pack calibrates it (`calibrated`;
+    /// independent of the other labels), else its share of the softmax over the pack.
     pub probability: f32,
+    /// Whether `probability` is the label's calibrated probability (`pelabel calibrate --sigmoid`).
+    pub calibrated: bool,
     /// Ancestors, nearest first.
     pub parents: Vec<LabelRef>,
 }
@@ -523,7 +526,14 @@ fn refs(parents: Vec<pelabel::LabelRef>) -> Vec<LabelRef> {
 
 impl From<pelabel::ScoredLabel> for ScoredLabel {
     fn from(l: pelabel::ScoredLabel) -> Self {
-        Self { id: l.id, name: l.name, score: l.score, probability: l.probability, parents: refs(l.parents) }
+        Self {
+            id: l.id,
+            name: l.name,
+            score: l.score,
+            probability: l.probability,
+            calibrated: l.calibrated,
+            parents: refs(l.parents),
+        }
     }
 }
 

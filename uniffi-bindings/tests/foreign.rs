@@ -190,6 +190,16 @@ fn prepare() -> Scenario {
         pack.write(&path, &options).unwrap();
         p.insert(name, s(&path));
     }
+    // A calibrated version of pack A (`pelabel calibrate --sigmoid` writes such packs): the
+    // scenarios check that calibrated probabilities cross the boundary, flagged.
+    let mut calibrated_meta = pack_a.meta().clone();
+    calibrated_meta.label_set.version = "1.0.1".into();
+    for l in &mut calibrated_meta.labels {
+        l.calibration = Some(pelabel::Calibration { slope: 20.0, intercept: -4.0 });
+    }
+    let pack_calibrated = pack_a.with_meta(calibrated_meta).unwrap();
+    pack_calibrated.write(&dir.join("pack_calibrated.pack"), &PackWriteOptions::default()).unwrap();
+    p.insert("pack_calibrated", s(&dir.join("pack_calibrated.pack")));
     let mut bytes = std::fs::read(dir.join("pack_signed.pack")).unwrap();
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x40;
@@ -242,6 +252,18 @@ fn prepare() -> Scenario {
     let image = pelabel::decode_image_file(&picture).unwrap();
     let image_out = labeler.label_image(&image, &LabelOptions { top_k: 3, ..Default::default() }).unwrap();
     let image_top = image_out.labels()[0].id.clone();
+    assert!(!image_out.labels()[0].calibrated);
+    let calibrated_labeler = Labeler::new(
+        &ModelFiles::discover(&model_dir, None).unwrap(),
+        LabelPack::load(&dir.join("pack_calibrated.pack"), &Default::default()).unwrap(),
+        &LabelerOptions::default(),
+    )
+    .unwrap();
+    let calibrated_out =
+        calibrated_labeler.label_image(&image, &LabelOptions { top_k: 3, ..Default::default() }).unwrap();
+    let calibrated_top = &calibrated_out.labels()[0];
+    assert!(calibrated_top.calibrated && calibrated_top.id == image_top);
+    p.insert("calibrated_probability", calibrated_top.probability.to_string());
     if let Some(truth) = &truth {
         // The demo model must get this held-out picture right in every form, or the scenario
         // would test nothing about real labels.

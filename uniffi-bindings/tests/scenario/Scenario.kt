@@ -80,6 +80,12 @@ fun main(args: Array<String>) {
     verify(topId(labeler.labelFrame(nv12Frame(), top3)) == p["expected_nv12"], "NV12 frame label")
     verify(topId(labeler.labelImage(read(p.getValue("image_file")), top3)) == p["expected_image"], "encoded image label")
     verify(topId(labeler.labelImageFile(p.getValue("image_file"), top3)) == p["expected_image"], "image file label")
+    val plain = (labeler.labelImageFile(p.getValue("image_file"), top3) as LabelOutcome.Recognised).labels[0]
+    verify(!plain.calibrated, "softmax probability: not calibrated")
+    val calibrated = Labeler.open(p.getValue("model_dir"), LabelPack.load(p.getValue("pack_calibrated"), null), LabelerOptions(1u, null))
+    val best = (calibrated.labelImageFile(p.getValue("image_file"), top3) as LabelOutcome.Recognised).labels[0]
+    verify(best.id == p["expected_image"] && best.calibrated, "calibrated pack: same label, flagged calibrated")
+    verify(Math.abs(best.probability - p.getValue("calibrated_probability").toFloat()) < 1e-5f, "calibrated probability ${best.probability}")
     val none = labeler.labelFrame(bgraFrame(), LabelOptions(3u, 1.5f, null))
     verify(none is LabelOutcome.NothingRecognised && none.best != null, "nothing recognised")
     val rotated = bgraFrame().copy(orientation = FrameOrientation.RIGHT, region = Region(1u, 2u, w / 2u, h / 2u))

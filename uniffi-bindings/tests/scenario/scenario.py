@@ -104,6 +104,12 @@ check(top_id(from_bytes.label_frame(bgra_frame(), top3)) == p["expected_bgra"], 
 check(top_id(labeler.label_frame(nv12_frame(), top3)) == p["expected_nv12"], "NV12 frame label")
 check(top_id(labeler.label_image(read(p["image_file"]), top3)) == p["expected_image"], "encoded image label")
 check(top_id(labeler.label_image_file(p["image_file"], top3)) == p["expected_image"], "image file label")
+plain = labeler.label_image_file(p["image_file"], top3).labels[0]
+check(not plain.calibrated, "softmax probability: not calibrated")
+calibrated = Labeler.open(p["model_dir"], LabelPack.load(p["pack_calibrated"], None), LabelerOptions(threads=1, precision=None))
+best = calibrated.label_image_file(p["image_file"], top3).labels[0]
+check(best.id == p["expected_image"] and best.calibrated, "calibrated pack: same label, flagged calibrated")
+check(abs(best.probability - float(p["calibrated_probability"])) < 1e-5, f"calibrated probability {best.probability}")
 outcome = labeler.label_frame(bgra_frame(), LabelOptions(top_k=3, min_score=1.5, min_probability=None))
 check(isinstance(outcome, LabelOutcome.NOTHING_RECOGNISED) and outcome.best is not None, "nothing recognised")
 rotated = bgra_frame()

@@ -3002,9 +3002,14 @@ public struct ScoredLabel: Equatable, Hashable {
      */
     public var score: Float
     /**
-     * Softmax over the pack, in [0, 1].
+     * In [0, 1]: the label's calibrated probability when the pack calibrates it (`calibrated`;
+     * independent of the other labels), else its share of the softmax over the pack.
      */
     public var probability: Float
+    /**
+     * Whether `probability` is the label's calibrated probability (`pelabel calibrate --sigmoid`).
+     */
+    public var calibrated: Bool
     /**
      * Ancestors, nearest first.
      */
@@ -3023,8 +3028,12 @@ public struct ScoredLabel: Equatable, Hashable {
          * Cosine similarity, in [-1, 1].
          */score: Float, 
         /**
-         * Softmax over the pack, in [0, 1].
+         * In [0, 1]: the label's calibrated probability when the pack calibrates it (`calibrated`;
+         * independent of the other labels), else its share of the softmax over the pack.
          */probability: Float, 
+        /**
+         * Whether `probability` is the label's calibrated probability (`pelabel calibrate --sigmoid`).
+         */calibrated: Bool, 
         /**
          * Ancestors, nearest first.
          */parents: [LabelRef]) {
@@ -3032,6 +3041,7 @@ public struct ScoredLabel: Equatable, Hashable {
         self.name = name
         self.score = score
         self.probability = probability
+        self.calibrated = calibrated
         self.parents = parents
     }
 
@@ -3055,6 +3065,7 @@ public struct FfiConverterTypeScoredLabel: FfiConverterRustBuffer {
                 name: FfiConverterString.read(from: &buf), 
                 score: FfiConverterFloat.read(from: &buf), 
                 probability: FfiConverterFloat.read(from: &buf), 
+                calibrated: FfiConverterBool.read(from: &buf), 
                 parents: FfiConverterSequenceTypeLabelRef.read(from: &buf)
         )
     }
@@ -3064,6 +3075,7 @@ public struct FfiConverterTypeScoredLabel: FfiConverterRustBuffer {
         FfiConverterString.write(value.name, into: &buf)
         FfiConverterFloat.write(value.score, into: &buf)
         FfiConverterFloat.write(value.probability, into: &buf)
+        FfiConverterBool.write(value.calibrated, into: &buf)
         FfiConverterSequenceTypeLabelRef.write(value.parents, into: &buf)
     }
 }

@@ -115,6 +115,20 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(topId(try labeler.labelFrame(frame: nv12Frame(), options: top3)), p["expected_nv12"])
         XCTAssertEqual(topId(try labeler.labelImage(encoded: read("image_file"), options: top3)), p["expected_image"])
         XCTAssertEqual(topId(try labeler.labelImageFile(path: p["image_file"]!, options: top3)), p["expected_image"])
+        guard case let .recognised(plain) = try labeler.labelImageFile(path: p["image_file"]!, options: top3) else {
+            return XCTFail("recognised")
+        }
+        XCTAssertFalse(plain[0].calibrated, "softmax probability: not calibrated")
+        let calibrated = try Labeler.open(
+            modelDir: p["model_dir"]!,
+            pack: try LabelPack.load(path: p["pack_calibrated"]!, publicKeyHex: nil),
+            options: LabelerOptions(threads: 1, precision: nil))
+        guard case let .recognised(best) = try calibrated.labelImageFile(path: p["image_file"]!, options: top3) else {
+            return XCTFail("recognised with the calibrated pack")
+        }
+        XCTAssertEqual(best[0].id, p["expected_image"])
+        XCTAssertTrue(best[0].calibrated)
+        XCTAssertEqual(best[0].probability, Float(p["calibrated_probability"]!)!, accuracy: 1e-5)
         let none = try labeler.labelFrame(frame: bgraFrame(), options: LabelOptions(topK: 3, minScore: 1.5, minProbability: nil))
         guard case let .nothingRecognised(best) = none else { return XCTFail("nothing recognised: \(none)") }
         XCTAssertNotNil(best)
