@@ -462,6 +462,10 @@ fn print_report(r: &EvalReport) {
         r.macro_f1.map_or("-".into(), |f| format!("{f:.3}")),
         r.mean_average_precision.map_or("-".into(), |f| format!("{f:.3}"))
     );
+    println!(
+        "probability calibration error {} (best label; 0: probabilities are the chance of being right)",
+        r.expected_calibration_error.map_or("-".into(), |e| format!("{e:.3}"))
+    );
     if !r.truth_not_in_pack.is_empty() {
         println!("not in pack {} true label ids (counted as missed)", r.truth_not_in_pack.len());
     }

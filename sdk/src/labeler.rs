@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::index::{AnyIndex, LabelIndex};
+use crate::labelpack::margin_in_sorted;
 use crate::preprocess::{preprocess_frame, preprocess_image, Frame, FramePreprocessor, Image8, PreprocessConfig};
 use crate::userlabels::{UserLabel, MAX_USER_LABELS};
 use crate::{Device, Error, LabelPack, ModelFiles, Precision, Result, Tensor, VisionTower};
@@ -279,22 +280,24 @@ impl PackState {
 
     /// Ranks the labels for an L2-normalised embedding: the `k` best, thresholds ignored.
     pub(crate) fn rank(&self, embedding: &[f32], logit_scale: f32, k: usize) -> Result<Vec<ScoredLabel>> {
+        let candidates = self.candidates(embedding, logit_scale, k.max(2))?;
+        let scores: Vec<f32> = candidates.iter().map(|c| c.1).collect();
         let mut out = Vec::new();
-        for (row, score, softmax) in self.candidates(embedding, logit_scale, k)? {
-            if let Some(scored) = self.scored(row, score, softmax) {
+        for (i, &(row, score, softmax)) in candidates.iter().enumerate().take(k) {
+            if let Some(scored) = self.scored(row, score, softmax, margin_in_sorted(&scores, i)) {
                 out.push(scored);
             }
         }
         Ok(out)
     }
 
-    fn scored(&self, row: usize, score: f32, softmax: f32) -> Option<ScoredLabel> {
+    fn scored(&self, row: usize, score: f32, softmax: f32, margin: f32) -> Option<ScoredLabel> {
         let (id, name, _, calibration) = self.label(row)?;
         Some(ScoredLabel {
             id: id.to_string(),
             name: name.to_string(),
             score,
-            probability: calibration.map_or(softmax, |c| c.probability(score)),
+            probability: calibration.map_or(softmax, |c| c.probability(score, margin)),
             calibrated: calibration.is_some(),
             parents: self.parents(row),
         })
@@ -311,17 +314,20 @@ impl PackState {
         let min_p = options.min_probability.unwrap_or(0.0);
         let mut best = None;
         let mut out = Vec::new();
-        for (row, score, softmax) in self.candidates(embedding, logit_scale, candidates_examined(options.top_k))? {
+        let candidates = self.candidates(embedding, logit_scale, candidates_examined(options.top_k))?;
+        let scores: Vec<f32> = candidates.iter().map(|c| c.1).collect();
+        for (i, &(row, score, softmax)) in candidates.iter().enumerate() {
             let Some((_, _, min_score, calibration)) = self.label(row) else { continue };
-            let probability = calibration.map_or(softmax, |c| c.probability(score));
+            let margin = margin_in_sorted(&scores, i);
+            let probability = calibration.map_or(softmax, |c| c.probability(score, margin));
             if best.is_none() {
-                best = self.scored(row, score, softmax);
+                best = self.scored(row, score, softmax, margin);
             }
             if out.len() >= options.top_k {
                 break;
             }
             if passes(score, probability, min_score, global, min_p) {
-                out.extend(self.scored(row, score, softmax));
+                out.extend(self.scored(row, score, softmax, margin));
             }
         }
         Ok(if out.is_empty() {

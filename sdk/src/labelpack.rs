@@ -139,42 +139,70 @@ pub struct PackLabel {
 /// of 10 000 already turns a difference of 0.001 into a factor of e^10.
 pub const MAX_CALIBRATION_PARAMETER: f32 = 10_000.0;
 
-/// A label's probability calibration (Platt scaling): `probability = 1 / (1 + exp(-(slope ·
-/// cosine + intercept)))`. Fitted by [`crate::calibrate`] on a labelled dataset.
+/// A label's probability calibration (Platt scaling on two features): `probability = 1 / (1 +
+/// exp(-(slope · cosine + margin_slope · margin + intercept)))`, where `margin` is the label's
+/// cosine minus the best cosine of the *other* labels for the same image (positive only for the
+/// best label). The margin carries what the absolute cosine misses: how the label ranks
+/// against the rest of the pack on this image. Fitted by [`crate::calibrate`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Calibration {
     /// Positive: a higher cosine always means a higher probability.
     pub slope: f32,
-    /// The logit at cosine 0.
+    /// The logit at cosine 0 and margin 0.
     pub intercept: f32,
+    /// Weight of the margin, at least 0 (0 in files that do not give it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub margin_slope: f32,
+}
+
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
 }
 
 impl Calibration {
-    /// The calibrated probability of a cosine score, in [0, 1].
-    pub fn probability(&self, score: f32) -> f32 {
-        let z = f64::from(self.slope) * f64::from(score) + f64::from(self.intercept);
+    /// The calibrated probability of a cosine score with its margin over the best other label's
+    /// cosine, in [0, 1].
+    pub fn probability(&self, score: f32, margin: f32) -> f32 {
+        let z = f64::from(self.slope) * f64::from(score)
+            + f64::from(self.margin_slope) * f64::from(margin)
+            + f64::from(self.intercept);
         (1.0 / (1.0 + (-z).exp())) as f32
     }
 
-    /// Why these parameters are unusable, if they are: not finite, slope not positive, or a
-    /// magnitude over [`MAX_CALIBRATION_PARAMETER`].
+    /// Why these parameters are unusable, if they are: not finite, slope not positive, margin
+    /// slope negative, or a magnitude over [`MAX_CALIBRATION_PARAMETER`].
     pub fn problem(&self) -> Option<String> {
-        let (a, b) = (self.slope, self.intercept);
-        if !a.is_finite() || !b.is_finite() {
-            return Some(format!("calibration slope {a} / intercept {b} is not finite"));
+        let (a, b, m) = (self.slope, self.intercept, self.margin_slope);
+        if !a.is_finite() || !b.is_finite() || !m.is_finite() {
+            return Some(format!("calibration slope {a} / intercept {b} / margin_slope {m} is not finite"));
         }
         if a <= 0.0 {
             return Some(format!(
                 "calibration slope {a} is not positive (a higher score must mean a higher probability)"
             ));
         }
-        if a.abs() > MAX_CALIBRATION_PARAMETER || b.abs() > MAX_CALIBRATION_PARAMETER {
+        if m < 0.0 {
             return Some(format!(
-                "calibration slope {a} / intercept {b} is over {MAX_CALIBRATION_PARAMETER} in magnitude"
+                "calibration margin_slope {m} is negative (a wider lead must not lower the probability)"
+            ));
+        }
+        if a > MAX_CALIBRATION_PARAMETER || b.abs() > MAX_CALIBRATION_PARAMETER || m > MAX_CALIBRATION_PARAMETER {
+            return Some(format!(
+                "calibration slope {a} / intercept {b} / margin_slope {m} is over {MAX_CALIBRATION_PARAMETER} in magnitude"
             ));
         }
         None
+    }
+}
+
+/// Each score's margin over the best *other* score of a list sorted best first: `s0 - s1` for
+/// the first (0 when it is alone), `si - s0` for the rest.
+pub(crate) fn margin_in_sorted(scores: &[f32], i: usize) -> f32 {
+    match (scores.first(), scores.get(1)) {
+        (Some(&a), Some(&b)) if i == 0 => a - b,
+        (Some(&top), _) if i > 0 => scores.get(i).map_or(0.0, |s| s - top),
+        _ => 0.0,
     }
 }
 

@@ -353,10 +353,13 @@ impl Smoother {
         let start = self.last_floor.unwrap_or(floor_score);
         self.last_floor = Some(floor_score);
         let mut seen: HashMap<&str, (f32, f32)> = HashMap::new();
-        for &(row, score, p) in candidates {
+        // Candidates come best first (PackState::candidates), as margins need.
+        let scores: Vec<f32> = candidates.iter().map(|c| c.1).collect();
+        for (i, &(row, score, p)) in candidates.iter().enumerate() {
             if let Some((id, _, _, calibration)) = state.label(row) {
                 // A calibrated label's probability is its own, as in `Labeler`.
-                seen.insert(id, (score, calibration.map_or(p, |c| c.probability(score))));
+                let margin = crate::labelpack::margin_in_sorted(&scores, i);
+                seen.insert(id, (score, calibration.map_or(p, |c| c.probability(score, margin))));
             }
         }
         // Forget labels the current pack no longer has (after a hot swap).

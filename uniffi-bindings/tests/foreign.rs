@@ -195,7 +195,7 @@ fn prepare() -> Scenario {
     let mut calibrated_meta = pack_a.meta().clone();
     calibrated_meta.label_set.version = "1.0.1".into();
     for l in &mut calibrated_meta.labels {
-        l.calibration = Some(pelabel::Calibration { slope: 20.0, intercept: -4.0 });
+        l.calibration = Some(pelabel::Calibration { slope: 20.0, intercept: -4.0, margin_slope: 5.0 });
     }
     let pack_calibrated = pack_a.with_meta(calibrated_meta).unwrap();
     pack_calibrated.write(&dir.join("pack_calibrated.pack"), &PackWriteOptions::default()).unwrap();

@@ -190,6 +190,11 @@ fn headline(out: &mut String, r: &EvalReport, old: Option<&EvalReport>) {
         &format!("{} {}", num(r.mean_average_precision), d(|r| r.mean_average_precision)),
         "mean average precision",
     );
+    card(
+        out,
+        &format!("{} {}", num(r.expected_calibration_error), d(|r| r.expected_calibration_error)),
+        "calibration error of the best label's probability",
+    );
     card(out, &r.nothing_recognised.to_string(), "images given no label");
     card(out, &r.failed.len().to_string(), "images that failed");
     out.push_str("</div>");

@@ -32,6 +32,7 @@ pub use calibrate::{
 pub use dataset::{Dataset, DatasetItem, DatasetOptions};
 
 use crate::labeler::{candidates_examined, passes};
+use crate::labelpack::margin_in_sorted;
 use crate::{decode_image_file, Error, LabelOptions, LabelPack, Labeler, Result};
 
 /// Candidates recorded per image at least (top-5 accuracy needs five).
@@ -120,6 +121,21 @@ pub struct EvalRecord {
     /// Why the image could not be labelled (unreadable, undecodable, too large).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl EvalRecord {
+    /// The candidates' scores, best first.
+    fn scores(&self) -> Vec<f32> {
+        self.candidates.iter().map(|c| c.score).collect()
+    }
+
+    /// Margin of a true label's score over the best other candidate (see [`crate::Calibration`]).
+    fn truth_margin(&self, id: &str, score: f32) -> f32 {
+        match self.candidates.iter().position(|c| c.id == id) {
+            Some(i) => margin_in_sorted(&self.scores(), i),
+            None => self.candidates.first().map_or(0.0, |top| score - top.score),
+        }
+    }
 }
 
 /// Labels one dataset image for evaluation. An image that cannot be read or decoded gives a
@@ -316,6 +332,11 @@ pub struct EvalReport {
     pub macro_f1: Option<f64>,
     /// Mean of the labels' average precision (labels with support).
     pub mean_average_precision: Option<f64>,
+    /// Expected calibration error of each labelled image's best candidate: |probability −
+    /// accuracy| over 10 equal-width probability bins, weighted by images (0: probabilities
+    /// read as the chance of being right). The probability is the calibrated one where the
+    /// pack calibrates the label, else the softmax share.
+    pub expected_calibration_error: Option<f64>,
     /// One global threshold for every label instead of the pack's: precision and recall over
     /// all (image, label) pairs, thresholds descending (at most 200 points).
     pub micro_curve: Vec<CurvePoint>,
@@ -330,12 +351,14 @@ fn predicted<'a>(record: &'a EvalRecord, pack: &PackIndex<'_>, label: &LabelOpti
     let global = label.min_score.unwrap_or(f32::NEG_INFINITY);
     let min_p = label.min_probability.unwrap_or(0.0);
     let mut out = Vec::new();
-    for c in &record.candidates {
+    let scores = record.scores();
+    for (i, c) in record.candidates.iter().enumerate() {
         if out.len() >= label.top_k {
             break;
         }
         let Some(l) = pack.get(&c.id) else { continue };
-        let probability = l.calibration.map_or(c.probability, |cal| cal.probability(c.score));
+        let probability =
+            l.calibration.map_or(c.probability, |cal| cal.probability(c.score, margin_in_sorted(&scores, i)));
         if passes(c.score, probability, l.min_score, global, min_p) {
             out.push(c.id.as_str());
         }
@@ -441,6 +464,8 @@ impl EvalReport {
         let (mut with_truth, mut top1, mut top5, mut nothing, mut without, mut all_truth) =
             (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
         let mut failed = Vec::new();
+        // (sum of probabilities, right answers, images) per probability bin.
+        let mut bins = [(0f64, 0u64, 0u64); 10];
         for r in records {
             if let Some(e) = &r.error {
                 failed.push(FailedImage { image: r.image.clone(), error: e.clone() });
@@ -461,6 +486,15 @@ impl EvalReport {
                 with_truth += 1;
                 let is_true = |c: &Candidate| truth.contains(c.id.as_str());
                 top1 += u64::from(r.candidates.first().is_some_and(is_true));
+                if let Some(c) = r.candidates.first() {
+                    let p = index
+                        .get(&c.id)
+                        .and_then(|l| l.calibration)
+                        .map_or(c.probability, |cal| cal.probability(c.score, margin_in_sorted(&r.scores(), 0)));
+                    let p = f64::from(p).clamp(0.0, 1.0);
+                    let bin = &mut bins[((p * 10.0) as usize).min(9)];
+                    *bin = (bin.0 + p, bin.1 + u64::from(is_true(c)), bin.2 + 1);
+                }
                 top5 += u64::from(r.candidates.iter().take(5).any(is_true));
             }
             let given_here = predicted(r, &index, &options.label);
@@ -540,6 +574,9 @@ impl EvalReport {
             macro_recall: mean(with_support().filter_map(|m| m.prf.recall)),
             macro_f1: mean(with_support().filter_map(|m| m.prf.f1)),
             mean_average_precision: mean(with_support().filter_map(|m| m.average_precision)),
+            expected_calibration_error: (with_truth > 0).then(|| {
+                bins.iter().filter(|b| b.2 > 0).map(|b| (b.0 - b.1 as f64).abs()).sum::<f64>() / with_truth as f64
+            }),
             micro_curve: thin(micro_curve, MICRO_CURVE_POINTS),
             confusions,
             labels: label_metrics,

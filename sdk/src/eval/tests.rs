@@ -104,6 +104,8 @@ fn report_counts_by_hand() {
     assert_eq!(r.micro_curve.first().unwrap().threshold, 0.9);
     assert_eq!(r.micro_curve.last().unwrap().recall, 2.0 / 4.0);
     assert_eq!(r.precision_at_recall(0.25), Some(1.0));
+    // Every best candidate has probability 0.1 (one bin) and 2 of 4 are right: |0.4 − 2| / 4.
+    assert!((r.expected_calibration_error.unwrap() - 0.4).abs() < 1e-6, "f32 probabilities");
 
     // A threshold on b removes its false positive on image 2 and lets a through there.
     let mut m = pack.meta().clone();
@@ -138,7 +140,8 @@ fn predictions_from_records_equal_the_labelers_outcome() {
             l.min_score = Some(0.05 * (i % 5) as f32 - 0.05);
         }
         if i % 4 == 1 {
-            l.calibration = Some(Calibration { slope: 8.0 + i as f32, intercept: -1.0 });
+            l.calibration =
+                Some(Calibration { slope: 8.0 + i as f32, intercept: -1.0, margin_slope: (i % 3) as f32 * 5.0 });
         }
     });
     let state = PackState::new(std::sync::Arc::new(pack));
@@ -176,23 +179,26 @@ fn predictions_from_records_equal_the_labelers_outcome() {
     }
 }
 
-/// Scores from a known logistic model: calibration finds thresholds meeting the target on the
-/// data it saw, and recovers the model's slope and intercept.
+/// Scores from a known logistic model of cosine and margin: calibration finds thresholds meeting
+/// the target on the data it saw, and recovers the model's parameters.
 #[test]
 fn calibration_meets_its_target_and_recovers_a_logistic_model() {
     let pack = LabelPack::new(meta(&["a", "b"], 2), vec![1.0, 0.0, 0.0, 1.0], &IndexOptions::default()).unwrap();
-    let (slope, intercept) = (30.0f32, -6.0f32); // p = 0.5 at cosine 0.2
+    let model = Calibration { slope: 30.0, intercept: -6.0, margin_slope: 10.0 };
     let mut rng = Rng(5);
     let mut records = Vec::new();
-    for i in 0..4000 {
+    for i in 0..8000 {
         let s = 0.35 * rng.next();
-        let p = Calibration { slope, intercept }.probability(s);
+        // b scores d below a (above it when d < 0): a's margin over the best other label is d.
+        let d = 0.6 * rng.next() - 0.2;
+        let p = model.probability(s, d);
         let is_a = rng.next() < p;
         let truth = if is_a { "a" } else { "b" };
+        let (a, b) = (cand("a", s), cand("b", s - d));
         records.push(EvalRecord {
             image: format!("{i}"),
             truth: vec![truth.into()],
-            candidates: vec![cand("a", s), cand("b", s - 0.4)],
+            candidates: if d >= 0.0 { vec![a, b] } else { vec![b, a] },
             truth_scores: if is_a { vec![TruthScore { id: "a".into(), score: s }] } else { vec![] },
             error: None,
         });
@@ -208,7 +214,9 @@ fn calibration_meets_its_target_and_recovers_a_logistic_model() {
     assert_eq!(a.status, CalibrationStatus::Calibrated);
     assert!(a.precision.unwrap() >= 0.9, "{a:?}");
     let fitted = a.calibration.unwrap();
-    assert!((fitted.slope - slope).abs() < 4.0 && (fitted.intercept - intercept).abs() < 0.8, "{fitted:?}");
+    assert!((fitted.slope - model.slope).abs() < 4.0, "{fitted:?}");
+    assert!((fitted.margin_slope - model.margin_slope).abs() < 2.0, "{fitted:?}");
+    assert!((fitted.intercept - model.intercept).abs() < 0.8, "{fitted:?}");
     assert!(!a.pooled);
     // b is never a candidate within top-1 with a positive: its threshold is unreachable or kept.
     assert_ne!(c.labels[1].status, CalibrationStatus::Calibrated);
@@ -276,7 +284,7 @@ fn calibrated_packs_round_trip_and_show_in_the_diff() {
     let pack = random_pack(5, 8, 3, |_, _| {});
     let mut m = pack.meta().clone();
     m.labels[2].min_score = Some(0.25);
-    m.labels[3].calibration = Some(Calibration { slope: 12.5, intercept: -3.0 });
+    m.labels[3].calibration = Some(Calibration { slope: 12.5, intercept: -3.0, margin_slope: 4.0 });
     m.label_set.version = "1.2.4".into();
     let new = pack.with_meta(m).unwrap();
     let f32_pack = crate::PackWriteOptions { embedding_dtype: EmbeddingDType::F32, ..Default::default() };
@@ -295,9 +303,11 @@ fn calibrated_packs_round_trip_and_show_in_the_diff() {
     assert!(!String::from_utf8_lossy(&plain).contains("calibration"));
     // Bad calibrations are refused in packs from outside.
     for bad in [
-        Calibration { slope: -1.0, intercept: 0.0 },
-        Calibration { slope: f32::INFINITY, intercept: 0.0 },
-        Calibration { slope: 1.0, intercept: 2e4 },
+        Calibration { slope: -1.0, intercept: 0.0, margin_slope: 0.0 },
+        Calibration { slope: f32::INFINITY, intercept: 0.0, margin_slope: 0.0 },
+        Calibration { slope: 1.0, intercept: 2e4, margin_slope: 0.0 },
+        Calibration { slope: 1.0, intercept: 0.0, margin_slope: -1.0 },
+        Calibration { slope: 1.0, intercept: 0.0, margin_slope: f32::NAN },
     ] {
         let mut m = pack.meta().clone();
         m.labels[0].calibration = Some(bad);
@@ -361,7 +371,7 @@ fn calibration_written_into_a_label_set_keeps_its_comments_and_reads_back() {
                 min_score: None,
                 precision: None,
                 recall: None,
-                calibration: Some(Calibration { slope: 0.1, intercept: -3.25 }),
+                calibration: Some(Calibration { slope: 0.1, intercept: -3.25, margin_slope: 0.5 }),
                 pooled: false,
             },
             LabelCalibration {
@@ -382,7 +392,7 @@ fn calibration_written_into_a_label_set_keeps_its_comments_and_reads_back() {
     assert!(out.contains("version = \"2.0.1\"") && out.contains("min_score = 0.1\n"), "{out}");
     let set = crate::LabelSet::from_toml_str(&out, path).unwrap();
     assert_eq!(set.labels[0].min_score, None);
-    assert_eq!(set.labels[0].calibration, Some(Calibration { slope: 0.1, intercept: -3.25 }));
+    assert_eq!(set.labels[0].calibration, Some(Calibration { slope: 0.1, intercept: -3.25, margin_slope: 0.5 }));
     assert_eq!(set.labels[1].min_score, Some(0.1));
     assert_eq!(set.version, "2.0.1");
     let pinned = report.apply_to_label_set(text, path, Some("3.0.0-calibrated")).unwrap();

@@ -58,6 +58,8 @@ struct RawLabel {
 struct RawCalibration {
     slope: f64,
     intercept: f64,
+    #[serde(default)]
+    margin_slope: f64,
 }
 
 /// Names the item a semantic error is about; label indices are positions in `labels`.
@@ -210,7 +212,11 @@ fn lower(raw: RawSet) -> (LabelSet, Spans) {
             min_score: rl.min_score.map(|m| m.into_inner() as f32),
             calibration: rl.calibration.map(|c| {
                 let c = c.into_inner();
-                crate::Calibration { slope: c.slope as f32, intercept: c.intercept as f32 }
+                crate::Calibration {
+                    slope: c.slope as f32,
+                    intercept: c.intercept as f32,
+                    margin_slope: c.margin_slope as f32,
+                }
             }),
         });
     }
