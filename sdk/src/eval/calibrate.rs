@@ -304,16 +304,14 @@ fn platt(points: &[FitPoint]) -> Option<Calibration> {
         let c = Calibration { slope: w[0] as f32, margin_slope: w[1] as f32, intercept: w[2] as f32 };
         Some(c)
     };
-    match fit(true) {
-        Some(c) if c.margin_slope >= 0.0 => Some(c),
-        _ => fit(false).map(|c| Calibration { margin_slope: 0.0, ..c }),
-    }
-    .filter(|c| c.problem().is_none())
+    fit(true)
+        .filter(|c| c.problem().is_none())
+        .or_else(|| fit(false).map(|c| Calibration { margin_slope: 0.0, ..c }).filter(|c| c.problem().is_none()))
 }
 
 /// Weights `[w_x, w_y, b]` of `p = σ(w_x·x + w_y·y + b)` minimising the cross-entropy to
 /// `targets`. Features are standardised for the solve (cosines span a few hundredths) and the
-/// weights mapped back; a constant feature gets weight 0. A tiny ridge keeps the Hessian
+/// weights mapped back; a constant feature gets weight 0. A ridge (unit prior) keeps the Hessian
 /// invertible when a feature is (nearly) collinear with another.
 fn logistic(features: &[[f64; 2]], targets: &[f64]) -> Option<[f64; 3]> {
     let n = features.len() as f64;
@@ -331,7 +329,9 @@ fn logistic(features: &[[f64; 2]], targets: &[f64]) -> Option<[f64; 3]> {
             [z(0), z(1), 1.0]
         })
         .collect();
-    let ridge = 1e-6;
+    // A unit Gaussian prior on the standardised weights: negligible for thousands of points,
+    // and it keeps a near-separable small sample from driving the weights to infinity.
+    let ridge = 1.0;
     let objective = |w: &[f64; 3]| -> f64 {
         let data: f64 = x
             .iter()

@@ -412,3 +412,25 @@ fn calibration_written_into_a_label_set_keeps_its_comments_and_reads_back() {
     let typo = "name = \"s\"\nversion = \"1.0.0\"\n[[labels]]\nid = \"a\"\nname = \"A\"\ncalibration = { slop = 2.0, intercept = 0.0 }\n";
     assert!(matches!(crate::LabelSet::from_toml_str(typo, path), Err(Error::LabelSet { line: 6, .. })));
 }
+
+/// The records of a small sample: every fit, pooled included, is usable (a near-separable
+/// sample must not leave labels without a calibration).
+#[test]
+fn small_samples_still_get_a_pooled_calibration() {
+    let pack = random_pack(6, 4, 11, |_, _| {});
+    let mut rng = Rng(3);
+    let records: Vec<EvalRecord> = (0..12)
+        .map(|i| {
+            let truth = format!("l{}", i % 6);
+            let mut cands: Vec<(String, f32)> =
+                (0..6).map(|j| (format!("l{j}"), if j == i % 6 { 0.8 } else { 0.3 * rng.next() })).collect();
+            cands.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let refs: Vec<(&str, f32)> = cands.iter().map(|(id, s)| (id.as_str(), *s)).collect();
+            record(&i.to_string(), &[truth.as_str()], &refs)
+        })
+        .collect();
+    let options = CalibrateOptions { sigmoid: true, min_support: 2, ..CalibrateOptions::default() };
+    let c = calibrate(&pack, &records, &options).unwrap();
+    assert!(c.pooled.is_some(), "perfectly separable: Platt's targets keep the fit finite");
+    assert!(c.labels.iter().all(|l| l.calibration.is_some_and(|c| c.problem().is_none())), "{:?}", c.labels);
+}
