@@ -233,3 +233,54 @@ fn batch_size_does_not_change_the_pack() {
         assert!(d < 1e-5, "label {i}: {d}");
     }
 }
+
+/// A pack does not depend on which of its prompts the cache held: each label sums its prompts'
+/// embeddings in the set's order, not in the order the tower ran them (by token length), so a
+/// cold and a warm compile give the same f32 pack, and so do the steps of a compile spread over
+/// processes (pending batches → embed_prompts → cache_prompt_embeddings), which run the same
+/// batches. (A cache filled in other batches gives embeddings within ~1e-7, not the same bits.)
+#[test]
+fn a_pack_does_not_depend_on_what_the_cache_held() {
+    use pelabel::{cache_prompt_embeddings, embed_prompts, pending_prompt_batches};
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tiny();
+    // Templates of very different lengths, so the tower's (length) order is not the set's.
+    let text = SET_V1.replace(
+        r#"templates = ["a photo of a {}.", "a blurry photo of a {}."]"#,
+        r#"templates = ["a very blurry, dark and grainy photo of one small {} at night.", "a {}.",
+                        "a photo of the large {} in the garden.", "{}", "a sketch of a {}.", "my {}!"]"#,
+    );
+    let s = set(&text);
+    let bits = |p: &LabelPack| p.index().vectors().iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    let compile = |cache: Option<&TextCache>| {
+        let opts = CompileOptions { cache, embedding_dtype: EmbeddingDType::F32, batch_size: 4, ..Default::default() };
+        compile_label_set(&s, &model, &opts).unwrap()
+    };
+    let (none, _) = compile(None);
+
+    let full = TextCache::open(&tmp.path().join("full.redb")).unwrap();
+    let (cold, r1) = compile(Some(&full));
+    let (warm, r2) = compile(Some(&full));
+    assert_eq!((r1.cache_hits, r2.embedded), (0, 0));
+    assert_eq!(bits(&cold), bits(&none));
+    assert_eq!(bits(&warm), bits(&cold), "a warm compile must give the cold compile's pack");
+
+    // The compile's steps one by one, as pelabel.ray runs them, into an empty cache.
+    let steps = TextCache::open(&tmp.path().join("steps.redb")).unwrap();
+    let opts = CompileOptions { cache: Some(&steps), batch_size: 4, ..Default::default() };
+    let batches = pending_prompt_batches(&s, &model, &opts).unwrap();
+    assert_eq!(batches.len(), r1.batches);
+    for batch in batches.iter().rev() {
+        let prompts: Vec<&str> = batch.iter().map(String::as_str).collect();
+        let e = embed_prompts(&model, &prompts, 4).unwrap();
+        cache_prompt_embeddings(&model, &steps, &prompts, &e).unwrap();
+    }
+    assert!(pending_prompt_batches(&s, &model, &opts).unwrap().is_empty());
+    let (stepped, r4) = compile(Some(&steps));
+    assert_eq!((r4.cache_hits, r4.embedded), (r1.unique_prompts, 0));
+    assert_eq!(bits(&stepped), bits(&cold), "the compile's steps must give the compile's pack");
+    // Wrong sizes are refused.
+    let prompts: Vec<&str> = batches[0].iter().map(String::as_str).collect();
+    let short = vec![0.5f32; prompts.len() * model.config().embed_dim() - 1];
+    assert!(matches!(cache_prompt_embeddings(&model, &steps, &prompts, &short), Err(pelabel::Error::Cache { .. })));
+}

@@ -340,6 +340,19 @@ pub enum Error {
         setting: &'static str,
     },
 
+    // ----- environment ---------------------------------------------------------------------
+    /// An environment variable pelabel reads has a value it cannot use (e.g.
+    /// `SOURCE_DATE_EPOCH` that is not a number of seconds).
+    #[error("environment variable {variable}={value:?}: {reason}")]
+    Environment {
+        /// The variable.
+        variable: &'static str,
+        /// Its value (lossily decoded).
+        value: String,
+        /// What was expected.
+        reason: String,
+    },
+
     // ----- numerics ------------------------------------------------------------------------
     /// `PELABEL_CPU_TIER` (or an option) names no compute tier.
     #[error("unknown CPU tier {value:?}; known tiers: {known}")]

@@ -62,7 +62,10 @@ mod tokenizer;
 mod userlabels;
 
 #[cfg(feature = "offline")]
-pub use compile::{compile_label_set, CompileOptions, CompileReport};
+pub use compile::{
+    cache_prompt_embeddings, compile_label_set, compile_label_set_file, embed_prompts, pending_prompt_batches,
+    CompileOptions, CompileReport, SOURCE_DATE_EPOCH_ENV,
+};
 pub use cpu::{Cpu, CpuTier, Precision, CPU_TIER_ENV};
 /// Ed25519 keys used to sign and verify label packs.
 pub use ed25519_dalek::{SigningKey, VerifyingKey};

@@ -12,6 +12,9 @@
 //! - [`LiveLabeler`]: `push` never blocks; results reach a synchronous foreign [`LiveListener`] on
 //!   the worker thread. (No async foreign traits: they break Swift 6 strict concurrency in UniFFI
 //!   0.32.)
+//! - with the non-default feature `offline` (the Python package, `uniffi-bindings/python`, not
+//!   phones): [`Compiler`], a label-set compiler over a model's text tower and the text cache,
+//!   also step by step for compiles spread over processes (`pelabel.ray`).
 //! - [`PelabelError`]: the one error enum, with the cases an app acts on, mapped once from
 //!   `pelabel::Error`. Every exported call runs inside [`guard`], so a panic becomes
 //!   [`PelabelError::Internal`] instead of crossing the boundary (which is why even `info`,
@@ -36,6 +39,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 uniffi::setup_scaffolding!();
+
+#[cfg(feature = "offline")]
+mod offline;
+#[cfg(feature = "offline")]
+pub use offline::{
+    default_compile_options, default_text_cache_path, CompileOptions, CompileReport, Compiler, EmbeddingDType,
+};
 
 /// Shorthand for the results of exported calls.
 pub type Result<T, E = PelabelError> = std::result::Result<T, E>;
@@ -128,6 +138,28 @@ pub enum PelabelError {
         /// The message.
         reason: String,
     },
+    /// A label-set file that does not parse or validate (offline builds: feature `offline`); the
+    /// message has the file, line and column.
+    #[error("invalid label set: {reason}")]
+    InvalidLabelSet {
+        /// The message.
+        reason: String,
+    },
+    /// The text-embedding cache cannot be used (offline builds): not a cache file, a newer cache
+    /// format, held by other processes past the lock timeout, or embeddings of the wrong size
+    /// given to store. The message says which, and when deleting the file is the fix.
+    #[error("text-embedding cache: {reason}")]
+    Cache {
+        /// The message.
+        reason: String,
+    },
+    /// An environment variable pelabel reads has a value it cannot use: `PELABEL_CPU_TIER`
+    /// naming no tier, `SOURCE_DATE_EPOCH` that is not a number of seconds.
+    #[error("invalid environment: {reason}")]
+    InvalidEnvironment {
+        /// The message, with the variable and its value.
+        reason: String,
+    },
     /// The live labeler was stopped; start a new one.
     #[error("live labeler stopped")]
     Stopped,
@@ -160,6 +192,9 @@ impl From<pelabel::Error> for PelabelError {
             E::Key { .. } | E::WeakKey { .. } => Self::InvalidKey { reason },
             E::LimitExceeded { .. } => Self::LimitExceeded { reason },
             E::InvalidUserLabel { .. } => Self::InvalidLabel { reason },
+            E::LabelSet { .. } => Self::InvalidLabelSet { reason },
+            E::Cache { .. } => Self::Cache { reason },
+            E::Environment { .. } | E::UnknownCpuTier { .. } => Self::InvalidEnvironment { reason },
             E::Config { .. }
             | E::UnknownPreset { .. }
             | E::ModelSource { .. }
@@ -172,7 +207,7 @@ impl From<pelabel::Error> for PelabelError {
             | E::Tokenizer { .. }
             // A .pt checkpoint: the device build reads safetensors only.
             | E::FeatureDisabled { .. } => Self::InvalidModel { reason },
-            // Tensor, index, cache, label-set errors, and variants added later.
+            // Tensor and index errors, and variants added later.
             _ => Self::Internal { reason },
         }
     }

@@ -3687,6 +3687,34 @@ enum PelabelError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * A label-set file that does not parse or validate (offline builds: feature `offline`); the
+     * message has the file, line and column.
+     */
+    case InvalidLabelSet(
+        /**
+         * The message.
+         */reason: String
+    )
+    /**
+     * The text-embedding cache cannot be used (offline builds): not a cache file, a newer cache
+     * format, held by other processes past the lock timeout, or embeddings of the wrong size
+     * given to store. The message says which, and when deleting the file is the fix.
+     */
+    case Cache(
+        /**
+         * The message.
+         */reason: String
+    )
+    /**
+     * An environment variable pelabel reads has a value it cannot use: `PELABEL_CPU_TIER`
+     * naming no tier, `SOURCE_DATE_EPOCH` that is not a number of seconds.
+     */
+    case InvalidEnvironment(
+        /**
+         * The message, with the variable and its value.
+         */reason: String
+    )
+    /**
      * The live labeler was stopped; start a new one.
      */
     case Stopped
@@ -3766,8 +3794,17 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
         case 13: return .LimitExceeded(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .Stopped
-        case 15: return .Internal(
+        case 14: return .InvalidLabelSet(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .Cache(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 16: return .InvalidEnvironment(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 17: return .Stopped
+        case 18: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3847,12 +3884,27 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Stopped:
+        case let .InvalidLabelSet(reason):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Cache(reason):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .InvalidEnvironment(reason):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Stopped:
+            writeInt(&buf, Int32(17))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(reason, into: &buf)
             
         }
