@@ -513,7 +513,7 @@ fn run_eval(
                 write_file(h, &report.to_html(&title(&report)))?;
             }
             if json {
-                println!("{}", serde_json::to_string(&report)?);
+                println!("{}", report.to_json());
             } else {
                 print_report(&report);
             }

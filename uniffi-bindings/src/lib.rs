@@ -153,6 +153,13 @@ pub enum PelabelError {
         /// The message.
         reason: String,
     },
+    /// A labelled dataset or evaluation records cannot be used (`pelabel eval`): a malformed list
+    /// (with its line), records of another pack, no image labelled. Offline tools only.
+    #[error("invalid dataset: {reason}")]
+    InvalidDataset {
+        /// The message.
+        reason: String,
+    },
     /// An environment variable pelabel reads has a value it cannot use: `PELABEL_CPU_TIER`
     /// naming no tier, `SOURCE_DATE_EPOCH` that is not a number of seconds.
     #[error("invalid environment: {reason}")]
@@ -194,6 +201,7 @@ impl From<pelabel::Error> for PelabelError {
             E::InvalidUserLabel { .. } => Self::InvalidLabel { reason },
             E::LabelSet { .. } => Self::InvalidLabelSet { reason },
             E::Cache { .. } => Self::Cache { reason },
+            E::Dataset { .. } | E::Evaluation { .. } => Self::InvalidDataset { reason },
             E::Environment { .. } | E::UnknownCpuTier { .. } => Self::InvalidEnvironment { reason },
             E::Config { .. }
             | E::UnknownPreset { .. }

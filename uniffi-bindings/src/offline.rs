@@ -218,3 +218,105 @@ impl Compiler {
         })
     }
 }
+
+// ----- evaluation (`pelabel eval`) ------------------------------------------------------------
+
+/// How an app asks for labels in an evaluation: `pelabel eval`'s `--top-k`, `--min-score`,
+/// `--min-probability` and `--candidates`, with the same defaults.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EvalSettings {
+    /// Labels an app takes per image.
+    #[uniffi(default = 1)]
+    pub top_k: u32,
+    /// Global minimum cosine score (the pack's per-label thresholds apply too).
+    #[uniffi(default = None)]
+    pub min_score: Option<f32>,
+    /// Minimum probability (calibrated where the pack calibrates, else softmax).
+    #[uniffi(default = None)]
+    pub min_probability: Option<f32>,
+    /// Candidates recorded per image (0: what the labeler examines for `top_k`).
+    #[uniffi(default = 0)]
+    pub candidates: u32,
+}
+
+impl EvalSettings {
+    fn sdk(&self) -> pelabel::EvalOptions {
+        pelabel::EvalOptions {
+            label: pelabel::LabelOptions {
+                top_k: size(self.top_k),
+                min_score: self.min_score,
+                min_probability: self.min_probability,
+            },
+            candidates: size(self.candidates),
+        }
+    }
+}
+
+/// One labelled image of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DatasetItem {
+    /// The image file.
+    pub image: String,
+    /// Its true label ids.
+    pub labels: Vec<String>,
+}
+
+/// The images of a labelled dataset (a folder per label, or a .json / .jsonl / .csv list), in
+/// the order `pelabel eval` labels them.
+#[uniffi::export]
+pub fn load_dataset(path: String) -> Result<Vec<DatasetItem>> {
+    guard(|| {
+        let d = pelabel::Dataset::load(Path::new(&path))?;
+        Ok(d.items
+            .into_iter()
+            .map(|i| DatasetItem { image: i.image.display().to_string(), labels: i.labels })
+            .collect())
+    })
+}
+
+/// Labels one dataset image for evaluation: the sdk's `EvalRecord` as JSON (an unreadable image
+/// gives a record with its error, as in `pelabel eval`).
+#[uniffi::export]
+pub fn eval_record(labeler: Arc<crate::Labeler>, item: DatasetItem, settings: EvalSettings) -> Result<String> {
+    guard(|| {
+        let item = pelabel::DatasetItem { image: item.image.into(), labels: item.labels };
+        let record = pelabel::eval_record(&labeler.inner, &item, &settings.sdk())?;
+        Ok(record.to_json())
+    })
+}
+
+/// An evaluation report: JSON (what `pelabel eval --json` prints) and the HTML page.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EvalReportOutput {
+    /// The report as JSON.
+    pub json: String,
+    /// The self-contained HTML page, titled `title`.
+    pub html: String,
+}
+
+/// The report of `pack` on records made with it by [`eval_record`] (in dataset order).
+#[uniffi::export]
+pub fn eval_report(
+    pack: Arc<crate::LabelPack>,
+    records: Vec<String>,
+    settings: EvalSettings,
+    title: String,
+) -> Result<EvalReportOutput> {
+    guard(|| {
+        let records = records.iter().map(|r| pelabel::EvalRecord::from_json(r)).collect::<pelabel::Result<Vec<_>>>()?;
+        let report = pelabel::EvalReport::new(&pack.inner, &records, &settings.sdk())?;
+        Ok(EvalReportOutput { json: report.to_json(), html: report.to_html(&title) })
+    })
+}
+
+/// `pelabel eval`'s defaults.
+#[uniffi::export]
+pub fn default_eval_settings() -> EvalSettings {
+    let o = pelabel::EvalOptions::default();
+    EvalSettings {
+        top_k: count(o.label.top_k),
+        min_score: o.label.min_score,
+        min_probability: o.label.min_probability,
+        candidates: count(o.candidates),
+    }
+}

@@ -124,6 +124,16 @@ pub struct EvalRecord {
 }
 
 impl EvalRecord {
+    /// The record as one line of JSON (what crosses processes, e.g. from Ray actors).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A record from [`EvalRecord::to_json`]'s output.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| Error::Evaluation { reason: format!("evaluation record: {e}") })
+    }
+
     /// The candidates' scores, best first.
     fn scores(&self) -> Vec<f32> {
         self.candidates.iter().map(|c| c.score).collect()
@@ -446,6 +456,11 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 }
 
 impl EvalReport {
+    /// The report as JSON (what `pelabel eval --json` prints).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
     /// The report of `pack` on records made with it (by [`eval_record`]; a calibrated version
     /// of the same pack has the same records).
     pub fn new(pack: &LabelPack, records: &[EvalRecord], options: &EvalOptions) -> Result<Self> {

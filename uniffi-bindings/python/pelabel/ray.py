@@ -242,6 +242,7 @@ def outcome_to_dict(outcome: _p.LabelOutcome) -> Dict[str, Any]:
             "name": label.name,
             "score": label.score,
             "probability": label.probability,
+            "calibrated": label.calibrated,
             "parents": [{"id": p.id, "name": p.name} for p in label.parents],
         }
 
@@ -332,14 +333,84 @@ def label_images(
 # ----- evaluation -----------------------------------------------------------------------------
 
 
-def evaluate(*args: Any, **kwargs: Any) -> Any:
-    """NOT IMPLEMENTED YET (second phase): evaluation of a pack on a labelled image set.
+class _Evaluator:
+    """Ray actor: one image-tower session over one pack, opened once; makes evaluation records."""
 
-    It will run the sdk's evaluation (the API behind ``pelabel eval``) on an actor pool, as
-    :func:`label_images` does, once that API exists; its report will be the sdk's, not one made
-    up here.
+    def __init__(self, model_dir: str, pack_path: str, public_key_hex: Optional[str], options: Dict[str, Any]):
+        _set_threads(options.get("threads"))
+        pack = _p.LabelPack.load(pack_path, public_key_hex)
+        session = _p.LabelerOptions(threads=options.get("threads"), precision=_precision(options.get("precision")))
+        self.labeler = _p.Labeler.open(model_dir, pack, session)
+        self.settings = options["settings"]
+
+    def __call__(self, batch: Dict[str, Any]) -> Dict[str, Any]:
+        import json  # noqa: PLC0415
+        import numpy as np  # noqa: PLC0415
+
+        records = [
+            _p.eval_record(self.labeler, _p.DatasetItem(image=str(image), labels=list(json.loads(labels))), self.settings)
+            for image, labels in zip(batch["image"], batch["labels"])
+        ]
+        return {"index": np.asarray(batch["index"]), "record": np.asarray(records, dtype=object)}
+
+
+def evaluate(
+    model_dir: PathLike,
+    pack_path: PathLike,
+    dataset: PathLike,
+    *,
+    num_actors: int = 2,
+    top_k: int = 1,
+    min_score: Optional[float] = None,
+    min_probability: Optional[float] = None,
+    candidates: int = 0,
+    precision: Optional[str] = None,
+    threads_per_actor: Optional[int] = None,
+    batch_size: int = 16,
+    public_key_hex: Optional[str] = None,
+    html_path: Optional[PathLike] = None,
+) -> Dict[str, Any]:
+    """Evaluates a pack on a labelled dataset on ``num_actors`` Ray actors: the report ``pelabel
+    eval --json`` prints, as a dict (same numbers: the records are the sdk's, made by each actor,
+    and the report is computed by the sdk from all of them in dataset order). ``html_path``
+    also writes the HTML report (titled as the CLI titles it).
+
+    The dataset is a folder per label or a .json / .jsonl / .csv list, as for ``pelabel eval``;
+    the model and pack are checked on the driver first (typed ``PelabelError`` there).
     """
-    raise NotImplementedError("pelabel.ray.evaluate comes with the sdk's evaluation API (pelabel eval)")
+    import json  # noqa: PLC0415
+
+    ray = _ray()
+    model_dir, pack_path, dataset = os.fspath(model_dir), os.fspath(pack_path), os.fspath(dataset)
+    items = _p.load_dataset(dataset)
+    pack = _p.LabelPack.load(pack_path, public_key_hex)
+    _p.Labeler.open(model_dir, pack, _p.LabelerOptions(threads=1))
+    _precision(precision)
+    settings = _p.EvalSettings(top_k=top_k, min_score=min_score, min_probability=min_probability, candidates=candidates)
+    options = {"precision": precision, "threads": threads_per_actor, "settings": settings}
+    rows = [{"index": i, "image": it.image, "labels": json.dumps(it.labels)} for i, it in enumerate(items)]
+    ds = ray.data.from_items(rows).map_batches(
+        _Evaluator,
+        fn_constructor_kwargs={
+            "model_dir": model_dir, "pack_path": pack_path, "public_key_hex": public_key_hex, "options": options,
+        },
+        batch_size=max(1, batch_size),
+        batch_format="numpy",
+        compute=_pool(num_actors),
+        num_cpus=threads_per_actor or 1,
+    )
+    records: List[Optional[str]] = [None] * len(items)
+    for row in ds.iter_rows():
+        records[int(row["index"])] = str(row["record"])
+    if any(r is None for r in records):
+        raise RuntimeError(f"Ray returned no record for {sum(r is None for r in records)} images")
+    info = pack.info()
+    title = f"pelabel eval: {info.name} {info.version} on {dataset}"
+    out = _p.eval_report(pack, records, settings, title)  # type: ignore[arg-type]
+    if html_path is not None:
+        with open(html_path, "w", encoding="utf-8") as f:
+            f.write(out.html)
+    return json.loads(out.json)
 
 
 __all__ = [

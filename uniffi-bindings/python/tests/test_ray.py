@@ -144,7 +144,28 @@ def main() -> None:
         mixed = pr.label_images(MODEL, cli_pack, [bad, first], num_actors=1)
         assert mixed[0]["error"]["kind"] == "InvalidImage" and "result" in mixed[1], mixed
 
-        # 3. Typed errors, on the driver.
+        # 3. Evaluation: the CLI's `pelabel eval --json` report vs Ray's, on the demo test set with
+        # one image that does not exist (an error record in both), and the HTML with the same title.
+        dataset = tmp / "eval.csv"
+        listed = (TESTSET / "labels.csv").read_text().splitlines()
+        dataset.write_text("\n".join([listed[0]] + [f"{TESTSET / l.split(',')[0]},{l.split(',')[1]}" for l in listed[1:]]
+                                     + [f"{tmp / 'missing.png'},red_circle"]) + "\n")
+        cli_html, ray_html = tmp / "cli.html", tmp / "ray.html"
+        t0 = time.perf_counter()
+        got = pr.evaluate(MODEL, cli_pack, dataset, num_actors=args.num_actors, html_path=ray_html)
+        t_eval = time.perf_counter() - t0
+        run = subprocess.run([args.cli, "eval", "--model", str(MODEL), "--pack", str(cli_pack), "--json",
+                              "--html", str(cli_html), str(dataset)], capture_output=True, text=True)
+        assert run.returncode == 1, "an image failed: exit code 1, report written anyway"
+        want = json.loads(run.stdout)
+        assert got == want, "Ray's report differs from the CLI's"
+        assert ray_html.read_text() == cli_html.read_text(), "Ray's HTML differs from the CLI's"
+        assert want["images"] == 481 and len(want["failed"]) == 1 and want["top1_accuracy"] > 0.6, want["top1_accuracy"]
+        print(f"evaluate: {want['images']} images, {args.num_actors} actors: {t_eval:.2f} s; report and HTML equal to the CLI's "
+              f"(top-1 {want['top1_accuracy']:.4f})")
+        expect_error(pelabel.PelabelError.InvalidDataset, lambda: pr.evaluate(MODEL, cli_pack, LABEL_SET), "not a dataset")
+
+        # 4. Typed errors, on the driver.
         E = pelabel.PelabelError
         expect_error(E.FileNotFound, lambda: pr.embed_label_set(tmp / "nope.toml", MODEL, cache), "missing label set")
         expect_error(E.FileNotFound, lambda: pr.embed_label_set(LABEL_SET, tmp / "nope", cache), "missing model")

@@ -3706,6 +3706,15 @@ enum PelabelError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
+     * A labelled dataset or evaluation records cannot be used (`pelabel eval`): a malformed list
+     * (with its line), records of another pack, no image labelled. Offline tools only.
+     */
+    case InvalidDataset(
+        /**
+         * The message.
+         */reason: String
+    )
+    /**
      * An environment variable pelabel reads has a value it cannot use: `PELABEL_CPU_TIER`
      * naming no tier, `SOURCE_DATE_EPOCH` that is not a number of seconds.
      */
@@ -3800,11 +3809,14 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
         case 15: return .Cache(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .InvalidEnvironment(
+        case 16: return .InvalidDataset(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .Stopped
-        case 18: return .Internal(
+        case 17: return .InvalidEnvironment(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 18: return .Stopped
+        case 19: return .Internal(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -3894,17 +3906,22 @@ public struct FfiConverterTypePelabelError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .InvalidEnvironment(reason):
+        case let .InvalidDataset(reason):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         
-        case .Stopped:
+        case let .InvalidEnvironment(reason):
             writeInt(&buf, Int32(17))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .Stopped:
+            writeInt(&buf, Int32(18))
         
         
         case let .Internal(reason):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(reason, into: &buf)
             
         }
