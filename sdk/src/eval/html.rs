@@ -241,6 +241,11 @@ fn worst_first(r: &EvalReport) -> Vec<&LabelMetrics> {
 }
 
 fn body(out: &mut String, r: &EvalReport, old: Option<&EvalReport>) {
+    plots(out, r, old);
+    tables(out, r);
+}
+
+fn plots(out: &mut String, r: &EvalReport, old: Option<&EvalReport>) {
     let worst = worst_first(r);
     out.push_str("<div class=\"plots\">");
     let mut curves =
@@ -276,6 +281,10 @@ fn body(out: &mut String, r: &EvalReport, old: Option<&EvalReport>) {
     if old.is_some() {
         out.push_str("<p class=\"note\">Dots on the F1 bars: the old pack's F1.</p>");
     }
+}
+
+fn tables(out: &mut String, r: &EvalReport) {
+    let worst = worst_first(r);
 
     out.push_str("<h2>Most confused</h2>");
     if r.confusions.is_empty() {
@@ -364,6 +373,7 @@ F1: {} labels gained, {} lost, {} unchanged.</p>",
             self.unchanged
         );
         headline(&mut out, &self.new, Some(&self.old));
+        plots(&mut out, &self.new, Some(&self.old));
         for (name, list) in [("Largest losses", &self.losses), ("Largest gains", &self.gains)] {
             let _ = write!(out, "<h2>{name} (F1)</h2>");
             if list.is_empty() {
@@ -411,7 +421,7 @@ F1: {} labels gained, {} lost, {} unchanged.</p>",
             out.push_str("</table>");
         }
         out.push_str("<h2>New pack</h2>");
-        body(&mut out, &self.new, Some(&self.old));
+        tables(&mut out, &self.new);
         page(title, &settings(&self.new), &out)
     }
 }

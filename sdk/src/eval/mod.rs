@@ -138,14 +138,6 @@ impl EvalRecord {
     fn scores(&self) -> Vec<f32> {
         self.candidates.iter().map(|c| c.score).collect()
     }
-
-    /// Margin of a true label's score over the best other candidate (see [`crate::Calibration`]).
-    fn truth_margin(&self, id: &str, score: f32) -> f32 {
-        match self.candidates.iter().position(|c| c.id == id) {
-            Some(i) => margin_in_sorted(&self.scores(), i),
-            None => self.candidates.first().map_or(0.0, |top| score - top.score),
-        }
-    }
 }
 
 /// Labels one dataset image for evaluation. An image that cannot be read or decoded gives a

@@ -424,6 +424,11 @@ fn small_samples_still_get_a_pooled_calibration() {
             let truth = format!("l{}", i % 6);
             let mut cands: Vec<(String, f32)> =
                 (0..6).map(|j| (format!("l{j}"), if j == i % 6 { 0.8 } else { 0.3 * rng.next() })).collect();
+            if i % 4 == 0 {
+                // Now and then another label leads, at a lower score: the best label is wrong.
+                cands[i % 6].1 = 0.6;
+                cands[(i + 1) % 6].1 = 0.65;
+            }
             cands.sort_by(|a, b| b.1.total_cmp(&a.1));
             let refs: Vec<(&str, f32)> = cands.iter().map(|(id, s)| (id.as_str(), *s)).collect();
             record(&i.to_string(), &[truth.as_str()], &refs)
@@ -431,6 +436,6 @@ fn small_samples_still_get_a_pooled_calibration() {
         .collect();
     let options = CalibrateOptions { sigmoid: true, min_support: 2, ..CalibrateOptions::default() };
     let c = calibrate(&pack, &records, &options).unwrap();
-    assert!(c.pooled.is_some(), "perfectly separable: Platt's targets keep the fit finite");
+    assert!(c.pooled.is_some(), "near-separable: the fit stays finite");
     assert!(c.labels.iter().all(|l| l.calibration.is_some_and(|c| c.problem().is_none())), "{:?}", c.labels);
 }
