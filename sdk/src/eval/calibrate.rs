@@ -356,10 +356,7 @@ fn logistic(features: &[[f64; 2]], targets: &[f64]) -> Option<[f64; 3]> {
     let mut fval = objective(&w);
     for _ in 0..100 {
         let mut g = [ridge * w[0], ridge * w[1], 0.0];
-        let mut h = [[0.0; 3]; 3];
-        for k in 0..3 {
-            h[k][k] = if k < 2 { ridge } else { 1e-12 };
-        }
+        let mut h = [[ridge, 0.0, 0.0], [0.0, ridge, 0.0], [0.0, 0.0, 1e-12]];
         for (x, &t) in x.iter().zip(targets) {
             let z = w[0] * x[0] + w[1] * x[1] + w[2] * x[2];
             let p = 1.0 / (1.0 + (-z).exp());
@@ -406,10 +403,11 @@ fn solve3(mut a: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
+        let pivot_row = a[col];
         for row in col + 1..3 {
-            let f = a[row][col] / a[col][col];
-            for k in col..3 {
-                a[row][k] -= f * a[col][k];
+            let f = a[row][col] / pivot_row[col];
+            for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }

@@ -122,7 +122,10 @@ fn pr_plot(title: &str, curves: &[(String, &[CurvePoint])], points: &[(String, f
 }
 
 /// Horizontal bars of the labels' F1 (worst first); `old` adds the previous pack's as markers.
-fn f1_plot(labels: &[&LabelMetrics], old: Option<&dyn Fn(&str) -> Option<f64>>) -> String {
+/// A label's F1 in another report, by id.
+type F1Of<'a> = &'a dyn Fn(&str) -> Option<f64>;
+
+fn f1_plot(labels: &[&LabelMetrics], old: Option<F1Of<'_>>) -> String {
     let n = labels.len();
     let height = (70 + 20 * n).max(160) as u32;
     let mut svg = String::new();
@@ -274,7 +277,7 @@ fn plots(out: &mut String, r: &EvalReport, old: Option<&EvalReport>) {
     let bars: Vec<&LabelMetrics> = worst.iter().take(F1_BARS).copied().collect();
     let old_f1 = old.map(|o| move |id: &str| o.labels.iter().find(|l| l.id == id).and_then(|l| l.prf.f1));
     match &old_f1 {
-        Some(f) => out.push_str(&f1_plot(&bars, Some(f as &dyn Fn(&str) -> Option<f64>))),
+        Some(f) => out.push_str(&f1_plot(&bars, Some(f as F1Of<'_>))),
         None => out.push_str(&f1_plot(&bars, None)),
     }
     out.push_str("</div>");

@@ -68,7 +68,7 @@ impl Default for EvalOptions {
 impl EvalOptions {
     /// Candidates recorded per image.
     pub fn candidates_per_image(&self) -> usize {
-        self.candidates.max(candidates_examined(self.label.top_k)).max(MIN_CANDIDATES).min(MAX_EVAL_CANDIDATES)
+        self.candidates.max(candidates_examined(self.label.top_k)).clamp(MIN_CANDIDATES, MAX_EVAL_CANDIDATES)
     }
 
     fn check(&self) -> Result<()> {
