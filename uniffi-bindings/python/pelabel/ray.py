@@ -252,14 +252,19 @@ def outcome_to_dict(outcome: _p.LabelOutcome) -> Dict[str, Any]:
     return {"outcome": "nothing_recognised", "best": None if best is None else scored(best)}
 
 
+def _actor_labeler(model_dir: str, pack_path: str, public_key_hex: Optional[str], options: Dict[str, Any]) -> _p.Labeler:
+    """The image-tower session an actor opens once: threads and precision from ``options``."""
+    _set_threads(options.get("threads"))
+    pack = _p.LabelPack.load(pack_path, public_key_hex)
+    session = _p.LabelerOptions(threads=options.get("threads"), precision=_precision(options.get("precision")))
+    return _p.Labeler.open(model_dir, pack, session)
+
+
 class _ImageLabeler:
     """Ray actor: one image-tower session over one pack, opened once; labels image files."""
 
     def __init__(self, model_dir: str, pack_path: str, public_key_hex: Optional[str], options: Dict[str, Any]):
-        _set_threads(options.get("threads"))
-        pack = _p.LabelPack.load(pack_path, public_key_hex)
-        session = _p.LabelerOptions(threads=options.get("threads"), precision=_precision(options.get("precision")))
-        self.labeler = _p.Labeler.open(model_dir, pack, session)
+        self.labeler = _actor_labeler(model_dir, pack_path, public_key_hex, options)
         self.options = _p.LabelOptions(top_k=options["top_k"], min_score=options["min_score"], min_probability=None)
 
     def __call__(self, batch: Dict[str, Any]) -> Dict[str, Any]:
@@ -337,10 +342,7 @@ class _Evaluator:
     """Ray actor: one image-tower session over one pack, opened once; makes evaluation records."""
 
     def __init__(self, model_dir: str, pack_path: str, public_key_hex: Optional[str], options: Dict[str, Any]):
-        _set_threads(options.get("threads"))
-        pack = _p.LabelPack.load(pack_path, public_key_hex)
-        session = _p.LabelerOptions(threads=options.get("threads"), precision=_precision(options.get("precision")))
-        self.labeler = _p.Labeler.open(model_dir, pack, session)
+        self.labeler = _actor_labeler(model_dir, pack_path, public_key_hex, options)
         self.settings = options["settings"]
 
     def __call__(self, batch: Dict[str, Any]) -> Dict[str, Any]:
