@@ -175,8 +175,9 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
-        /// A folder per label (DIR/<label id>/<image>), or a .json / .jsonl / .csv list of
-        /// (image, labels); see `pelabel eval --help`.
+        /// A folder per label (DIR/<label id>/<image>), or a list: CSV with `image` and `labels`
+        /// columns (labels separated by `;`), JSON `[{"image": .., "labels": [..]}]` or JSON
+        /// Lines; image paths relative to the list. README, "Evaluation and calibration".
         dataset: PathBuf,
     },
     /// Fit per-label thresholds (for a target precision, or the best F1) and optionally
