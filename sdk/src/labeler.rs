@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::index::{AnyIndex, LabelIndex};
-use crate::labelpack::margin_in_sorted;
+use crate::labelpack::Margins;
 use crate::preprocess::{preprocess_frame, preprocess_image, Frame, FramePreprocessor, Image8, PreprocessConfig};
 use crate::userlabels::{UserLabel, MAX_USER_LABELS};
 use crate::{Device, Error, LabelPack, ModelFiles, Precision, Result, Tensor, VisionTower};
@@ -281,10 +281,10 @@ impl PackState {
     /// Ranks the labels for an L2-normalised embedding: the `k` best, thresholds ignored.
     pub(crate) fn rank(&self, embedding: &[f32], logit_scale: f32, k: usize) -> Result<Vec<ScoredLabel>> {
         let candidates = self.candidates(embedding, logit_scale, k.max(2))?;
-        let scores: Vec<f32> = candidates.iter().map(|c| c.1).collect();
+        let margins = Margins::of(candidates.iter().map(|c| c.1));
         let mut out = Vec::new();
         for (i, &(row, score, softmax)) in candidates.iter().enumerate().take(k) {
-            if let Some(scored) = self.scored(row, score, softmax, margin_in_sorted(&scores, i)) {
+            if let Some(scored) = self.scored(row, score, softmax, margins.at(i, score)) {
                 out.push(scored);
             }
         }
@@ -315,10 +315,10 @@ impl PackState {
         let mut best = None;
         let mut out = Vec::new();
         let candidates = self.candidates(embedding, logit_scale, candidates_examined(options.top_k))?;
-        let scores: Vec<f32> = candidates.iter().map(|c| c.1).collect();
+        let margins = Margins::of(candidates.iter().map(|c| c.1));
         for (i, &(row, score, softmax)) in candidates.iter().enumerate() {
             let Some((_, _, min_score, calibration)) = self.label(row) else { continue };
-            let margin = margin_in_sorted(&scores, i);
+            let margin = margins.at(i, score);
             let probability = calibration.map_or(softmax, |c| c.probability(score, margin));
             if best.is_none() {
                 best = self.scored(row, score, softmax, margin);

@@ -196,13 +196,29 @@ impl Calibration {
     }
 }
 
-/// Each score's margin over the best *other* score of a list sorted best first: `s0 - s1` for
-/// the first (0 when it is alone), `si - s0` for the rest.
-pub(crate) fn margin_in_sorted(scores: &[f32], i: usize) -> f32 {
-    match (scores.first(), scores.get(1)) {
-        (Some(&a), Some(&b)) if i == 0 => a - b,
-        (Some(&top), _) if i > 0 => scores.get(i).map_or(0.0, |s| s - top),
-        _ => 0.0,
+/// The two best scores of an image's candidates (sorted best first), for each candidate's
+/// margin over the best *other* label: `s0 - s1` for the first (0 when it is alone), `si - s0`
+/// for the rest. Two numbers, so the per-frame path allocates nothing for it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Margins {
+    top: f32,
+    second: Option<f32>,
+}
+
+impl Margins {
+    /// From the scores, best first (only the first two are read).
+    pub(crate) fn of(mut scores: impl Iterator<Item = f32>) -> Self {
+        let top = scores.next().unwrap_or(0.0);
+        Self { top, second: scores.next() }
+    }
+
+    /// The margin of the candidate at position `i` with score `score`.
+    pub(crate) fn at(&self, i: usize, score: f32) -> f32 {
+        match (i, self.second) {
+            (0, Some(second)) => score - second,
+            (0, None) => 0.0,
+            _ => score - self.top,
+        }
     }
 }
 

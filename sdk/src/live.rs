@@ -354,11 +354,11 @@ impl Smoother {
         self.last_floor = Some(floor_score);
         let mut seen: HashMap<&str, (f32, f32)> = HashMap::new();
         // Candidates come best first (PackState::candidates), as margins need.
-        let scores: Vec<f32> = candidates.iter().map(|c| c.1).collect();
+        let margins = crate::labelpack::Margins::of(candidates.iter().map(|c| c.1));
         for (i, &(row, score, p)) in candidates.iter().enumerate() {
             if let Some((id, _, _, calibration)) = state.label(row) {
                 // A calibrated label's probability is its own, as in `Labeler`.
-                let margin = crate::labelpack::margin_in_sorted(&scores, i);
+                let margin = margins.at(i, score);
                 seen.insert(id, (score, calibration.map_or(p, |c| c.probability(score, margin))));
             }
         }

@@ -35,7 +35,6 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::{check_records, EvalOptions, EvalRecord, PackIndex};
-use crate::labelpack::margin_in_sorted;
 use crate::{Calibration, Error, LabelPack, Result};
 
 /// What thresholds aim for.
@@ -150,7 +149,7 @@ pub fn calibrate(pack: &LabelPack, records: &[EvalRecord], options: &CalibrateOp
         for t in &r.truth_scores {
             points_of.entry(t.id.as_str()).or_default().push((t.score, true));
         }
-        let scores = r.scores();
+        let margins = r.margins();
         for (i, c) in r.candidates.iter().enumerate() {
             let positive = truth.contains(c.id.as_str());
             if !positive {
@@ -159,7 +158,7 @@ pub fn calibrate(pack: &LabelPack, records: &[EvalRecord], options: &CalibrateOp
             // Probabilities are fitted where an app reads them: on the labels the labeler can
             // give, the best `top_k` candidates of each image (true or not); see the module docs.
             if options.sigmoid && i < top_k {
-                let margin = margin_in_sorted(&scores, i);
+                let margin = margins.at(i, c.score);
                 fit_of.entry(c.id.as_str()).or_default().push(FitPoint { score: c.score, margin, positive });
             }
         }

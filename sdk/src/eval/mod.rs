@@ -32,7 +32,7 @@ pub use calibrate::{
 pub use dataset::{Dataset, DatasetItem, DatasetOptions};
 
 use crate::labeler::{candidates_examined, passes};
-use crate::labelpack::margin_in_sorted;
+use crate::labelpack::Margins;
 use crate::{decode_image_file, Error, LabelOptions, LabelPack, Labeler, Result};
 
 /// Candidates recorded per image at least (top-5 accuracy needs five).
@@ -134,9 +134,9 @@ impl EvalRecord {
         serde_json::from_str(text).map_err(|e| Error::Evaluation { reason: format!("evaluation record: {e}") })
     }
 
-    /// The candidates' scores, best first.
-    fn scores(&self) -> Vec<f32> {
-        self.candidates.iter().map(|c| c.score).collect()
+    /// Margins of the candidates over the best other one (see [`crate::Calibration`]).
+    fn margins(&self) -> Margins {
+        Margins::of(self.candidates.iter().map(|c| c.score))
     }
 }
 
@@ -353,14 +353,13 @@ fn predicted<'a>(record: &'a EvalRecord, pack: &PackIndex<'_>, label: &LabelOpti
     let global = label.min_score.unwrap_or(f32::NEG_INFINITY);
     let min_p = label.min_probability.unwrap_or(0.0);
     let mut out = Vec::new();
-    let scores = record.scores();
+    let margins = record.margins();
     for (i, c) in record.candidates.iter().enumerate() {
         if out.len() >= label.top_k {
             break;
         }
         let Some(l) = pack.get(&c.id) else { continue };
-        let probability =
-            l.calibration.map_or(c.probability, |cal| cal.probability(c.score, margin_in_sorted(&scores, i)));
+        let probability = l.calibration.map_or(c.probability, |cal| cal.probability(c.score, margins.at(i, c.score)));
         if passes(c.score, probability, l.min_score, global, min_p) {
             out.push(c.id.as_str());
         }
@@ -497,7 +496,7 @@ impl EvalReport {
                     let p = index
                         .get(&c.id)
                         .and_then(|l| l.calibration)
-                        .map_or(c.probability, |cal| cal.probability(c.score, margin_in_sorted(&r.scores(), 0)));
+                        .map_or(c.probability, |cal| cal.probability(c.score, r.margins().at(0, c.score)));
                     let p = f64::from(p).clamp(0.0, 1.0);
                     let bin = &mut bins[((p * 10.0) as usize).min(9)];
                     *bin = (bin.0 + p, bin.1 + u64::from(is_true(c)), bin.2 + 1);

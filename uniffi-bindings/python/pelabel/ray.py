@@ -71,6 +71,20 @@ def _pool(num_actors: int):
     return _ray().data.ActorPoolStrategy(size=num_actors)
 
 
+def _on_actors(ds, actor: type, kwargs: Dict[str, Any], batch_size: int, num_actors: int,
+               threads_per_actor: Optional[int]):
+    """``ds`` mapped, ``batch_size`` rows per task, by a pool of ``num_actors`` instances of
+    ``actor`` built once each with ``kwargs`` (models load once per actor)."""
+    return ds.map_batches(
+        actor,
+        fn_constructor_kwargs=kwargs,
+        batch_size=max(1, batch_size),
+        batch_format="numpy",
+        compute=_pool(num_actors),
+        num_cpus=threads_per_actor or 1,
+    )
+
+
 def _set_threads(threads: Optional[int]) -> None:
     # The sdk's compute runs on rayon's pool, sized once per process from RAYON_NUM_THREADS (all
     # cores when unset): several actors on one node otherwise each start a thread per core.
@@ -146,18 +160,12 @@ def embed_label_set(
     embedded = 0
     if batches:
         ds = ray.data.from_items([{"batch": i, "prompts": b} for i, b in enumerate(batches)])
-        ds = ds.map_batches(
+        ds = _on_actors(
+            ds,
             _PromptEmbedder,
-            fn_constructor_kwargs={
-                "model_dir": os.fspath(model_dir),
-                "precision": precision,
-                "batch_size": options.batch_size,
-                "threads": threads_per_actor,
-            },
-            batch_size=max(1, batches_per_task),
-            batch_format="numpy",
-            compute=_pool(num_actors),
-            num_cpus=threads_per_actor or 1,
+            {"model_dir": os.fspath(model_dir), "precision": precision, "batch_size": options.batch_size,
+             "threads": threads_per_actor},
+            batches_per_task, num_actors, threads_per_actor,
         )
         pending_prompts: List[str] = []
         pending_bytes: List[bytes] = []
@@ -313,16 +321,8 @@ def label_images(
     _precision(precision)
     options = {"top_k": top_k, "min_score": min_score, "precision": precision, "threads": threads_per_actor}
     ds = ray.data.from_items([{"index": i, "path": f} for i, f in enumerate(files)])
-    ds = ds.map_batches(
-        _ImageLabeler,
-        fn_constructor_kwargs={
-            "model_dir": model_dir, "pack_path": pack_path, "public_key_hex": public_key_hex, "options": options,
-        },
-        batch_size=max(1, batch_size),
-        batch_format="numpy",
-        compute=_pool(num_actors),
-        num_cpus=threads_per_actor or 1,
-    )
+    session = {"model_dir": model_dir, "pack_path": pack_path, "public_key_hex": public_key_hex, "options": options}
+    ds = _on_actors(ds, _ImageLabeler, session, batch_size, num_actors, threads_per_actor)
     import json  # noqa: PLC0415
 
     out: List[Optional[Dict[str, Any]]] = [None] * len(files)
@@ -391,16 +391,8 @@ def evaluate(
     settings = _p.EvalSettings(top_k=top_k, min_score=min_score, min_probability=min_probability, candidates=candidates)
     options = {"precision": precision, "threads": threads_per_actor, "settings": settings}
     rows = [{"index": i, "image": it.image, "labels": json.dumps(it.labels)} for i, it in enumerate(items)]
-    ds = ray.data.from_items(rows).map_batches(
-        _Evaluator,
-        fn_constructor_kwargs={
-            "model_dir": model_dir, "pack_path": pack_path, "public_key_hex": public_key_hex, "options": options,
-        },
-        batch_size=max(1, batch_size),
-        batch_format="numpy",
-        compute=_pool(num_actors),
-        num_cpus=threads_per_actor or 1,
-    )
+    session = {"model_dir": model_dir, "pack_path": pack_path, "public_key_hex": public_key_hex, "options": options}
+    ds = _on_actors(ray.data.from_items(rows), _Evaluator, session, batch_size, num_actors, threads_per_actor)
     records: List[Optional[str]] = [None] * len(items)
     for row in ds.iter_rows():
         records[int(row["index"])] = str(row["record"])
