@@ -90,6 +90,21 @@ pub fn decode_image_bytes(bytes: &[u8], source_name: &str) -> Result<Image8> {
 
 /// [`decode_image_bytes`] with explicit limits.
 pub fn decode_image_bytes_with(bytes: &[u8], source_name: &str, options: &DecodeOptions) -> Result<Image8> {
+    // The decoders are third-party parsers of untrusted bytes; one that panics on a malformed
+    // file (image-webp's overflow on crafted lossless WebP was one, in debug builds) must cost
+    // that image an error, not the process (a `pelabel eval` over a folder, a camera roll).
+    // Nothing is shared with the caller but `bytes` and `options`, read-only, and a failed
+    // decoder's state is dropped, so no broken invariant can be observed after the unwind.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_unguarded(bytes, source_name, options)))
+        .unwrap_or_else(|_| {
+            Err(Error::ImageDecode {
+                source_name: source_name.to_string(),
+                reason: "the image decoder failed on malformed data (it panicked)".into(),
+            })
+        })
+}
+
+fn decode_unguarded(bytes: &[u8], source_name: &str, options: &DecodeOptions) -> Result<Image8> {
     let decode_err = |reason: String| Error::ImageDecode { source_name: source_name.to_string(), reason };
     let over = |what: &'static str, found: u64, limit: u64, setting: &'static str| Error::LimitExceeded {
         source_name: source_name.to_string(),
@@ -188,6 +203,23 @@ mod tests {
         let mut out = Vec::new();
         img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
         out
+    }
+
+    /// A lossless WebP whose Huffman code counts overflow image-webp's u16 sum (found by the
+    /// `decode` fuzz target; upstream image-rs/image-webp#118): an error in every build, where
+    /// a debug build of image-webp used to panic.
+    #[test]
+    fn webp_with_overflowing_huffman_code_is_an_error() {
+        let crash: &[u8] = b"RIFF\xcd\0\0\0WEBPVP8L\xc3\0\0\0/\x03@h\x10\xcdU \"\x02\x1e\0\0\0\x01\t\x88\x04\0\xd3\0\0\0\
+            \x80\x01\0\0\0\0\0\0\xff\xff\xff\xff\xff\xff\xff\x15\0\0\0\x05\0\0\0\0\0\0\0{\0\0\0\0\0\0\0\
+            \0\0\0\0\0\0\xce\0\0\0";
+        match decode_image_bytes(crash, "crash.webp") {
+            Err(Error::ImageDecode { source_name, reason }) => {
+                assert_eq!(source_name, "crash.webp");
+                assert!(reason.contains("Huffman"), "{reason}");
+            }
+            other => panic!("expected ImageDecode, got {other:?}"),
+        }
     }
 
     #[test]
