@@ -106,13 +106,24 @@ fn run(
     let ids: Vec<Vec<u32>> = tokenized.iter().map(|t| t.ids.clone()).collect();
     let tower = model.text()?;
     let dim = tower.config().output_dim;
+    // Batches as `pelabel compile` forms them (and as text_compare.py gives the other runtimes):
+    // prompts sorted by end-of-text position, ties in file order, then `batch` at a time, so
+    // each batch runs to its own longest prompt. (Chunks in file order would pad every batch
+    // to its longest prompt: a third more work on the ImageNet templates.)
+    let eot = tower.config().eot_id;
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&i| ids[i].iter().position(|&t| t == eot).unwrap_or(ids[i].len()));
+    let batches: Vec<(&[usize], Vec<Vec<u32>>)> =
+        order.chunks(batch.max(1)).map(|c| (c, c.iter().map(|&i| ids[i].clone()).collect())).collect();
     let mut embeddings = vec![0f32; ids.len() * dim];
     let mut seconds = Vec::with_capacity(rounds);
     for _ in 0..rounds.max(1) {
         let t0 = Instant::now();
-        for (chunk, dst) in ids.chunks(batch.max(1)).zip(embeddings.chunks_mut(batch.max(1) * dim)) {
-            let e = tower.encode_ids(chunk)?.flatten_all()?.to_vec1::<f32>()?;
-            dst.copy_from_slice(&e);
+        for (chunk, batch_ids) in &batches {
+            let e = tower.encode_ids(batch_ids)?.flatten_all()?.to_vec1::<f32>()?;
+            for (&i, row) in chunk.iter().zip(e.chunks_exact(dim)) {
+                embeddings[i * dim..][..dim].copy_from_slice(row);
+            }
         }
         seconds.push(t0.elapsed().as_secs_f64());
     }
@@ -120,7 +131,6 @@ fn run(
     sorted.sort_by(f64::total_cmp);
     let n = ids.len() as f64;
     if let Some(path) = ids_out {
-        let eot = tower.config().eot_id;
         let trimmed: Vec<&[u32]> =
             ids.iter().map(|r| &r[..=r.iter().position(|&t| t == eot).unwrap_or(r.len() - 1)]).collect();
         std::fs::write(&path, serde_json::to_vec(&trimmed).unwrap_or_default())
