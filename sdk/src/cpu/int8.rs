@@ -372,7 +372,7 @@ pub(crate) unsafe fn matmul_raw(
     assert!(ldo >= w.n, "output stride below the width");
     assert!(ep.bias.is_none_or(|b| b.len() >= w.n), "bias too short");
     let out = SendPtr(out);
-    for_blocks(m, w.n, 4 * a.kq, PANEL, parallel, |r0, rows, p0, panels| {
+    for_blocks(m, w.n, 4 * a.kq, PANEL, w.data.len() * 4, parallel, |r0, rows, p0, panels| {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the tier was required above and a `Cpu` never exceeds the hardware; `a` holds
         // m rows (asserted), output rows r < m and columns c < n are the caller's to write; blocks

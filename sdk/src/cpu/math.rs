@@ -258,7 +258,18 @@ pub(crate) fn exp_quantize_row(cpu: Cpu, row: &[f32], bytes: &mut [u8]) -> f32 {
 pub(crate) fn layer_norm(cpu: Cpu, x: &[f32], w: usize, gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
     assert!(w > 0 && gamma.len() == w && beta.len() == w, "LayerNorm parameters must have the row width");
     assert!(x.len().is_multiple_of(w) && out.len() >= x.len(), "LayerNorm buffers must hold whole rows");
-    by_tier!(cpu, layer_norm, layer_norm_impl, (x, w, gamma, beta, eps, out))
+    // Rows are independent: a large input (the text tower's 64 prompts × their tokens) is split
+    // over the pool in runs of at least CHUNK values; a small one stays on the calling thread.
+    const CHUNK: usize = 32 * 1024;
+    let rows_per_task = CHUNK.div_ceil(w);
+    let one = |x: &[f32], out: &mut [f32]| by_tier!(cpu, layer_norm, layer_norm_impl, (x, w, gamma, beta, eps, out));
+    if x.len() <= 2 * CHUNK || rayon::current_num_threads() <= 1 {
+        one(x, out);
+    } else {
+        x.par_chunks(rows_per_task * w)
+            .zip(out[..x.len()].par_chunks_mut(rows_per_task * w))
+            .for_each(|(x, o)| one(x, o));
+    }
 }
 
 #[cfg(test)]

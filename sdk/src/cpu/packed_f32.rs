@@ -122,7 +122,7 @@ pub(crate) unsafe fn matmul_raw(
     assert!(ep.bias.is_none_or(|b| b.len() >= w.n), "bias too short");
     assert!(w.data.len() >= w.n.div_ceil(PANEL) * w.k * PANEL, "packed weights truncated");
     let out = SendPtr(out);
-    for_blocks(m, w.n, w.k, PANEL, parallel, |r0, rows, p0, panels| {
+    for_blocks(m, w.n, w.k, PANEL, w.data.len() * 4, parallel, |r0, rows, p0, panels| {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the Avx512 tier was required above, and a `Cpu` never exceeds the hardware; the
         // asserts keep every row r < m and column c < n inside `a` and (by the caller's contract)

@@ -70,20 +70,33 @@ pub(crate) const BLOCK_ROWS: usize = 48;
 /// Panels per work block.
 pub(crate) const BLOCK_PANELS: usize = 4;
 
+/// Packed weights above this many bytes are walked column block by column block
+/// ([`for_blocks`]): past the share of a core's L2 they could keep, re-reading them for every
+/// row block costs more than re-reading the activations for every column block.
+pub(crate) const WEIGHTS_IN_L2: usize = 1 << 20;
+
 /// Runs `task(row0, rows, panel0, panels)` over (48-row, 4-panel) blocks of an `m × n` product
 /// with `panel`-column panels, in parallel when asked and worth it. Blocks are disjoint.
+///
+/// Order: with `weight_bytes` ≤ [`WEIGHTS_IN_L2`] the blocks go row block by row block (the
+/// weights stay in L2 while the activations stream once: the image tower's T16/S16 layers, 14 %
+/// faster at int8 than the other order); above it column block by column block, so a thread's
+/// consecutive blocks share their panels (the text tower's 3–4 MiB layers: 350 → 406 GFLOP/s
+/// at 2 threads for 640 × 512 · 512 × 1536).
 pub(crate) fn for_blocks(
     m: usize,
     n: usize,
     k: usize,
     panel: usize,
+    weight_bytes: usize,
     parallel: bool,
     task: impl Fn(usize, usize, usize, usize) + Sync,
 ) {
     let nb = n.div_ceil(panel);
     let (rb, cb) = (m.div_ceil(BLOCK_ROWS), nb.div_ceil(BLOCK_PANELS));
+    let by_columns = weight_bytes > WEIGHTS_IN_L2;
     let run = |t: usize| {
-        let (i, j) = (t / cb, t % cb);
+        let (i, j) = if by_columns { (t % rb, t / rb) } else { (t / cb, t % cb) };
         let (r0, p0) = (i * BLOCK_ROWS, j * BLOCK_PANELS);
         task(r0, BLOCK_ROWS.min(m - r0), p0, BLOCK_PANELS.min(nb - p0));
     };
@@ -106,16 +119,18 @@ mod tests {
         let shapes: &[(usize, usize)] =
             if cfg!(miri) { &[(1, 1), (49, 129)] } else { &[(1, 1), (47, 33), (49, 129), (577, 192)] };
         for &(m, n) in shapes {
-            let seen = Mutex::new(vec![0u8; m * n]);
-            for_blocks(m, n, 64, 32, true, |r0, rows, p0, panels| {
-                let mut s = seen.lock().unwrap();
-                for r in r0..r0 + rows {
-                    for c in p0 * 32..((p0 + panels) * 32).min(n) {
-                        s[r * n + c] += 1;
+            for weight_bytes in [0, usize::MAX] {
+                let seen = Mutex::new(vec![0u8; m * n]);
+                for_blocks(m, n, 64, 32, weight_bytes, true, |r0, rows, p0, panels| {
+                    let mut s = seen.lock().unwrap();
+                    for r in r0..r0 + rows {
+                        for c in p0 * 32..((p0 + panels) * 32).min(n) {
+                            s[r * n + c] += 1;
+                        }
                     }
-                }
-            });
-            assert!(seen.into_inner().unwrap().iter().all(|&v| v == 1), "{m}x{n}");
+                });
+                assert!(seen.into_inner().unwrap().iter().all(|&v| v == 1), "{m}x{n} {weight_bytes}");
+            }
         }
     }
 }

@@ -210,7 +210,8 @@ mod tests {
     /// a debug build of image-webp used to panic.
     #[test]
     fn webp_with_overflowing_huffman_code_is_an_error() {
-        let crash: &[u8] = b"RIFF\xcd\0\0\0WEBPVP8L\xc3\0\0\0/\x03@h\x10\xcdU \"\x02\x1e\0\0\0\x01\t\x88\x04\0\xd3\0\0\0\
+        let crash: &[u8] =
+            b"RIFF\xcd\0\0\0WEBPVP8L\xc3\0\0\0/\x03@h\x10\xcdU \"\x02\x1e\0\0\0\x01\t\x88\x04\0\xd3\0\0\0\
             \x80\x01\0\0\0\0\0\0\xff\xff\xff\xff\xff\xff\xff\x15\0\0\0\x05\0\0\0\0\0\0\0{\0\0\0\0\0\0\0\
             \0\0\0\0\0\0\xce\0\0\0";
         match decode_image_bytes(crash, "crash.webp") {
