@@ -135,7 +135,9 @@ fn load_text(files: &ModelFiles, device: &Device) -> Result<(TextTower, Option<f
     let ckpt = files.open_tower(Tower::Text)?;
     let map = ckpt.load_towers(&[Tower::Text], device)?;
     let scale = read_logit_scale(&ckpt, device)?;
-    Ok((TextTower::from_tensors(cfg, &map, device)?, scale))
+    // The checkpoint's bytes are not read again: freed before the tower packs its weights.
+    drop(ckpt);
+    Ok((TextTower::from_tensors(cfg, map, device)?, scale))
 }
 
 /// Which towers [`PeCore::load`] loads.

@@ -36,7 +36,7 @@ impl TextTower {
             .ok_or_else(|| Error::TowerUnavailable { tower: "text", reason: "the config has no text tower".into() })?;
         let ckpt = files.open_tower(Tower::Text)?;
         let map = ckpt.load_towers(&[Tower::Text], device)?;
-        TextTower::from_tensors_candle(cfg, &map, device)
+        TextTower::from_tensors_candle(cfg, map, device)
     }
 }
 

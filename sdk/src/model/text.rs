@@ -104,23 +104,19 @@ impl std::fmt::Debug for TextTower {
 
 impl TextTower {
     /// Builds the tower from validated official-name f32 tensors.
-    pub(crate) fn from_tensors(cfg: &TextConfig, map: &HashMap<String, Tensor>, device: &Device) -> Result<Self> {
+    pub(crate) fn from_tensors(cfg: &TextConfig, map: HashMap<String, Tensor>, device: &Device) -> Result<Self> {
         Self::build(cfg, map, device, false)
     }
 
     /// Builds the tower on the original candle-ops engine (the reference and benchmark baseline).
     #[cfg(any(test, feature = "testing"))]
-    pub(crate) fn from_tensors_candle(
-        cfg: &TextConfig,
-        map: &HashMap<String, Tensor>,
-        device: &Device,
-    ) -> Result<Self> {
+    pub(crate) fn from_tensors_candle(cfg: &TextConfig, map: HashMap<String, Tensor>, device: &Device) -> Result<Self> {
         Self::build(cfg, map, device, true)
     }
 
-    fn build(cfg: &TextConfig, map: &HashMap<String, Tensor>, device: &Device, candle: bool) -> Result<Self> {
+    fn build(cfg: &TextConfig, map: HashMap<String, Tensor>, device: &Device, candle: bool) -> Result<Self> {
         let cpu = Cpu::from_env()?;
-        let w = Weights::new(map, "");
+        let w = Weights::new(&map, "");
         let eps = cfg.layernorm_eps;
         let engine = if candle || !device.is_cpu() {
             let blocks = (0..cfg.layers)
@@ -134,14 +130,28 @@ impl TextTower {
                 text_projection: w.get("text_projection")?,
             }))
         } else {
-            check_finite(map, "")?;
-            let blocks = (0..cfg.layers)
-                .map(|i| FastBlock::new(cpu, &w.pp(&format!("transformer.resblocks.{i}")), eps))
-                .collect::<Result<Vec<_>>>()?;
-            let host = |name: &str| -> Result<Vec<f32>> { Ok(w.get(name)?.flatten_all()?.to_vec1::<f32>()?) };
+            check_finite(&map, "")?;
+            // Each tensor is dropped once packed or copied (the map owns the only reference), so
+            // the load holds the f32 checkpoint plus one layer's copies, not two whole copies.
+            let mut map = map;
+            let mut blocks = Vec::with_capacity(cfg.layers);
+            for i in 0..cfg.layers {
+                let prefix = format!("transformer.resblocks.{i}");
+                blocks.push(FastBlock::new(cpu, &Weights::new(&map, "").pp(&prefix), eps)?);
+                let prefix = format!("{prefix}.");
+                map.retain(|name, _| !name.starts_with(&prefix));
+            }
+            let mut host = |name: &str| -> Result<Vec<f32>> {
+                let v = Weights::new(&map, "").get(name)?.flatten_all()?.to_vec1::<f32>()?;
+                map.remove(name);
+                Ok(v)
+            };
+            let token_embedding = host("token_embedding.weight")?;
+            let positional_embedding = host("positional_embedding")?;
+            let w = Weights::new(&map, "");
             Engine::Fast(Box::new(FastWeights {
-                token_embedding: host("token_embedding.weight")?,
-                positional_embedding: host("positional_embedding")?,
+                token_embedding,
+                positional_embedding,
                 blocks,
                 ln_final: LnParams::new(&w, "ln_final", eps)?,
                 // `text_projection` is stored `[t, D]`: as a torch-layout weight, its transpose.
@@ -473,12 +483,12 @@ mod tests {
     #[test]
     fn fast_engine_matches_candle_reference() {
         let (cfg, map) = tiny_text();
-        let reference = TextTower::from_tensors_candle(&cfg, &map, &Device::Cpu).unwrap();
+        let reference = TextTower::from_tensors_candle(&cfg, map.clone(), &Device::Cpu).unwrap();
         let lens: Vec<usize> = (0..(GROUP + 9)).map(|i| 1 + (i * 7) % (cfg.context_length - 3)).collect();
         let ids = ids(&cfg, &lens);
         let want = reference.encode_ids(&ids).unwrap().to_vec2::<f32>().unwrap();
         for cpu in crate::cpu::testing::every_tier() {
-            let mut fast = TextTower::from_tensors(&cfg, &map, &Device::Cpu).unwrap();
+            let mut fast = TextTower::from_tensors(&cfg, map.clone(), &Device::Cpu).unwrap();
             fast.set_cpu(cpu);
             let got = fast.encode_ids(&ids).unwrap().to_vec2::<f32>().unwrap();
             for (p, (g, r)) in got.iter().zip(&want).enumerate() {
@@ -493,7 +503,7 @@ mod tests {
     #[test]
     fn an_embedding_depends_on_its_prompt_alone() {
         let (cfg, map) = tiny_text();
-        let tower = TextTower::from_tensors(&cfg, &map, &Device::Cpu).unwrap();
+        let tower = TextTower::from_tensors(&cfg, map.clone(), &Device::Cpu).unwrap();
         let ids = ids(&cfg, &[3, 9, 1, 5]);
         let together = tower.encode_ids(&ids).unwrap().to_vec2::<f32>().unwrap();
         for (i, row) in ids.iter().enumerate() {
@@ -512,10 +522,10 @@ mod tests {
         let (cfg, map) = tiny_text();
         let lens: Vec<usize> = (0..20).map(|i| 2 + i % 11).collect();
         let ids = ids(&cfg, &lens);
-        let f32_tower = TextTower::from_tensors(&cfg, &map, &Device::Cpu).unwrap();
+        let f32_tower = TextTower::from_tensors(&cfg, map.clone(), &Device::Cpu).unwrap();
         let want = f32_tower.encode_ids(&ids).unwrap().to_vec2::<f32>().unwrap();
         for cpu in crate::cpu::testing::every_tier() {
-            let mut t = TextTower::from_tensors(&cfg, &map, &Device::Cpu).unwrap();
+            let mut t = TextTower::from_tensors(&cfg, map.clone(), &Device::Cpu).unwrap();
             t.set_cpu(cpu);
             if t.set_precision(Precision::Int8) != Precision::Int8 {
                 continue;
@@ -531,7 +541,7 @@ mod tests {
     fn int8_without_f32_weights_embeds_the_same() {
         let (cfg, map) = tiny_text();
         let ids = ids(&cfg, &[3, 9, 1, 5]);
-        let mut t = TextTower::from_tensors(&cfg, &map, &Device::Cpu).unwrap();
+        let mut t = TextTower::from_tensors(&cfg, map.clone(), &Device::Cpu).unwrap();
         if t.set_precision(Precision::Int8) != Precision::Int8 {
             assert!(!t.drop_f32_weights(), "nothing to free at f32");
             return;
@@ -547,7 +557,7 @@ mod tests {
     #[test]
     fn bad_ids_are_typed_errors() {
         let (cfg, map) = tiny_text();
-        let tower = TextTower::from_tensors(&cfg, &map, &Device::Cpu).unwrap();
+        let tower = TextTower::from_tensors(&cfg, map.clone(), &Device::Cpu).unwrap();
         let mut no_eot = vec![cfg.sot_id; cfg.context_length];
         assert!(matches!(tower.encode_ids(&[no_eot.clone()]), Err(Error::Tokenizer { .. })));
         no_eot[3] = cfg.vocab_size as u32;
