@@ -312,6 +312,8 @@ impl PackState {
     pub(crate) fn score(&self, embedding: &[f32], logit_scale: f32, options: &LabelOptions) -> Result<LabelOutcome> {
         let global = options.min_score.unwrap_or(f32::NEG_INFINITY);
         let min_p = options.min_probability.unwrap_or(0.0);
+        // The best label is only reported when nothing passes: kept as its row until then, so a
+        // recognised frame builds each reported label once.
         let mut best = None;
         let mut out = Vec::new();
         let candidates = self.candidates(embedding, logit_scale, candidates_examined(options.top_k))?;
@@ -319,19 +321,17 @@ impl PackState {
         for (i, &(row, score, softmax)) in candidates.iter().enumerate() {
             let Some((_, _, min_score, calibration)) = self.label(row) else { continue };
             let margin = margins.at(i, score);
-            let probability = calibration.map_or(softmax, |c| c.probability(score, margin));
-            if best.is_none() {
-                best = self.scored(row, score, softmax, margin);
-            }
+            best.get_or_insert((row, score, softmax, margin));
             if out.len() >= options.top_k {
                 break;
             }
+            let probability = calibration.map_or(softmax, |c| c.probability(score, margin));
             if passes(score, probability, min_score, global, min_p) {
                 out.extend(self.scored(row, score, softmax, margin));
             }
         }
         Ok(if out.is_empty() {
-            LabelOutcome::NothingRecognised { best }
+            LabelOutcome::NothingRecognised { best: best.and_then(|(row, s, p, m)| self.scored(row, s, p, m)) }
         } else {
             LabelOutcome::Recognised { labels: out }
         })
