@@ -175,8 +175,8 @@ pub(crate) fn attention(
             cpu.require(INT8, "int8 attention");
             // kᵀ and v of each head as separate tasks (3 heads on 2 threads would leave one idle).
             let quantise = |t: usize| match t % 2 {
-                0 => PackedI8::from_key_rows(cpu, &k_all[t / 2 * plane..][..plane], n, d),
-                _ => PackedI8::from_value_rows(cpu, &v_all[t / 2 * plane..][..plane], n, d),
+                0 => PackedI8::from_key_rows(cpu, &k_all[t / 2 * plane..][..plane], n, d).for_cpu(cpu),
+                _ => PackedI8::from_value_rows(cpu, &v_all[t / 2 * plane..][..plane], n, d).for_cpu(cpu),
             };
             let packed8: Vec<PackedI8> = if parallel() {
                 (0..2 * h).into_par_iter().map(quantise).collect()

@@ -34,12 +34,29 @@ pub(crate) fn symmetric_scale(amax: f32) -> f32 {
     }
 }
 
+/// How a [`PackedI8`]'s lanes are ordered within a panel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// `[⌈n/32⌉][⌈k/4⌉][32]`: lane row `t` of a panel holds rows `4t .. 4t + 4` of its 32
+    /// columns, one lane per column (the layout of `vpdpbusd` and `SDOT`).
+    #[default]
+    Lanes,
+    /// `SMMLA`'s: `[⌈n/32⌉][⌈⌈k/4⌉/2⌉][32][2]`, the lane rows `2p` and `2p + 1` of [`Layout::Lanes`]
+    /// interleaved lane by lane (an odd last lane row paired with zeros), so each column's eight
+    /// consecutive rows `8p .. 8p + 8` are 8 contiguous bytes and two neighbouring columns one
+    /// 16-byte `SMMLA` operand, loaded without reordering. Made by [`PackedI8::for_cpu`] on the
+    /// `NeonI8mm` tier only.
+    Pairs,
+}
+
 /// A `[k, n]` matrix quantised to int8 per column, packed as `[⌈n/32⌉][⌈k/4⌉][32]` lanes of four
-/// consecutive rows (the `vpdpbusd` layout), with per-column scales and sums of the quantised values.
+/// consecutive rows (the `vpdpbusd` layout; see [`Layout`] for `SMMLA`'s), with per-column scales
+/// and sums of the quantised values.
 #[derive(Clone, Default)]
 pub(crate) struct PackedI8 {
     pub(crate) k: usize,
     pub(crate) n: usize,
+    pub(crate) layout: Layout,
     pub(crate) data: Vec<u32>,
     /// `[⌈n/32⌉·32]`, zero past `n`.
     pub(crate) scale: Vec<f32>,
@@ -51,7 +68,70 @@ impl PackedI8 {
     /// An all-zero `[k, n]` matrix with its buffers sized.
     pub(crate) fn zeroed(k: usize, n: usize) -> Self {
         let (nb, kq) = (n.div_ceil(PANEL), k.div_ceil(4));
-        Self { k, n, data: vec![0; nb * kq * PANEL], scale: vec![0.0; nb * PANEL], colsum: vec![0; nb * PANEL] }
+        Self {
+            k,
+            n,
+            layout: Layout::Lanes,
+            data: vec![0; nb * kq * PANEL],
+            scale: vec![0.0; nb * PANEL],
+            colsum: vec![0; nb * PANEL],
+        }
+    }
+
+    /// Lane rows per panel: `⌈k/4⌉`, rounded up to even in [`Layout::Pairs`].
+    pub(crate) fn lane_rows(&self) -> usize {
+        let kq = self.k.div_ceil(4);
+        match self.layout {
+            Layout::Lanes => kq,
+            Layout::Pairs => kq.next_multiple_of(2),
+        }
+    }
+
+    /// Index in `data` of the lane holding rows `4t .. 4t + 4` of column `c`.
+    #[cfg(test)]
+    pub(crate) fn lane_index(&self, t: usize, c: usize) -> usize {
+        let base = (c / PANEL) * self.lane_rows() * PANEL;
+        match self.layout {
+            Layout::Lanes => base + t * PANEL + c % PANEL,
+            Layout::Pairs => base + (t / 2) * 2 * PANEL + 2 * (c % PANEL) + t % 2,
+        }
+    }
+
+    /// The matrix in the layout `cpu`'s int8 kernel reads best: [`Layout::Pairs`] on the
+    /// `NeonI8mm` tier (`SMMLA` then loads its operands without two `ZIP`s per four columns),
+    /// otherwise unchanged. A tower re-packs when its tier changes (`set_cpu`), and the kernel
+    /// refuses a `Pairs` matrix below `NeonI8mm`.
+    pub(crate) fn for_cpu(self, cpu: Cpu) -> Self {
+        #[cfg(target_arch = "aarch64")]
+        if cpu.has(CpuTier::NeonI8mm) && self.layout == Layout::Lanes {
+            return self.to_pairs();
+        }
+        let _ = cpu;
+        self
+    }
+
+    /// [`Layout::Lanes`] → [`Layout::Pairs`]: each two lane rows of a panel interleaved lane by
+    /// lane (an odd last one with zeros).
+    #[cfg_attr(not(target_arch = "aarch64"), allow(dead_code))]
+    pub(crate) fn to_pairs(&self) -> Self {
+        assert_eq!(self.layout, Layout::Lanes, "already in pairs");
+        let (kq, nb) = (self.k.div_ceil(4), self.n.div_ceil(PANEL));
+        let kp = kq.next_multiple_of(2);
+        let mut data = vec![0u32; nb * kp * PANEL];
+        let zero = [0u32; PANEL];
+        for b in 0..nb {
+            let src = &self.data[b * kq * PANEL..][..kq * PANEL];
+            let dst = &mut data[b * kp * PANEL..][..kp * PANEL];
+            for (p, out) in dst.chunks_exact_mut(2 * PANEL).enumerate() {
+                let first = &src[2 * p * PANEL..][..PANEL];
+                let second = src.get((2 * p + 1) * PANEL..(2 * p + 2) * PANEL).unwrap_or(&zero);
+                for (o, (&x, &y)) in out.chunks_exact_mut(2).zip(first.iter().zip(second)) {
+                    o[0] = x;
+                    o[1] = y;
+                }
+            }
+        }
+        Self { data, layout: Layout::Pairs, scale: self.scale.clone(), colsum: self.colsum.clone(), ..*self }
     }
 
     /// `kᵀ` of attention: the `[d, n]` matrix whose column `t` is row `t` of `keys[n, d]`,
@@ -177,11 +257,10 @@ impl PackedI8 {
     /// The dequantised matrix (`[k, n]` row-major), for tests.
     #[cfg(test)]
     pub(crate) fn dequantize(&self) -> Vec<f32> {
-        let kq = self.k.div_ceil(4);
         let mut out = vec![0f32; self.k * self.n];
         for r in 0..self.k {
             for c in 0..self.n {
-                let lane = self.data[((c / PANEL) * kq + r / 4) * PANEL + c % PANEL];
+                let lane = self.data[self.lane_index(r / 4, c)];
                 let q = lane.to_le_bytes()[r % 4] as i8;
                 out[r * self.n + c] = f32::from(q) * self.scale[c];
             }
@@ -368,9 +447,21 @@ pub(crate) unsafe fn matmul_raw(
     assert_eq!(a.kq, w.k.div_ceil(4), "activation width does not match the weights");
     assert!(a.data.len() >= m * a.kq && a.scale.len() >= m && a.zero.len() >= m, "quantised rows truncated");
     let nb = w.n.div_ceil(PANEL);
-    assert!(w.data.len() >= nb * a.kq * PANEL && w.scale.len() >= nb * PANEL && w.colsum.len() >= nb * PANEL);
+    assert!(w.data.len() >= nb * w.lane_rows() * PANEL && w.scale.len() >= nb * PANEL && w.colsum.len() >= nb * PANEL);
     assert!(ldo >= w.n, "output stride below the width");
     assert!(ep.bias.is_none_or(|b| b.len() >= w.n), "bias too short");
+    if w.layout == Layout::Pairs {
+        cpu.require(CpuTier::NeonI8mm, "int8 weights in SMMLA's layout");
+    }
+    #[cfg(target_arch = "aarch64")]
+    let kernel = {
+        use super::aarch64::neon_int8::Kernel;
+        match w.layout {
+            Layout::Pairs => Kernel::SmmlaPairs,
+            Layout::Lanes if cpu.has(CpuTier::NeonI8mm) => Kernel::Smmla,
+            Layout::Lanes => Kernel::Sdot,
+        }
+    };
     let out = SendPtr(out);
     for_blocks(m, w.n, 4 * a.kq, PANEL, w.data.len() * 4, parallel, |r0, rows, p0, panels| {
         #[cfg(target_arch = "x86_64")]
@@ -381,12 +472,11 @@ pub(crate) unsafe fn matmul_raw(
             super::x86::avx512_int8::block(a, r0, rows, w, p0, panels, out.get().add(r0 * ldo), ldo, ep)
         }
         #[cfg(target_arch = "aarch64")]
-        {
-            use super::aarch64::neon_int8::{block, Kernel};
-            let kernel = if cpu.has(CpuTier::NeonI8mm) { Kernel::Smmla } else { Kernel::Sdot };
-            // SAFETY: the NeonDotprod tier was required above and NeonI8mm checked for `Smmla`
-            // (a `Cpu` never exceeds the hardware); bounds and disjointness as on x86-64.
-            unsafe { block(kernel, a, r0, rows, w, p0, panels, out.get().add(r0 * ldo), ldo, ep) }
+        // SAFETY: the NeonDotprod tier was required above, and NeonI8mm for either `SMMLA` kernel
+        // (a `Cpu` never exceeds the hardware); the `Pairs` kernel gets `Pairs` weights only;
+        // bounds and disjointness as on x86-64.
+        unsafe {
+            super::aarch64::neon_int8::block(kernel, a, r0, rows, w, p0, panels, out.get().add(r0 * ldo), ldo, ep)
         }
         #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         unreachable!("no int8 kernel on this architecture ({r0}, {rows}, {p0}, {panels})");
@@ -500,8 +590,53 @@ mod tests {
         }
     }
 
+    /// The pairs layout holds the same values (odd lane counts padded with zeros, partial panels),
+    /// and `lane_index` finds each lane in both layouts.
+    #[test]
+    fn pairs_layout_is_the_lanes_interleaved() {
+        for (k, n) in [(1, 1), (4, 32), (5, 33), (12, 7), (64, 577), (577, 64), (192, 768), (36, 40)] {
+            let w = data(k * n, 0.3);
+            let lanes = PackedI8::quantize(k, n, |r, c| w[r * n + c]);
+            let pairs = lanes.to_pairs();
+            assert_eq!((pairs.layout, pairs.lane_rows()), (Layout::Pairs, k.div_ceil(4).next_multiple_of(2)));
+            assert_eq!(pairs.data.len(), n.div_ceil(PANEL) * pairs.lane_rows() * PANEL);
+            assert_eq!(pairs.dequantize(), lanes.dequantize(), "{k}x{n}");
+            for t in 0..k.div_ceil(4) {
+                for c in 0..n {
+                    assert_eq!(pairs.data[pairs.lane_index(t, c)], lanes.data[lanes.lane_index(t, c)]);
+                }
+            }
+            // The padded lane row of an odd count, and the columns past n, are zero.
+            let nonzero = pairs.data.iter().filter(|&&l| l != 0).count();
+            assert_eq!(nonzero, lanes.data.iter().filter(|&&l| l != 0).count(), "{k}x{n}: padding not zero");
+            // Only the NeonI8mm tier asks for it.
+            let kept = lanes.clone().for_cpu(Cpu::portable());
+            assert_eq!((kept.layout, &kept.data), (Layout::Lanes, &lanes.data));
+        }
+    }
+
+    /// A pairs matrix below the `NeonI8mm` tier is an internal bug, caught before any kernel runs.
+    #[test]
+    fn pairs_weights_below_their_tier_are_refused() {
+        let Some(cpu) = crate::cpu::testing::every_tier().into_iter().find(|c| c.has(INT8) && !c.has(CpuTier::NeonI8mm))
+        else {
+            eprintln!("SKIPPED: no int8 tier without FEAT_I8MM here");
+            return;
+        };
+        let w = PackedI8::quantize(8, 4, |r, c| (r + c) as f32).to_pairs();
+        let mut a = QuantRows::default();
+        a.quantize(cpu, &[0.5; 16], 2, 8);
+        let mut out = vec![0f32; 8];
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            matmul(cpu, &a, &w, &mut out, 4, Epilogue::default(), false)
+        }))
+        .expect_err("a pairs matrix ran below NeonI8mm");
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains("SMMLA"), "{msg}");
+    }
+
     /// The kernel equals the exact integer product of the quantised operands, dequantised, at
-    /// every tier with an int8 kernel (aarch64: `SDOT` and `SMMLA`).
+    /// every tier with an int8 kernel (aarch64: `SDOT`, `SMMLA` on both layouts).
     #[test]
     fn kernel_matches_the_quantised_product() {
         let tiers: Vec<Cpu> = crate::cpu::testing::every_tier().into_iter().filter(|c| c.has(INT8)).collect();
@@ -525,6 +660,13 @@ mod tests {
             a.quantize(cpu, &x, m, k);
             let mut out = vec![0.25f32; m * n];
             matmul(cpu, &a, &p, &mut out, n, Epilogue { bias: Some(&bias), accumulate: true }, true);
+            // SMMLA's own layout, where this tier has it: the same integers, so the same floats.
+            let own = p.clone().for_cpu(cpu);
+            if own.layout != Layout::Lanes {
+                let mut again = vec![0.25f32; m * n];
+                matmul(cpu, &a, &own, &mut again, n, Epilogue { bias: Some(&bias), accumulate: true }, true);
+                assert!(out == again, "({m},{k},{n}) {:?} layout differs from the lanes", own.layout);
+            }
             for i in 0..m {
                 let bytes: Vec<u8> = a.data[i * a.kq..][..a.kq].iter().flat_map(|l| l.to_le_bytes()).collect();
                 for j in 0..n {

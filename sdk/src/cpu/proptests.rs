@@ -74,6 +74,13 @@ proptest! {
             a.quantize(cpu, &x, m, k);
             let mut out = vec![0f32; m * n];
             int8::matmul(cpu, &a, &p, &mut out, n, Epilogue::default(), true);
+            // SMMLA's own layout (NeonI8mm): the same integers, so the same floats.
+            let own = p.clone().for_cpu(cpu);
+            if own.layout != int8::Layout::Lanes {
+                let mut again = vec![0f32; m * n];
+                int8::matmul(cpu, &a, &own, &mut again, n, Epilogue::default(), true);
+                prop_assert!(out == again, "{:?} ({m},{k},{n}) pairs layout", cpu.tier());
+            }
             for i in 0..m {
                 let bytes: Vec<u8> = a.data[i * a.kq..][..a.kq].iter().flat_map(|l| l.to_le_bytes()).collect();
                 for j in 0..n {

@@ -113,10 +113,11 @@ impl Dense {
         true
     }
 
-    pub(crate) fn set_precision(&mut self, p: Precision) {
+    /// Makes the reduced-precision copy `p` needs (none for f32), in the layout `cpu`'s kernel reads.
+    pub(crate) fn set_precision(&mut self, cpu: Cpu, p: Precision) {
         let at = |r, c| self.weight_at(r, c);
         let bf16 = (p == Precision::Bf16).then(|| PackedBf16::pack_with(self.k, self.n, at));
-        let int8 = (p == Precision::Int8).then(|| PackedI8::quantize(self.k, self.n, at));
+        let int8 = (p == Precision::Int8).then(|| PackedI8::quantize(self.k, self.n, at).for_cpu(cpu));
         (self.bf16, self.int8) = (bf16, int8);
     }
 

@@ -244,7 +244,7 @@ impl VisionTower {
         let effective = if precision.is_supported_on(self.cpu) { precision } else { Precision::F32 };
         if let Engine::Fast(fw) = &mut self.engine {
             for d in fw.denses() {
-                d.set_precision(effective);
+                d.set_precision(self.cpu, effective);
             }
             self.precision = effective;
         }

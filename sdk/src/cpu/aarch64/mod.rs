@@ -86,13 +86,20 @@ pub(crate) unsafe fn store16(out: *mut f32, v: [std::arch::aarch64::float32x4_t;
 #[inline(always)]
 pub(crate) unsafe fn load_bias16(bias: Option<*const f32>, cols: usize) -> [std::arch::aarch64::float32x4_t; 4] {
     use std::arch::aarch64::*;
-    let mut tmp = [0f32; 16];
-    if let Some(b) = bias {
-        for (c, t) in tmp.iter_mut().take(cols).enumerate() {
-            // SAFETY: c < cols, which the caller's bias holds.
-            *t = unsafe { *b.add(c) };
+    // Whole half-panels and no bias (attention's products) are the common cases: no copy.
+    match bias {
+        // SAFETY: NEON is the aarch64 baseline.
+        None => [unsafe { vdupq_n_f32(0.0) }; 4],
+        // SAFETY: 16 values are the caller's.
+        Some(b) if cols == 16 => unsafe { std::array::from_fn(|i| vld1q_f32(b.add(4 * i))) },
+        Some(b) => {
+            let mut tmp = [0f32; 16];
+            for (c, t) in tmp.iter_mut().take(cols).enumerate() {
+                // SAFETY: c < cols, which the caller's bias holds.
+                *t = unsafe { *b.add(c) };
+            }
+            // SAFETY: 16 values from a 16-value array.
+            unsafe { std::array::from_fn(|i| vld1q_f32(tmp.as_ptr().add(4 * i))) }
         }
     }
-    // SAFETY: 16 values from a 16-value array.
-    unsafe { std::array::from_fn(|i| vld1q_f32(tmp.as_ptr().add(4 * i))) }
 }

@@ -9,13 +9,17 @@
 //! - `SDOT v.4s, w.16b, a.4b[i]`: four columns × four `k` of weights (one lane of the packed
 //!   layout each) against four `k` of one row: 6 × 16 tiles, 24 accumulators.
 //! - `SMMLA v.4s, a.16b, w.16b`: a 2 × 8 block of two rows against a 2 × 8 block of two columns
-//!   (twice `SDOT`'s multiply-adds per instruction). The weights keep the `SDOT` layout; two
-//!   `ZIP`s turn two of its lanes of four columns into the two 2 × 8 column blocks.
+//!   (twice `SDOT`'s multiply-adds per instruction). Weights in `SMMLA`'s own layout
+//!   ([`Layout::Pairs`]: the model's weights and attention's keys and values on this tier) are
+//!   loaded as they are; weights in the `SDOT` layout take two `ZIP`s per two lanes of four
+//!   columns to make the two 2 × 8 column blocks.
 
 use std::arch::aarch64::*;
 use std::arch::asm;
 
 use super::{by_tiles, load_bias16, store16};
+#[cfg(doc)]
+use crate::cpu::int8::Layout;
 use crate::cpu::int8::{PackedI8, QuantRows, PANEL};
 use crate::cpu::packed_f32::Epilogue;
 
@@ -27,16 +31,20 @@ const MR: usize = 6;
 pub(crate) enum Kernel {
     /// `SDOT` (the `NeonDotprod` tier).
     Sdot,
-    /// `SMMLA` (the `NeonI8mm` tier).
+    /// `SMMLA` on weights in the `SDOT` layout (the `NeonI8mm` tier).
     Smmla,
+    /// `SMMLA` on weights in its own layout, [`Layout::Pairs`] (the `NeonI8mm` tier).
+    SmmlaPairs,
 }
 
 /// The int8 product for rows `r0 .. r0 + rows` of `a` and panels `p0 .. p0 + panels` of `w`,
 /// dequantised into `out` (row `r0`'s first element at `out`).
 ///
 /// # Safety
-/// The CPU must have FEAT_DotProd, and FEAT_I8MM for [`Kernel::Smmla`]. `a` and `w` must be
-/// consistent (`a.kq = ⌈w.k/4⌉`, `a` holding the rows, `w` the panels with their scales and sums);
+/// The CPU must have FEAT_DotProd, and FEAT_I8MM for [`Kernel::Smmla`] and
+/// [`Kernel::SmmlaPairs`]; `w` must be in [`Layout::Pairs`] exactly when the kernel is
+/// `SmmlaPairs`. `a` and `w` must be consistent (`a.kq = ⌈w.k/4⌉`, `a` holding the rows, `w` the
+/// panels with their scales and sums);
 /// `out` must be valid for reads and writes of `rows` rows (stride `ldo`) at the panels' columns
 /// below `w.n`; a bias holds `w.n`.
 ///
@@ -56,6 +64,8 @@ pub(crate) unsafe fn block(
     ep: Epilogue<'_>,
 ) {
     let kq = a.kq;
+    // A half-panel starts 16 lanes into the panel's first lane row, or 32 into its first pair.
+    let (lane_rows, half_offset) = if kernel == Kernel::SmmlaPairs { (w.lane_rows(), 32) } else { (kq, 16) };
     for b in p0..p0 + panels {
         for half in 0..2 {
             let c0 = b * PANEL + half * 16;
@@ -67,7 +77,7 @@ pub(crate) unsafe fn block(
             // sums (stored for whole panels), the bias at c0 and the output rows; each tile stays
             // within the rows handed over.
             unsafe {
-                let panel = w.data.as_ptr().add(b * kq * PANEL + half * 16);
+                let panel = w.data.as_ptr().add(b * lane_rows * PANEL + half * half_offset);
                 let cs = Cols {
                     scale: w.scale.as_ptr().add(c0),
                     sum: w.colsum.as_ptr().add(c0),
@@ -81,6 +91,7 @@ pub(crate) unsafe fn block(
                     match kernel {
                         Kernel::Sdot => sdot_tile::<R>(src, kq, panel, rs, cs, dst, ldo, ep.accumulate),
                         Kernel::Smmla => smmla_tile::<R>(src, kq, panel, rs, cs, dst, ldo, ep.accumulate),
+                        Kernel::SmmlaPairs => smmla_pairs_tile::<R>(src, kq, panel, rs, cs, dst, ldo, ep.accumulate),
                     }
                 });
             }
@@ -556,6 +567,25 @@ unsafe fn smmla_tile<const R: usize>(
             options(nostack),
         );
     }
+    // SAFETY: the caller's contract.
+    unsafe { finish_blocks::<R>(&acc, rs, cs, out, ldo, accumulate) };
+}
+
+/// [`finish`] for the `SMMLA` tiles' accumulators, stored as 2 × 2 blocks: `acc[(8i + j)·4 ..]`
+/// holds rows 2i, 2i + 1 × columns 2j, 2j + 1.
+///
+/// # Safety
+/// As [`finish`].
+#[target_feature(enable = "neon")]
+#[inline]
+unsafe fn finish_blocks<const R: usize>(
+    acc: &[i32; 96],
+    rs: (*const f32, *const i32),
+    cs: Cols,
+    out: *mut f32,
+    ldo: usize,
+    accumulate: bool,
+) {
     // Back to rows: row 2i's columns 4g .. 4g + 4 are the low halves of blocks 2g and 2g + 1.
     // SAFETY: (8i + j)·4 + 4 ≤ 96.
     let block = |i: usize, j: usize| unsafe { vreinterpretq_s64_s32(vld1q_s32(acc.as_ptr().add((8 * i + j) * 4))) };
@@ -569,4 +599,153 @@ unsafe fn smmla_tile<const R: usize>(
     }
     // SAFETY: the caller's contract.
     unsafe { finish::<R>(&by_row, rs, cs, out, ldo, accumulate) };
+}
+
+/// [`smmla_tile`] on weights in `SMMLA`'s layout ([`Layout::Pairs`]): per step of eight `k` the
+/// half-panel's 128 bytes are the eight 2 × 8 column blocks in order (columns 2j, 2j + 1 at byte
+/// 16j), read by two four-register loads; no `ZIP`. An odd last lane is a step whose weights for
+/// the missing lane are the layout's zeros; its activations are read 4 bytes per row.
+///
+/// # Safety
+/// As [`block`] (FEAT_I8MM, `Pairs` weights), for `R` rows and one half-panel (`panel` at its
+/// first pair of lane rows, pairs 64 lanes apart).
+#[target_feature(enable = "neon,dotprod,i8mm")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+unsafe fn smmla_pairs_tile<const R: usize>(
+    a: *const u32,
+    kq: usize,
+    panel: *const u32,
+    rs: (*const f32, *const i32),
+    cs: Cols,
+    out: *mut f32,
+    ldo: usize,
+    accumulate: bool,
+) {
+    // acc[(8i + j)·4 ..][..4] = v(8 + 8i + j): pair i (rows 2i, 2i + 1), columns 2j, 2j + 1.
+    let mut acc = [0i32; 96];
+    let row = |r: usize| a.wrapping_add(r.min(R - 1) * kq) as *const u8;
+    // SAFETY: each row pointer reads its row's kq lanes (8 bytes per step, 4 in the last odd one),
+    // rows < R of the caller's; the weight pointer reads 128 bytes per pair of lane rows,
+    // ⌈kq/2⌉ pairs 256 bytes apart, all inside the `Pairs` panel (its lane rows are ⌈kq/2⌉·2);
+    // 96 sums are written to `acc`. The registers the block uses are all declared; it touches no
+    // stack and no other memory.
+    unsafe {
+        asm!(
+            "movi v7.16b, #0x80",
+            "movi v8.4s, #0", "movi v9.4s, #0", "movi v10.4s, #0", "movi v11.4s, #0",
+            "movi v12.4s, #0", "movi v13.4s, #0", "movi v14.4s, #0", "movi v15.4s, #0",
+            "movi v16.4s, #0", "movi v17.4s, #0", "movi v18.4s, #0", "movi v19.4s, #0",
+            "movi v20.4s, #0", "movi v21.4s, #0", "movi v22.4s, #0", "movi v23.4s, #0",
+            "movi v24.4s, #0", "movi v25.4s, #0", "movi v26.4s, #0", "movi v27.4s, #0",
+            "movi v28.4s, #0", "movi v29.4s, #0", "movi v30.4s, #0", "movi v31.4s, #0",
+            "cbz {n}, 2f",
+            "1:",
+            "ldr d0, [{p0}], #8",
+            "ld1 {{v0.d}}[1], [{p1}], #8",
+            "ldr d1, [{p2}], #8",
+            "ld1 {{v1.d}}[1], [{p3}], #8",
+            "ldr d2, [{p4}], #8",
+            "ld1 {{v2.d}}[1], [{p5}], #8",
+            "eor v0.16b, v0.16b, v7.16b",
+            "eor v1.16b, v1.16b, v7.16b",
+            "eor v2.16b, v2.16b, v7.16b",
+            "ld1 {{v3.16b, v4.16b, v5.16b, v6.16b}}, [{w}], #64",
+            "smmla v8.4s, v0.16b, v3.16b",
+            "smmla v16.4s, v1.16b, v3.16b",
+            "smmla v24.4s, v2.16b, v3.16b",
+            "smmla v9.4s, v0.16b, v4.16b",
+            "smmla v17.4s, v1.16b, v4.16b",
+            "smmla v25.4s, v2.16b, v4.16b",
+            "smmla v10.4s, v0.16b, v5.16b",
+            "smmla v18.4s, v1.16b, v5.16b",
+            "smmla v26.4s, v2.16b, v5.16b",
+            "smmla v11.4s, v0.16b, v6.16b",
+            "smmla v19.4s, v1.16b, v6.16b",
+            "smmla v27.4s, v2.16b, v6.16b",
+            "ld1 {{v3.16b, v4.16b, v5.16b, v6.16b}}, [{w}], #64",
+            "smmla v12.4s, v0.16b, v3.16b",
+            "smmla v20.4s, v1.16b, v3.16b",
+            "smmla v28.4s, v2.16b, v3.16b",
+            "smmla v13.4s, v0.16b, v4.16b",
+            "smmla v21.4s, v1.16b, v4.16b",
+            "smmla v29.4s, v2.16b, v4.16b",
+            "smmla v14.4s, v0.16b, v5.16b",
+            "smmla v22.4s, v1.16b, v5.16b",
+            "smmla v30.4s, v2.16b, v5.16b",
+            "smmla v15.4s, v0.16b, v6.16b",
+            "smmla v23.4s, v1.16b, v6.16b",
+            "smmla v31.4s, v2.16b, v6.16b",
+            "add {w}, {w}, #128",
+            "subs {n}, {n}, #1",
+            "b.ne 1b",
+            "2:",
+            "cbz {odd}, 3f",
+            // The last lane alone: 4 bytes per row (the rest of each 8 meets zero weights).
+            "movi v0.2d, #0", "movi v1.2d, #0", "movi v2.2d, #0",
+            "ld1 {{v0.s}}[0], [{p0}]",
+            "ld1 {{v0.s}}[2], [{p1}]",
+            "ld1 {{v1.s}}[0], [{p2}]",
+            "ld1 {{v1.s}}[2], [{p3}]",
+            "ld1 {{v2.s}}[0], [{p4}]",
+            "ld1 {{v2.s}}[2], [{p5}]",
+            "eor v0.16b, v0.16b, v7.16b",
+            "eor v1.16b, v1.16b, v7.16b",
+            "eor v2.16b, v2.16b, v7.16b",
+            "ld1 {{v3.16b, v4.16b, v5.16b, v6.16b}}, [{w}], #64",
+            "smmla v8.4s, v0.16b, v3.16b",
+            "smmla v16.4s, v1.16b, v3.16b",
+            "smmla v24.4s, v2.16b, v3.16b",
+            "smmla v9.4s, v0.16b, v4.16b",
+            "smmla v17.4s, v1.16b, v4.16b",
+            "smmla v25.4s, v2.16b, v4.16b",
+            "smmla v10.4s, v0.16b, v5.16b",
+            "smmla v18.4s, v1.16b, v5.16b",
+            "smmla v26.4s, v2.16b, v5.16b",
+            "smmla v11.4s, v0.16b, v6.16b",
+            "smmla v19.4s, v1.16b, v6.16b",
+            "smmla v27.4s, v2.16b, v6.16b",
+            "ld1 {{v3.16b, v4.16b, v5.16b, v6.16b}}, [{w}]",
+            "smmla v12.4s, v0.16b, v3.16b",
+            "smmla v20.4s, v1.16b, v3.16b",
+            "smmla v28.4s, v2.16b, v3.16b",
+            "smmla v13.4s, v0.16b, v4.16b",
+            "smmla v21.4s, v1.16b, v4.16b",
+            "smmla v29.4s, v2.16b, v4.16b",
+            "smmla v14.4s, v0.16b, v5.16b",
+            "smmla v22.4s, v1.16b, v5.16b",
+            "smmla v30.4s, v2.16b, v5.16b",
+            "smmla v15.4s, v0.16b, v6.16b",
+            "smmla v23.4s, v1.16b, v6.16b",
+            "smmla v31.4s, v2.16b, v6.16b",
+            "3:",
+            "st1 {{v8.4s, v9.4s, v10.4s, v11.4s}}, [{acc}], #64",
+            "st1 {{v12.4s, v13.4s, v14.4s, v15.4s}}, [{acc}], #64",
+            "st1 {{v16.4s, v17.4s, v18.4s, v19.4s}}, [{acc}], #64",
+            "st1 {{v20.4s, v21.4s, v22.4s, v23.4s}}, [{acc}], #64",
+            "st1 {{v24.4s, v25.4s, v26.4s, v27.4s}}, [{acc}], #64",
+            "st1 {{v28.4s, v29.4s, v30.4s, v31.4s}}, [{acc}], #64",
+            n = inout(reg) kq / 2 => _,
+            odd = in(reg) kq % 2,
+            p0 = inout(reg) row(0) => _,
+            p1 = inout(reg) row(1) => _,
+            p2 = inout(reg) row(2) => _,
+            p3 = inout(reg) row(3) => _,
+            p4 = inout(reg) row(4) => _,
+            p5 = inout(reg) row(5) => _,
+            w = inout(reg) panel => _,
+            acc = inout(reg) acc.as_mut_ptr() => _,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack),
+        );
+    }
+    // SAFETY: the caller's contract.
+    unsafe { finish_blocks::<R>(&acc, rs, cs, out, ldo, accumulate) };
 }
