@@ -8,7 +8,8 @@
 //! conversions, the NaN bookkeeping). Here `FMAX`/`FMIN` carry NaN through the row's bounds (so no
 //! separate NaN sum), `FCVTNU` rounds to nearest-even and saturates in one instruction, and
 //! `UQXTN` narrows with the clamp to 255. Results are those of the portable versions: the same
-//! bytes, scales and zero points (the `exp` polynomial uses fused multiply-adds like the AVX-512
+//! bytes, scales and zero points (the `u8` numerators' `exp255` is the same operations, fused
+//! multiply-adds included; the f32 `exp` polynomial uses fused multiply-adds like the AVX-512
 //! one, which the tests hold to the portable `exp` within an ulp).
 //!
 //! Every function is `unsafe` only for its raw-pointer loads and stores; Advanced SIMD is part of
@@ -39,6 +40,22 @@ fn exp_nonpositive(x: float32x4_t) -> float32x4_t {
     // fx ∈ [−126, 0] for x ∈ [−87.34, 0]: 2^fx is a normal float built from its exponent bits.
     let bits = vshlq_n_s32::<23>(vaddq_s32(vcvtq_s32_f32(fx), vdupq_n_s32(127)));
     vmulq_f32(y, vreinterpretq_f32_s32(bits))
+}
+
+/// [`crate::cpu::math::exp255`] on four lanes (`d ≤ 0`): the same operations, so the same values.
+#[target_feature(enable = "neon")]
+#[inline]
+fn exp255(d: float32x4_t) -> float32x4_t {
+    use crate::cpu::math::E255;
+    // FMAX keeps NaN (rows holding NaN are caught before, by their maximum).
+    let t = vmaxq_f32(vdupq_n_f32(-30.0), vmulq_f32(d, vdupq_n_f32(std::f32::consts::LOG2_E)));
+    let fi = vrndmq_f32(t);
+    let f = vsubq_f32(t, fi);
+    let p = vfmaq_f32(vdupq_n_f32(E255[2]), vdupq_n_f32(E255[3]), f);
+    let p = vfmaq_f32(vdupq_n_f32(E255[1]), p, f);
+    let p = vfmaq_f32(vdupq_n_f32(E255[0]), p, f);
+    // fi ∈ [−30, 0]: adding it to the exponent bits scales p exactly.
+    vreinterpretq_f32_s32(vaddq_s32(vreinterpretq_s32_f32(p), vshlq_n_s32::<23>(vcvtq_s32_f32(fi))))
 }
 
 /// The largest value of `row`; NaN when the row holds NaN (`FMAX` propagates it), −∞ when empty.
@@ -122,7 +139,7 @@ pub(crate) unsafe fn exp_shifted(row: &mut [f32]) -> f32 {
     vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])))
 }
 
-/// Sixteen `exp(x − max)·255` rounded to nearest-even as `u8`, added to `acc`.
+/// Sixteen `255·exp(x − max)` ([`exp255`]) rounded to nearest-even as `u8`, added to `acc`.
 ///
 /// # Safety
 /// `src` valid for reads of 16 values, `dst` for writes of 16 bytes.
@@ -131,9 +148,8 @@ pub(crate) unsafe fn exp_shifted(row: &mut [f32]) -> f32 {
 unsafe fn exp_bytes16(src: *const f32, dst: *mut u8, vmax: float32x4_t, acc: &mut uint32x4_t) {
     // SAFETY: the caller's 16 values.
     let q: [uint32x4_t; 4] = std::array::from_fn(|i| unsafe {
-        let e = exp_nonpositive(vsubq_f32(vld1q_f32(src.add(4 * i)), vmax));
-        // e ≤ 1, so q ≤ 255.
-        vcvtnq_u32_f32(vmulq_f32(e, vdupq_n_f32(255.0)))
+        // ≤ 255.03, so q ≤ 255.
+        vcvtnq_u32_f32(exp255(vsubq_f32(vld1q_f32(src.add(4 * i)), vmax)))
     });
     *acc = vaddq_u32(vaddq_u32(*acc, vaddq_u32(q[0], q[1])), vaddq_u32(q[2], q[3]));
     let lo = vqmovn_high_u32(vqmovn_u32(q[0]), q[1]);
@@ -142,7 +158,7 @@ unsafe fn exp_bytes16(src: *const f32, dst: *mut u8, vmax: float32x4_t, acc: &mu
     unsafe { vst1q_u8(dst, vqmovn_high_u16(vqmovn_u16(lo), hi)) };
 }
 
-/// [`crate::cpu::math::exp_quantize_impl`]: `exp(row[i] − max)` in `u8` steps of 1/255 into
+/// [`crate::cpu::math::exp_quantize_impl`]: `exp(row[i] − max)` in `u8` steps of 1/255 ([`exp255`]) into
 /// `bytes[i]`, returning the sum of the bytes (NaN for a row with NaN or +∞; `bytes` then 0).
 ///
 /// # Safety

@@ -33,6 +33,24 @@ unsafe fn exp(x: __m512) -> __m512 {
     scalef_ps(y, fx)
 }
 
+/// [`math::exp255`] on 16 lanes (`d ≤ 0`): the same operations, so the same values; `2^⌊t⌋` by
+/// `vscalefps` (exact here: the result stays normal). NaN lanes stay NaN.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn exp255(d: __m512) -> __m512 {
+    use math::E255;
+    let t = max_ps(_mm512_set1_ps(-30.0), _mm512_mul_ps(d, _mm512_set1_ps(std::f32::consts::LOG2_E)));
+    let fi = floor_ps(t);
+    let f = _mm512_sub_ps(t, fi);
+    let p = _mm512_fmadd_ps(_mm512_set1_ps(E255[3]), f, _mm512_set1_ps(E255[2]));
+    let p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(E255[1]));
+    let p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(E255[0]));
+    scalef_ps(p, fi)
+}
+
 /// The lane mask of step `i` (16 values per step) over a row of `len` values.
 #[inline(always)]
 pub(crate) fn step_mask(len: usize, i: usize) -> __mmask16 {
@@ -90,17 +108,16 @@ pub(crate) unsafe fn exp_quantize(row: &[f32], bytes: &mut [u8]) -> f32 {
     debug_assert!(bytes.len() >= row.len());
     // SAFETY: same features.
     let max = _mm512_set1_ps(unsafe { row_max(row) });
-    let scale = _mm512_set1_ps(255.0);
     let zero = _mm512_setzero_ps();
     let (mut acc, mut poison) = (_mm512_setzero_si512(), zero);
     for i in 0..row.len().div_ceil(16) {
         let m = step_mask(row.len(), i);
         // SAFETY: step i starts inside `row` and `bytes` (at least as long); masked accesses.
         unsafe {
-            let e = exp(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row.as_ptr().add(i * 16)), max));
+            let e = exp255(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row.as_ptr().add(i * 16)), max));
             poison = _mm512_mask_add_ps(poison, m, poison, _mm512_mul_ps(e, zero));
-            // Round to nearest even (MXCSR default); e ≤ 1, so q ≤ 255.
-            let q = maskz_cvtps_epi32(m, _mm512_mul_ps(e, scale));
+            // Round to nearest even (MXCSR default); e ≤ 255.03, so q ≤ 255.
+            let q = maskz_cvtps_epi32(m, e);
             acc = _mm512_add_epi32(acc, q);
             _mm_mask_storeu_epi8(bytes.as_mut_ptr().add(i * 16) as *mut i8, m, _mm512_cvtepi32_epi8(q));
         }
