@@ -241,7 +241,14 @@ macro_rules! by_tier {
 /// Exact-erf GELU over a whole activation buffer, on all threads of the current pool.
 pub(crate) fn gelu_erf(cpu: Cpu, x: &mut [f32]) {
     const CHUNK: usize = 16 * 1024;
-    let chunk = |x: &mut [f32]| by_tier!(cpu, gelu, gelu_impl, (x));
+    let chunk = |x: &mut [f32]| {
+        #[cfg(target_arch = "aarch64")]
+        if cpu.has(CpuTier::Neon) {
+            // SAFETY: no precondition beyond the slice's (NEON is the aarch64 baseline).
+            return unsafe { super::aarch64::neon::gelu(x) };
+        }
+        by_tier!(cpu, gelu, gelu_impl, (x))
+    };
     if x.len() <= CHUNK || rayon::current_num_threads() <= 1 {
         chunk(x);
     } else {
