@@ -541,6 +541,22 @@ def main():
                 "cycles_rest_by_mca": mac_cycles + rest_cycles_mca,
             }
         r["estimate"] = est
+        # Where the primary model's cycles go: the costliest units, each as llvm-mca sees it.
+        res = mca[PRIMARY_MODEL]
+        costed = [(u["iterations"] * res[u["name"]][0], u) for u in r["units"] if u["name"] in res]
+        r["costliest_units"] = [
+            {
+                "function": u["sym"],
+                "addr": hex(u["addr"]),
+                "multiply_add_loop": is_mac_loop(u),
+                "instructions": u["n"],
+                "iterations": u["iterations"],
+                "cycles_per_iteration": round(res[u["name"]][0], 2),
+                "cycles": round(cyc),
+                "instructions_executed": u["dyn"],
+            }
+            for cyc, u in sorted(costed, key=lambda t: -t[0])[:25]
+        ]
 
     # Hot inner loop of each kernel: the MAC loop with most instructions of its class.
     def hottest(run_filter, classes):
@@ -787,6 +803,7 @@ def main():
             "mca_loops": sum(1 for u in r["units"] if u["loop"]),
             "mca_coverage": sum(u["dyn"] for u in r["units"]) / r["total"],
             "estimate": r["estimate"],
+            "costliest_units": r["costliest_units"],
         }
 
     out = {
