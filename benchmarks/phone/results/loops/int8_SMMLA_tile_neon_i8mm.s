@@ -1,5 +1,5 @@
-// int8 SMMLA tile (neon-i8mm): pelabel::cpu::aarch64::neon_int8::smmla_tile
-// loop at 0x1bd194 (from 1 qemu blocks): 52 instructions, 6,165,504 iterations per frame (qemu), 768 multiply-adds per iteration
+// int8 SMMLA tile (neon-i8mm): pelabel::cpu::aarch64::neon_int8::smmla_pairs_tile
+// loop at 0x15c850 (from 1 qemu blocks): 38 instructions, 6,165,504 iterations per frame (qemu), 768 multiply-adds per iteration
 .Lloop:
 ldr d0, [x0], #0x8
 ld1 { v0.d }[1], [x19], #8
@@ -7,141 +7,113 @@ ldr d1, [x20], #0x8
 ld1 { v1.d }[1], [x16], #8
 ldr d2, [x21], #0x8
 ld1 { v2.d }[1], [x17], #8
-eor v0.16b, v0.16b, v6.16b
-eor v1.16b, v1.16b, v6.16b
-eor v2.16b, v2.16b, v6.16b
-ldr q3, [x2]
-ldr q4, [x2, #0x80]
-zip1 v5.4s, v3.4s, v4.4s
-zip2 v4.4s, v3.4s, v4.4s
-smmla v8.4s, v0.16b, v5.16b
-smmla v16.4s, v1.16b, v5.16b
-smmla v24.4s, v2.16b, v5.16b
+eor v0.16b, v0.16b, v7.16b
+eor v1.16b, v1.16b, v7.16b
+eor v2.16b, v2.16b, v7.16b
+ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
+smmla v8.4s, v0.16b, v3.16b
+smmla v16.4s, v1.16b, v3.16b
+smmla v24.4s, v2.16b, v3.16b
 smmla v9.4s, v0.16b, v4.16b
 smmla v17.4s, v1.16b, v4.16b
 smmla v25.4s, v2.16b, v4.16b
-ldr q3, [x2, #0x10]
-ldr q4, [x2, #0x90]
-zip1 v5.4s, v3.4s, v4.4s
-zip2 v4.4s, v3.4s, v4.4s
 smmla v10.4s, v0.16b, v5.16b
 smmla v18.4s, v1.16b, v5.16b
 smmla v26.4s, v2.16b, v5.16b
-smmla v11.4s, v0.16b, v4.16b
-smmla v19.4s, v1.16b, v4.16b
-smmla v27.4s, v2.16b, v4.16b
-ldr q3, [x2, #0x20]
-ldr q4, [x2, #0xa0]
-zip1 v5.4s, v3.4s, v4.4s
-zip2 v4.4s, v3.4s, v4.4s
-smmla v12.4s, v0.16b, v5.16b
-smmla v20.4s, v1.16b, v5.16b
-smmla v28.4s, v2.16b, v5.16b
+smmla v11.4s, v0.16b, v6.16b
+smmla v19.4s, v1.16b, v6.16b
+smmla v27.4s, v2.16b, v6.16b
+ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
+smmla v12.4s, v0.16b, v3.16b
+smmla v20.4s, v1.16b, v3.16b
+smmla v28.4s, v2.16b, v3.16b
 smmla v13.4s, v0.16b, v4.16b
 smmla v21.4s, v1.16b, v4.16b
 smmla v29.4s, v2.16b, v4.16b
-ldr q3, [x2, #0x30]
-ldr q4, [x2, #0xb0]
-zip1 v5.4s, v3.4s, v4.4s
-zip2 v4.4s, v3.4s, v4.4s
 smmla v14.4s, v0.16b, v5.16b
 smmla v22.4s, v1.16b, v5.16b
 smmla v30.4s, v2.16b, v5.16b
-smmla v15.4s, v0.16b, v4.16b
-smmla v23.4s, v1.16b, v4.16b
-smmla v31.4s, v2.16b, v4.16b
-add x2, x2, #0x100
+smmla v15.4s, v0.16b, v6.16b
+smmla v23.4s, v1.16b, v6.16b
+smmla v31.4s, v2.16b, v6.16b
+add x2, x2, #0x80
 subs x6, x6, #0x1
 b.ne .Lloop
 
 /* llvm-mca -mcpu=neoverse-v2 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
 Iterations:        200
-Instructions:      10400
-Total Cycles:      1921
-Total uOps:        12800
+Instructions:      7600
+Total Cycles:      1686
+Total uOps:        11600
 
 Dispatch Width:    16
-uOps Per Cycle:    6.66
-IPC:               5.41
-Block RThroughput: 9.5
+uOps Per Cycle:    6.88
+IPC:               4.51
+Block RThroughput: 7.5
 
 
-Cycles with backend pressure increase [ 50.65% ]
+Cycles with backend pressure increase [ 39.26% ]
 Throughput Bottlenecks: 
-  Resource Pressure       [ 50.44% ]
-  - V2UnitL2  [ 4.84% ]
-  - V2UnitL01  [ 4.84% ]
-  - V2UnitV0  [ 49.97% ]
-  - V2UnitV1  [ 49.97% ]
-  - V2UnitV2  [ 49.97% ]
-  - V2UnitV3  [ 49.97% ]
-  Data Dependencies:      [ 7.70% ]
-  - Register Dependencies [ 7.70% ]
+  Resource Pressure       [ 38.14% ]
+  - V2UnitL2  [ 7.89% ]
+  - V2UnitL01  [ 7.89% ]
+  - V2UnitV0  [ 34.22% ]
+  - V2UnitV1  [ 34.22% ]
+  - V2UnitV2  [ 34.22% ]
+  - V2UnitV3  [ 34.22% ]
+  Data Dependencies:      [ 6.47% ]
+  - Register Dependencies [ 6.47% ]
   - Memory Dependencies   [ 0.00% ]
 
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 4.    ldr	d2, [x21], #8
+ +----< 22.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
  |
  |    < loop carried > 
  |
  |      0.    ldr	d0, [x0], #8
- +----> 1.    ld1	{ v0.d }[1], [x19], #8            ## RESOURCE interference:  V2UnitL01 [ probability: 19% ]
+ +----> 1.    ld1	{ v0.d }[1], [x19], #8            ## RESOURCE interference:  V2UnitL01 [ probability: 17% ]
  |      2.    ldr	d1, [x20], #8
- +----> 3.    ld1	{ v1.d }[1], [x16], #8            ## RESOURCE interference:  V2UnitL01 [ probability: 29% ]
+ |      3.    ld1	{ v1.d }[1], [x16], #8
  |      4.    ldr	d2, [x21], #8
- +----> 5.    ld1	{ v2.d }[1], [x17], #8            ## RESOURCE interference:  V2UnitV0 [ probability: 38% ]
- |      6.    eor	v0.16b, v0.16b, v6.16b
- |      7.    eor	v1.16b, v1.16b, v6.16b
- |      8.    eor	v2.16b, v2.16b, v6.16b
- |      9.    ldr	q3, [x2]
- |      10.   ldr	q4, [x2, #128]
- +----> 11.   zip1	v5.4s, v3.4s, v4.4s               ## RESOURCE interference:  V2UnitV3 [ probability: 48% ]
- +----> 12.   zip2	v4.4s, v3.4s, v4.4s               ## RESOURCE interference:  V2UnitV2 [ probability: 29% ]
- +----> 13.   smmla	v8.4s, v0.16b, v5.16b             ## RESOURCE interference:  V2UnitV0 [ probability: 9% ]
- +----> 14.   smmla	v16.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 29% ]
- +----> 15.   smmla	v24.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 29% ]
- +----> 16.   smmla	v9.4s, v0.16b, v4.16b             ## RESOURCE interference:  V2UnitV3 [ probability: 29% ]
- +----> 17.   smmla	v17.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 78% ]
- +----> 18.   smmla	v25.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 78% ]
- |      19.   ldr	q3, [x2, #16]
- |      20.   ldr	q4, [x2, #144]
- |      21.   zip1	v5.4s, v3.4s, v4.4s
- |      22.   zip2	v4.4s, v3.4s, v4.4s
- +----> 23.   smmla	v10.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 88% ]
- +----> 24.   smmla	v18.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 88% ]
- +----> 25.   smmla	v26.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 88% ]
- +----> 26.   smmla	v11.4s, v0.16b, v4.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 88% ]
- +----> 27.   smmla	v19.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 88% ]
- +----> 28.   smmla	v27.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 88% ]
- |      29.   ldr	q3, [x2, #32]
- |      30.   ldr	q4, [x2, #160]
- |      31.   zip1	v5.4s, v3.4s, v4.4s
- |      32.   zip2	v4.4s, v3.4s, v4.4s
- +----> 33.   smmla	v12.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 88% ]
- +----> 34.   smmla	v20.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 88% ]
- +----> 35.   smmla	v28.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 88% ]
- +----> 36.   smmla	v13.4s, v0.16b, v4.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 88% ]
- +----> 37.   smmla	v21.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 88% ]
- +----> 38.   smmla	v29.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 88% ]
- |      39.   ldr	q3, [x2, #48]
- |      40.   ldr	q4, [x2, #176]
- +----> 41.   zip1	v5.4s, v3.4s, v4.4s               ## RESOURCE interference:  V2UnitV0 [ probability: 10% ]
- |      42.   zip2	v4.4s, v3.4s, v4.4s
- +----> 43.   smmla	v14.4s, v0.16b, v5.16b            ## REGISTER dependency:  q5
- +----> 44.   smmla	v22.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 78% ]
- +----> 45.   smmla	v30.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 78% ]
- +----> 46.   smmla	v15.4s, v0.16b, v4.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 78% ]
- +----> 47.   smmla	v23.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 78% ]
- +----> 48.   smmla	v31.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 78% ]
- |      49.   add	x2, x2, #256
- |      50.   subs	x6, x6, #1
- |      51.   b.ne	.Lloop
+ |      5.    ld1	{ v2.d }[1], [x17], #8
+ +----> 6.    eor	v0.16b, v0.16b, v7.16b            ## REGISTER dependency:  q0
+ +----> 7.    eor	v1.16b, v1.16b, v7.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 26% ]
+ +----> 8.    eor	v2.16b, v2.16b, v7.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 22% ]
+ |      9.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
+ +----> 10.   smmla	v8.4s, v0.16b, v3.16b             ## RESOURCE interference:  V2UnitV1 [ probability: 8% ]
+ +----> 11.   smmla	v16.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 13% ]
+ +----> 12.   smmla	v24.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 8% ]
+ +----> 13.   smmla	v9.4s, v0.16b, v4.16b             ## RESOURCE interference:  V2UnitV2 [ probability: 8% ]
+ +----> 14.   smmla	v17.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 18% ]
+ +----> 15.   smmla	v25.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 17% ]
+ +----> 16.   smmla	v10.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 26% ]
+ +----> 17.   smmla	v18.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 26% ]
+ +----> 18.   smmla	v26.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 26% ]
+ +----> 19.   smmla	v11.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 26% ]
+ +----> 20.   smmla	v19.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 34% ]
+ +----> 21.   smmla	v27.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 35% ]
+ |      22.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
+ +----> 23.   smmla	v12.4s, v0.16b, v3.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 26% ]
+ +----> 24.   smmla	v20.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 26% ]
+ +----> 25.   smmla	v28.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 26% ]
+ +----> 26.   smmla	v13.4s, v0.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 26% ]
+ +----> 27.   smmla	v21.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 26% ]
+ +----> 28.   smmla	v29.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 39% ]
+ +----> 29.   smmla	v14.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 34% ]
+ +----> 30.   smmla	v22.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 35% ]
+ +----> 31.   smmla	v30.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 35% ]
+ +----> 32.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 34% ]
+ +----> 33.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 34% ]
+ +----> 34.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 38% ]
+ |      35.   add	x2, x2, #128
+ |      36.   subs	x6, x6, #1
+ |      37.   b.ne	.Lloop
  |
  |    < loop carried > 
  |
- +----> 22.   zip2	v4.4s, v3.4s, v4.4s               ## RESOURCE interference:  V2UnitV0 [ probability: 19% ]
+ +----> 6.    eor	v0.16b, v0.16b, v7.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 22% ]
 
 
 Resources:
@@ -166,92 +138,78 @@ Resources:
 
 Resource pressure per iteration:
 [0.0]  [0.1]  [1.0]  [1.1]  [2]    [3.0]  [3.1]  [4]    [5]    [6]    [7]    [8]    [9]    [10]   [11]   [12]   [13]   
-0.50   0.50    -      -     4.01   4.99   5.00   1.84   1.82   1.82   1.54   2.01   1.98   9.50   9.50   9.50   9.50
+0.50   0.50    -      -     3.87   5.40   4.74   2.17   2.17   2.17   1.92   2.29   2.30   7.50   7.50   7.50   7.50
 */
 /* llvm-mca -mcpu=apple-a17 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
 Iterations:        200
-Instructions:      10400
-Total Cycles:      2544
-Total uOps:        12200
+Instructions:      7600
+Total Cycles:      2207
+Total uOps:        11000
 
 Dispatch Width:    6
-uOps Per Cycle:    4.80
-IPC:               4.09
-Block RThroughput: 12.7
+uOps Per Cycle:    4.98
+IPC:               3.44
+Block RThroughput: 10.0
 
 
-Cycles with backend pressure increase [ 70.48% ]
+Cycles with backend pressure increase [ 62.75% ]
 Throughput Bottlenecks: 
-  Resource Pressure       [ 70.24% ]
-  - CyUnitLS  [ 18.32% ]
-  - CyUnitV  [ 70.24% ]
-  Data Dependencies:      [ 0.24% ]
-  - Register Dependencies [ 0.24% ]
+  Resource Pressure       [ 53.83% ]
+  - CyUnitLS  [ 8.88% ]
+  - CyUnitV  [ 53.69% ]
+  Data Dependencies:      [ 62.39% ]
+  - Register Dependencies [ 62.39% ]
   - Memory Dependencies   [ 0.00% ]
 
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 1.    ld1	{ v0.d }[1], [x19], #8
+ +----< 35.   add	x2, x2, #128
  |
  |    < loop carried > 
  |
  |      0.    ldr	d0, [x0], #8
- +----> 1.    ld1	{ v0.d }[1], [x19], #8            ## REGISTER dependency:  x19
+ |      1.    ld1	{ v0.d }[1], [x19], #8
  |      2.    ldr	d1, [x20], #8
- +----> 3.    ld1	{ v1.d }[1], [x16], #8            ## RESOURCE interference:  CyUnitV [ probability: 66% ]
+ |      3.    ld1	{ v1.d }[1], [x16], #8
  |      4.    ldr	d2, [x21], #8
- +----> 5.    ld1	{ v2.d }[1], [x17], #8            ## RESOURCE interference:  CyUnitLS [ probability: 33% ]
- |      6.    eor	v0.16b, v0.16b, v6.16b
- |      7.    eor	v1.16b, v1.16b, v6.16b
- +----> 8.    eor	v2.16b, v2.16b, v6.16b            ## REGISTER dependency:  q2
- |      9.    ldr	q3, [x2]
- |      10.   ldr	q4, [x2, #128]
- +----> 11.   zip1	v5.4s, v3.4s, v4.4s               ## RESOURCE interference:  CyUnitV [ probability: 66% ]
- +----> 12.   zip2	v4.4s, v3.4s, v4.4s               ## RESOURCE interference:  CyUnitV [ probability: 66% ]
- |      13.   smmla	v8.4s, v0.16b, v5.16b
- |      14.   smmla	v16.4s, v1.16b, v5.16b
- |      15.   smmla	v24.4s, v2.16b, v5.16b
- |      16.   smmla	v9.4s, v0.16b, v4.16b
- |      17.   smmla	v17.4s, v1.16b, v4.16b
- |      18.   smmla	v25.4s, v2.16b, v4.16b
- |      19.   ldr	q3, [x2, #16]
- |      20.   ldr	q4, [x2, #144]
- +----> 21.   zip1	v5.4s, v3.4s, v4.4s               ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      22.   zip2	v4.4s, v3.4s, v4.4s
- +----> 23.   smmla	v10.4s, v0.16b, v5.16b            ## REGISTER dependency:  q5
- +----> 24.   smmla	v18.4s, v1.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 25.   smmla	v26.4s, v2.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 26.   smmla	v11.4s, v0.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 27.   smmla	v19.4s, v1.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 28.   smmla	v27.4s, v2.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      29.   ldr	q3, [x2, #32]
- |      30.   ldr	q4, [x2, #160]
- +----> 31.   zip1	v5.4s, v3.4s, v4.4s               ## RESOURCE interference:  CyUnitV [ probability: 66% ]
- +----> 32.   zip2	v4.4s, v3.4s, v4.4s               ## RESOURCE interference:  CyUnitV [ probability: 66% ]
- +----> 33.   smmla	v12.4s, v0.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 33% ]
- +----> 34.   smmla	v20.4s, v1.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 33% ]
- +----> 35.   smmla	v28.4s, v2.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 33% ]
- |      36.   smmla	v13.4s, v0.16b, v4.16b
- |      37.   smmla	v21.4s, v1.16b, v4.16b
- |      38.   smmla	v29.4s, v2.16b, v4.16b
- |      39.   ldr	q3, [x2, #48]
- |      40.   ldr	q4, [x2, #176]
- +----> 41.   zip1	v5.4s, v3.4s, v4.4s               ## RESOURCE interference:  CyUnitV [ probability: 33% ]
- +----> 42.   zip2	v4.4s, v3.4s, v4.4s               ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      43.   smmla	v14.4s, v0.16b, v5.16b
- |      44.   smmla	v22.4s, v1.16b, v5.16b
- |      45.   smmla	v30.4s, v2.16b, v5.16b
- +----> 46.   smmla	v15.4s, v0.16b, v4.16b            ## REGISTER dependency:  q4
- +----> 47.   smmla	v23.4s, v1.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 48.   smmla	v31.4s, v2.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      49.   add	x2, x2, #256
- |      50.   subs	x6, x6, #1
- |      51.   b.ne	.Lloop
+ |      5.    ld1	{ v2.d }[1], [x17], #8
+ |      6.    eor	v0.16b, v0.16b, v7.16b
+ |      7.    eor	v1.16b, v1.16b, v7.16b
+ |      8.    eor	v2.16b, v2.16b, v7.16b
+ +----> 9.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64 ## REGISTER dependency:  x2
+ |      10.   smmla	v8.4s, v0.16b, v3.16b
+ |      11.   smmla	v16.4s, v1.16b, v3.16b
+ |      12.   smmla	v24.4s, v2.16b, v3.16b
+ |      13.   smmla	v9.4s, v0.16b, v4.16b
+ |      14.   smmla	v17.4s, v1.16b, v4.16b
+ |      15.   smmla	v25.4s, v2.16b, v4.16b
+ |      16.   smmla	v10.4s, v0.16b, v5.16b
+ |      17.   smmla	v18.4s, v1.16b, v5.16b
+ |      18.   smmla	v26.4s, v2.16b, v5.16b
+ |      19.   smmla	v11.4s, v0.16b, v6.16b
+ |      20.   smmla	v19.4s, v1.16b, v6.16b
+ |      21.   smmla	v27.4s, v2.16b, v6.16b
+ +----> 22.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64 ## REGISTER dependency:  x2
+ +----> 23.   smmla	v12.4s, v0.16b, v3.16b            ## REGISTER dependency:  Q3_Q4_Q5_Q6
+ |      24.   smmla	v20.4s, v1.16b, v3.16b
+ |      25.   smmla	v28.4s, v2.16b, v3.16b
+ +----> 26.   smmla	v13.4s, v0.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 27.   smmla	v21.4s, v1.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 28.   smmla	v29.4s, v2.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 29.   smmla	v14.4s, v0.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 30.   smmla	v22.4s, v1.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 31.   smmla	v30.4s, v2.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 32.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 33.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 34.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      35.   add	x2, x2, #128
+ |      36.   subs	x6, x6, #1
+ |      37.   b.ne	.Lloop
  |
  |    < loop carried > 
  |
- +----> 3.    ld1	{ v1.d }[1], [x16], #8            ## RESOURCE interference:  CyUnitV [ probability: 66% ]
+ +----> 1.    ld1	{ v0.d }[1], [x19], #8            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
 
 
 Resources:
@@ -282,5 +240,5 @@ Resources:
 
 Resource pressure per iteration:
 [0.0]  [0.1]  [1]    [2.0]  [2.1]  [3.0]  [3.1]  [3.2]  [3.3]  [4]    [5]    [6.0]  [6.1]  [7]    [8.0]  [8.1]  [9.0]  [9.1]  [9.2]  [10]   [11]   [12.0] [12.1] 
-0.50   0.50    -      -      -     2.25   2.25   2.25   2.25    -      -      -      -      -     7.00   7.00   12.67  12.67  12.67   -      -      -      -
+0.50   0.50    -      -      -     2.75   2.75   2.75   2.75    -      -      -      -      -     8.89   5.11   10.00  10.00  10.00   -      -      -      -
 */
