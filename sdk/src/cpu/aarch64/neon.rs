@@ -75,9 +75,9 @@ fn gelu4(t: float32x4_t) -> float32x4_t {
     for c in [-2.133_740_6e-4, -1.682_827e-3, -7.373_329_2e-3, -1.426_473_9e-2] {
         q = vfmaq_f32(vdupq_n_f32(c), q, x2);
     }
-    // x·p/q with 1/q from FRECPE and two Newton steps (FRECPS): a vector FDIV is the slowest
-    // instruction here (llvm-mca's Neoverse V2 model put this loop at 59 cycles per four values
-    // with it), the reciprocal's error stays within 2 ulp.
+    // x·p/q with 1/q from FRECPE and two Newton steps (FRECPS): pipelined multiply-adds instead
+    // of a vector FDIV (the one instruction here that is not fully pipelined on Arm's and Apple's
+    // cores); the reciprocal's error stays within 2 ulp.
     let r = vrecpeq_f32(q);
     let r = vmulq_f32(vrecpsq_f32(q, r), r);
     let r = vmulq_f32(vrecpsq_f32(q, r), r);
