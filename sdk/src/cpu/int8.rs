@@ -618,7 +618,8 @@ mod tests {
     /// A pairs matrix below the `NeonI8mm` tier is an internal bug, caught before any kernel runs.
     #[test]
     fn pairs_weights_below_their_tier_are_refused() {
-        let Some(cpu) = crate::cpu::testing::every_tier().into_iter().find(|c| c.has(INT8) && !c.has(CpuTier::NeonI8mm))
+        let Some(cpu) =
+            crate::cpu::testing::every_tier().into_iter().find(|c| c.has(INT8) && !c.has(CpuTier::NeonI8mm))
         else {
             eprintln!("SKIPPED: no int8 tier without FEAT_I8MM here");
             return;
