@@ -1,6 +1,6 @@
 //! The aarch64 kernels: the packed f32 product on `FMLA` (by element), and the int8 product on
-//! `SDOT` (FEAT_DotProd) and `SMMLA` (FEAT_I8MM), and hand-written NEON softmax numerators and
-//! `u8` quantiser (`neon`). The other element-wise functions (GELU, softmax, LayerNorm) need no
+//! `SDOT` (FEAT_DotProd) and `SMMLA` (FEAT_I8MM), and hand-written NEON softmax numerators, GELU
+//! and `u8` quantiser (`neon`). The other element-wise functions (softmax, LayerNorm) need no
 //! separate build here: Advanced SIMD is part of the aarch64 baseline, so the portable code in
 //! `math.rs` is compiled for NEON already.
 //!
