@@ -270,7 +270,8 @@ fn int8_agrees_with_f32(reference: &[Reference], int8: &Labeler) {
 }
 
 /// The demo pack compiled with the int8 text tower labels the demo test set exactly as the f32
-/// pack does (top-1 per image, f32 image tower), and its label embeddings stay at cosine ≥ 0.995.
+/// pack does (top-1 per image, f32 image tower), and its label embeddings stay at cosine ≥ 0.9999
+/// (the issue asks 0.995; measured ≥ 0.99999).
 #[test]
 fn an_int8_text_tower_keeps_the_demo_packs_top1() {
     let set = LabelSet::from_file(&repo_root().join("label-sets/demo-shapes.toml")).unwrap();
@@ -283,7 +284,7 @@ fn an_int8_text_tower_keeps_the_demo_packs_top1() {
     let f32_pack = LabelPack::load(&demo().join("demo-shapes.pelpack"), &PackLoadOptions::default()).unwrap();
     for i in 0..f32_pack.len() {
         let c = cosine(int8_pack.embedding(i).unwrap(), f32_pack.embedding(i).unwrap());
-        assert!(c >= 0.995, "label {i}: cosine {c}");
+        assert!(c >= 0.9999, "label {i}: cosine {c}");
     }
     let files = ModelFiles::discover(&model_dir(), None).unwrap();
     let options = LabelerOptions { threads: Some(1) };
@@ -311,11 +312,13 @@ fn an_int8_text_tower_keeps_the_demo_packs_top1() {
         changed.len(),
         truth.images.len()
     );
-    // Only near-ties may flip (f32 margins below 0.002 in cosine), and few of them: at most 2 % of
-    // the images (at least one allowed, for the 60-image sample under qemu).
-    assert!(changed.iter().all(|c| c.3 < 0.002), "{changed:?}");
-    let allowed = (truth.images.len() * 2 / 100).max(1);
-    assert!(changed.len() <= allowed, "{} of {}", changed.len(), truth.images.len());
+    // The issue's bar: no top-1 changes. It is a narrow one: the f32 pack's closest call
+    // (0022.png, red star over red cross) is 1.4e-4 apart, and int8 label embeddings sit at mean
+    // `1 - cos` 2.0e-6 from f32 (1.2e-5 before the projections stayed f32, when four images
+    // flipped). A change of the int8 arithmetic that fails here may only have moved such a tie:
+    // the printed margins say which.
+    assert!(changed.is_empty(), "{changed:?}");
+    assert_eq!(f32_right, int8_right);
 }
 
 /// A label the signed pack lacks, typed on the device through the text encoder, is recognised;

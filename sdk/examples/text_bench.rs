@@ -25,7 +25,7 @@ fn usage() -> ! {
     eprintln!(
         "usage: text_bench checkpoint --dir DIR [--preset NAME] [--seed N]\n       \
          text_bench run --model DIR --prompts FILE [--engine fast|candle] [--precision f32|int8] \
-         [--batch N] [--rounds N] [--ids FILE] [--out FILE]"
+         [--drop-f32] [--batch N] [--rounds N] [--ids FILE] [--out FILE]"
     );
     std::process::exit(2)
 }
