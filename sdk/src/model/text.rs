@@ -190,10 +190,10 @@ impl TextTower {
         self.precision
     }
 
-    /// Selects the arithmetic of the linear layers but two (attention, LayerNorm and GELU stay
-    /// f32: the sequences are short; so do the attention output projections and the final
-    /// projection, for accuracy: see `FastWeights::reduced_denses`). A precision the CPU cannot run, or the candle engine, keeps `F32`;
-    /// returns the precision in effect.
+    /// Selects the arithmetic of the linear layers but two kinds (attention, LayerNorm and GELU
+    /// stay f32: the sequences are short; so do the attention output projections and the final
+    /// projection, for accuracy: see `FastWeights::reduced_denses`). A precision the CPU cannot
+    /// run, or the candle engine, keeps `F32`; returns the precision in effect.
     pub fn set_precision(&mut self, precision: Precision) -> Precision {
         if self.int8_only {
             return self.precision;
