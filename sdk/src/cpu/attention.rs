@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::bf16::{self, PackedBf16};
 use super::int8::{self, PackedI8, QuantRows};
-use super::math::{exp_quantize_row, exp_shifted_row, softmax_row};
+use super::math::{exp_shifted_row, softmax_row};
 use super::packed_f32::{self, Epilogue, PackedF32};
 use super::threads::{for_each_task, parallel, SendPtr};
 use super::{gemm, Cpu, CpuTier, Precision, INT8, PACKED_F32};
@@ -40,6 +40,27 @@ unsafe fn scale_rows(base: *mut f32, rows: usize, w: usize, d: usize, inv: &[f32
             // SAFETY: element (r, i) is one of the caller's.
             unsafe { *base.add(r * w + i) *= s };
         }
+    }
+}
+
+/// Interleaved-pair RoPE, scaled: `out[2i] = (x₀c − x₁s)·scale`, `out[2i + 1] = (x₀s + x₁c)·scale`
+/// for the pair `(x₀, x₁) = (x[2i], x[2i + 1])` and `c = cos[i]`, `s = sin[i]`, each product,
+/// sum and scaling rounded separately (every tier gives the same bits).
+///
+/// Panics when `x` and `out` are not `2·cos.len()` long or `sin` is shorter than `cos`.
+fn rope_pairs(cpu: Cpu, x: &[f32], cos: &[f32], sin: &[f32], scale: f32, out: &mut [f32]) {
+    let half = cos.len();
+    assert!(x.len() == 2 * half && out.len() == 2 * half && sin.len() >= half, "RoPE pairs and tables differ");
+    #[cfg(target_arch = "aarch64")]
+    if cpu.has(CpuTier::Neon) {
+        // SAFETY: the lengths were checked above.
+        return unsafe { super::aarch64::neon::rope_pairs(x, cos, &sin[..half], scale, out) };
+    }
+    let _ = cpu;
+    for (i, (&c, &s)) in cos.iter().zip(sin).enumerate() {
+        let (x0, x1) = (x[2 * i], x[2 * i + 1]);
+        out[2 * i] = (x0 * c - x1 * s) * scale;
+        out[2 * i + 1] = (x0 * s + x1 * c) * scale;
     }
 }
 
@@ -94,14 +115,9 @@ pub(crate) fn attention(
             match rope {
                 Some((cos, sin)) => {
                     let (c, s) = (&cos[t * d / 2..][..d / 2], &sin[t * d / 2..][..d / 2]);
-                    for i in 0..d / 2 {
-                        let (q0, q1) = (qs[2 * i], qs[2 * i + 1]);
-                        let (k0, k1) = (ks[2 * i], ks[2 * i + 1]);
-                        qd[2 * i] = (q0 * c[i] - q1 * s[i]) * scale;
-                        qd[2 * i + 1] = (q0 * s[i] + q1 * c[i]) * scale;
-                        kd[2 * i] = k0 * c[i] - k1 * s[i];
-                        kd[2 * i + 1] = k0 * s[i] + k1 * c[i];
-                    }
+                    rope_pairs(cpu, qs, c, s, scale, qd);
+                    // × 1 is exact: the rotation alone.
+                    rope_pairs(cpu, ks, c, s, 1.0, kd);
                 }
                 None => {
                     for i in 0..d {
@@ -194,10 +210,10 @@ pub(crate) fn attention(
                     qa.quantize(cpu, &q_all[head * plane + r0 * d..][..rows * d], rows, d);
                     int8::matmul(cpu, qa, kt, scores, n, Epilogue::default(), false);
                     let mut inv = [0f32; ATTN_TILE];
-                    pa.fill(rows, n, |r, bytes| {
-                        inv[r] = 1.0 / exp_quantize_row(cpu, &scores[r * n..][..n], bytes);
-                        (1.0, 0)
-                    });
+                    pa.fill_softmax(cpu, scores, rows, n, &mut inv);
+                    for v in &mut inv[..rows] {
+                        *v = 1.0 / *v;
+                    }
                     // Probabilities are u / Σu: the bytes go in with scale 1, the division after.
                     // SAFETY: this task's block (see `block`) is valid and written by it alone.
                     unsafe {
@@ -335,6 +351,30 @@ mod tests {
                         i / w,
                         i % w
                     );
+                }
+            }
+        }
+    }
+
+    /// The vector RoPE gives the portable loop's bits (both halves of the step, the tail, and
+    /// the scale), and rotates: |(x₀, x₁)| is kept (within rounding) at scale 1.
+    #[test]
+    fn rope_is_the_same_at_every_tier() {
+        for half in [1, 3, 4, 5, 8, 32, 33] {
+            let x: Vec<f32> = (0..2 * half).map(|i| ((i * 7 % 13) as f32 - 6.0) * 0.37).collect();
+            let cos: Vec<f32> = (0..half).map(|i| (i as f32 * 0.3).cos()).collect();
+            let sin: Vec<f32> = (0..half).map(|i| (i as f32 * 0.3).sin()).collect();
+            for scale in [1.0, 0.125] {
+                let mut want = vec![0f32; 2 * half];
+                rope_pairs(Cpu::portable(), &x, &cos, &sin, scale, &mut want);
+                for cpu in every_tier() {
+                    let mut got = vec![f32::NAN; 2 * half];
+                    rope_pairs(cpu, &x, &cos, &sin, scale, &mut got);
+                    assert_eq!(got, want, "{:?} {half} pairs, scale {scale}", cpu.tier());
+                }
+                for (w, p) in want.chunks_exact(2).zip(x.chunks_exact(2)) {
+                    let (a, b) = (w[0].hypot(w[1]), p[0].hypot(p[1]) * scale);
+                    assert!((a - b).abs() <= 1e-5 * (1.0 + b), "{half}: not a rotation: {a} vs {b}");
                 }
             }
         }

@@ -270,47 +270,93 @@ impl PackedI8 {
 }
 
 /// Activations quantised per row to `u8` with a zero point, packed `[m][⌈k/4⌉]` (four per lane,
-/// little-endian byte order).
+/// little-endian byte order) — or, on the `NeonI8mm` tier, in `SMMLA`'s row-pair layout
+/// ([`QuantRows::paired`]).
 #[derive(Default)]
 pub(crate) struct QuantRows {
     pub(crate) m: usize,
     pub(crate) kq: usize,
+    /// `SMMLA`'s layout: rows `2i`, `2i + 1` interleaved eight bytes at a time,
+    /// `[⌈m/2⌉][kp/2][2][2]` lanes with `kp = ⌈kq/2⌉·2` (an odd `m` padded with a row of zeros),
+    /// each byte stored as `u − 128` (an `i8`, the operand `SMMLA` multiplies). A row pair's eight
+    /// `k` are one 16-byte load, with no top-bit flip per load: each activation is loaded by
+    /// every column tile, so flipping and interleaving once here saves both on every load.
+    pub(crate) paired: bool,
     pub(crate) data: Vec<u32>,
     pub(crate) scale: Vec<f32>,
     pub(crate) zero: Vec<i32>,
 }
 
 impl QuantRows {
-    fn reset(&mut self, m: usize, k: usize) {
+    /// The layout `cpu`'s int8 kernel reads: paired on the `NeonI8mm` tier.
+    fn paired_for(cpu: Cpu) -> bool {
+        cfg!(target_arch = "aarch64") && cpu.has(CpuTier::NeonI8mm)
+    }
+
+    fn reset(&mut self, m: usize, k: usize, paired: bool) {
         let kq = k.div_ceil(4);
         self.m = m;
         self.kq = kq;
+        self.paired = paired;
         self.data.clear();
-        self.data.resize(m * kq, 0);
+        let lanes = if paired { m.div_ceil(2) * self.pair_lanes() } else { m * kq };
+        self.data.resize(lanes, 0);
         self.scale.resize(m, 0.0);
         self.zero.resize(m, 0);
     }
 
-    /// Quantises the rows of `x[m, k]` (row stride `k`), on the current pool for large inputs.
+    /// Lanes per row pair in the paired layout: `2·⌈kq/2⌉·2`.
+    pub(crate) fn pair_lanes(&self) -> usize {
+        2 * self.kq.next_multiple_of(2)
+    }
+
+    /// Index in `data` of row `r`'s lane `t` (`t < kq`, or `< ⌈kq/2⌉·2` paired).
+    #[cfg(test)]
+    pub(crate) fn lane_index(&self, r: usize, t: usize) -> usize {
+        if self.paired {
+            (r / 2) * self.pair_lanes() + (t / 2) * 4 + (r % 2) * 2 + t % 2
+        } else {
+            r * self.kq + t
+        }
+    }
+
+    /// Row `r`'s `u8` values, `4·kq` of them (the padding past `k` included), in either layout.
+    #[cfg(test)]
+    pub(crate) fn row_bytes(&self, r: usize) -> Vec<u8> {
+        let flip = if self.paired { 0x80 } else { 0 };
+        (0..self.kq).flat_map(|t| self.data[self.lane_index(r, t)].to_le_bytes()).map(|b| b ^ flip).collect()
+    }
+
+    /// Quantises the rows of `x[m, k]` (row stride `k`), on the current pool for large inputs, in
+    /// the layout `cpu`'s kernel reads.
     pub(crate) fn quantize(&mut self, cpu: Cpu, x: &[f32], m: usize, k: usize) {
         use rayon::prelude::*;
         assert!(x.len() >= m * k, "activations shorter than m·k");
-        self.reset(m, k);
+        let paired = Self::paired_for(cpu);
+        self.reset(m, k, paired);
         let kq = self.kq;
         if k == 0 {
             return;
         }
         let x = &x[..m * k];
+        // Rows per task: even, so a task owns whole row pairs of the paired layout.
         const ROWS: usize = 16;
+        let (row_lanes, chunk_lanes) = if paired { (0, ROWS / 2 * self.pair_lanes()) } else { (kq, ROWS * kq) };
+        let pair_lanes = self.pair_lanes();
         #[allow(clippy::type_complexity)] // rayon's zipped chunk tuple, destructured in place
         let work = |((xs, d), (s, z)): ((&[f32], &mut [u32]), (&mut [f32], &mut [i32]))| {
-            for (((row, dst), s), z) in xs.chunks_exact(k).zip(d.chunks_exact_mut(kq)).zip(s).zip(z) {
-                (*s, *z) = quantize_row(cpu, row, dst);
+            for (r, ((row, s), z)) in xs.chunks_exact(k).zip(s).zip(z).enumerate() {
+                (*s, *z) = if paired {
+                    let at = (r / 2) * pair_lanes;
+                    quantize_row_paired(cpu, row, &mut d[at..at + pair_lanes], r % 2)
+                } else {
+                    quantize_row(cpu, row, &mut d[r * row_lanes..][..row_lanes])
+                };
             }
         };
         if m * k >= (1 << 15) && rayon::current_num_threads() > 1 {
             x.par_chunks(ROWS * k)
-                .zip(self.data.par_chunks_mut(ROWS * kq))
+                .zip(self.data.par_chunks_mut(chunk_lanes))
                 .zip(self.scale.par_chunks_mut(ROWS).zip(self.zero.par_chunks_mut(ROWS)))
                 .for_each(work);
         } else {
@@ -320,10 +366,23 @@ impl QuantRows {
 
     /// Fills `m` rows of width `k` by `f(row, bytes)`, which writes the row's `u8` values to
     /// `bytes` (`⌈k/4⌉·4` long, zeroed; bytes past `k` must stay 0) and returns its
-    /// `(scale, zero point)`.
-    pub(crate) fn fill(&mut self, m: usize, k: usize, mut f: impl FnMut(usize, &mut [u8]) -> (f32, i32)) {
-        self.reset(m, k);
+    /// `(scale, zero point)`; in the layout `cpu`'s kernel reads.
+    pub(crate) fn fill(&mut self, cpu: Cpu, m: usize, k: usize, mut f: impl FnMut(usize, &mut [u8]) -> (f32, i32)) {
+        let paired = Self::paired_for(cpu);
+        self.reset(m, k, paired);
         if self.kq == 0 {
+            return;
+        }
+        if paired {
+            // The row in order, then to its pair's slots (eight bytes apart by eight), flipped.
+            let mut row = vec![0u32; self.kq.next_multiple_of(2)];
+            let pair_lanes = self.pair_lanes();
+            for r in 0..m {
+                row.fill(0);
+                (self.scale[r], self.zero[r]) = f(r, &mut bytemuck::cast_slice_mut(&mut row[..])[..4 * self.kq]);
+                let pair = &mut self.data[(r / 2) * pair_lanes..][..pair_lanes];
+                scatter_paired(cpu, &row, pair, r % 2);
+            }
             return;
         }
         for (r, lanes) in self.data.chunks_exact_mut(self.kq).enumerate() {
@@ -332,6 +391,69 @@ impl QuantRows {
             (self.scale[r], self.zero[r]) = f(r, bytemuck::cast_slice_mut(lanes));
         }
     }
+}
+
+impl QuantRows {
+    /// Attention's probabilities: the `u8` softmax numerators of the `rows` rows of `scores[rows, n]`
+    /// ([`crate::cpu::math::exp_quantize_row`]) as quantised rows with scale 1 and zero point 0, in
+    /// the layout `cpu`'s kernel reads; `sums[r]` = row r's sum of numerators.
+    pub(crate) fn fill_softmax(&mut self, cpu: Cpu, scores: &[f32], rows: usize, n: usize, sums: &mut [f32]) {
+        assert!(scores.len() >= rows * n && sums.len() >= rows, "scores or sums too short");
+        #[cfg(target_arch = "aarch64")]
+        if Self::paired_for(cpu) {
+            self.reset(rows, n, true);
+            self.scale[..rows].fill(1.0);
+            self.zero[..rows].fill(0);
+            let pair_lanes = self.pair_lanes();
+            if pair_lanes == 0 {
+                sums[..rows].fill(0.0);
+                return;
+            }
+            for (r, sum) in sums[..rows].iter_mut().enumerate() {
+                let pair = &mut self.data[(r / 2) * pair_lanes..][..pair_lanes];
+                // SAFETY: the pair's lanes (2·⌈⌈n/4⌉/2⌉·2, checked inside).
+                *sum = unsafe { super::aarch64::neon::exp_quantize_paired(&scores[r * n..][..n], pair, r % 2) };
+            }
+            return;
+        }
+        self.fill(cpu, rows, n, |r, bytes| {
+            sums[r] = super::math::exp_quantize_row(cpu, &scores[r * n..][..n], bytes);
+            (1.0, 0)
+        });
+    }
+}
+
+/// Row `half` (0 or 1) of a row pair in the paired layout ([`QuantRows::paired`]): the `u8` lanes
+/// `row` (an even count) to their slots in `pair` (`2·row.len()` lanes), each byte `u − 128`.
+fn scatter_paired(cpu: Cpu, row: &[u32], pair: &mut [u32], half: usize) {
+    debug_assert!(row.len().is_multiple_of(2) && pair.len() == 2 * row.len() && half < 2);
+    #[cfg(target_arch = "aarch64")]
+    if cpu.has(CpuTier::Neon) {
+        // SAFETY: the lengths are the ones asserted above (checked again inside).
+        return unsafe { super::aarch64::neon::scatter_paired(row, pair, half) };
+    }
+    let _ = cpu;
+    for (s, src) in row.chunks_exact(2).enumerate() {
+        for (j, &lane) in src.iter().enumerate() {
+            pair[4 * s + 2 * half + j] = lane ^ 0x8080_8080;
+        }
+    }
+}
+
+/// [`quantize_row`] into row `half` of a row pair in the paired layout ([`QuantRows::paired`]):
+/// `pair` holds the pair's `2·⌈⌈len/4⌉/2⌉·2` lanes; returns `(scale, zero point)`.
+pub(crate) fn quantize_row_paired(cpu: Cpu, row: &[f32], pair: &mut [u32], half: usize) -> (f32, i32) {
+    let kp = row.len().div_ceil(4).next_multiple_of(2);
+    assert!(pair.len() == 2 * kp && half < 2, "a row pair holds 2·⌈kq/2⌉·2 lanes");
+    #[cfg(target_arch = "aarch64")]
+    if cpu.has(CpuTier::Neon) {
+        // SAFETY: pair holds the pair's lanes (asserted).
+        return unsafe { super::aarch64::neon::quantize_row_paired(row, pair, half) };
+    }
+    let mut lanes = vec![0u32; kp];
+    let q = quantize_row(cpu, row, &mut lanes[..row.len().div_ceil(4)]);
+    scatter_paired(cpu, &lanes, pair, half);
+    q
 }
 
 /// One row to `u8` lanes (`dst` holds `⌈len/4⌉` lanes); returns `(scale, zero point)`. A row with
@@ -528,6 +650,72 @@ mod tests {
         }
     }
 
+    /// A row written into a row pair of `SMMLA`'s layout holds the plain quantiser's bytes, flipped
+    /// (`u − 128`), eight every sixteen; its padding is `u = 0`; the pair's other row is untouched
+    /// (vector and portable writers, NaN rows, lengths around the 16-value step and odd lanes).
+    #[test]
+    fn paired_rows_hold_the_plain_bytes_flipped() {
+        for cpu in [Cpu::portable(), Cpu::detect()] {
+            for len in [1, 4, 5, 8, 9, 15, 16, 17, 31, 33, 64, 192, 577] {
+                let mut row = data(len, len as f32);
+                let kq = len.div_ceil(4);
+                let mut plain = vec![0u32; kq];
+                let want = quantize_row(cpu, &row, &mut plain);
+                let bytes: Vec<u8> = plain.iter().flat_map(|l| l.to_le_bytes()).collect();
+                let kp = kq.next_multiple_of(2);
+                for half in 0..2 {
+                    let mut pair = vec![u32::MAX; 2 * kp];
+                    assert_eq!(quantize_row_paired(cpu, &row, &mut pair, half), want, "{len}");
+                    let got: Vec<u8> = pair.iter().flat_map(|l| l.to_le_bytes()).collect();
+                    for i in 0..4 * kp {
+                        let at = 16 * (i / 8) + i % 8;
+                        let b = bytes.get(i).copied().unwrap_or(0);
+                        assert_eq!(got[at + 8 * half], b ^ 0x80, "{:?} {len} half {half} byte {i}", cpu.tier());
+                        assert_eq!(got[at + 8 * (1 - half)], 0xff, "{len}: the other row was written");
+                    }
+                    // The same through the scatter of already quantised lanes.
+                    let mut lanes = plain.clone();
+                    lanes.resize(kp, 0);
+                    let mut again = vec![u32::MAX; 2 * kp];
+                    scatter_paired(cpu, &lanes, &mut again, half);
+                    assert_eq!(again, pair, "{len} half {half}: scatter");
+                }
+                row[len / 2] = f32::NAN;
+                let mut pair = vec![0u32; 2 * kp];
+                assert!(quantize_row_paired(cpu, &row, &mut pair, 1).0.is_nan());
+                let got: Vec<u8> = pair.iter().flat_map(|l| l.to_le_bytes()).collect();
+                assert!((0..4 * kp).all(|i| got[16 * (i / 8) + i % 8 + 8] == 0x80), "{len}: NaN row is u = 0");
+            }
+        }
+    }
+
+    /// Softmax numerators as quantised rows hold the same bytes and sums at every tier and in
+    /// both layouts (odd row counts, odd lane counts, rows of one value; a NaN row's sum is NaN).
+    #[test]
+    fn softmax_rows_are_the_same_in_every_layout() {
+        for (rows, n) in [(1, 1), (5, 7), (6, 16), (3, 50), (2, 577)] {
+            let mut scores = data(rows * n, 3.0);
+            if rows == 3 {
+                scores[n + 1] = f32::NAN;
+            }
+            let mut want = QuantRows::default();
+            let mut want_sums = vec![0f32; rows];
+            want.fill_softmax(Cpu::portable(), &scores, rows, n, &mut want_sums);
+            for cpu in crate::cpu::testing::every_tier() {
+                let mut got = QuantRows::default();
+                let mut sums = vec![0f32; rows];
+                got.fill_softmax(cpu, &scores, rows, n, &mut sums);
+                let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()));
+                assert!(same(&sums, &want_sums), "{:?} {rows}x{n}: {sums:?} vs {want_sums:?}", cpu.tier());
+                assert_eq!((&got.scale[..rows], &got.zero[..rows]), (&want.scale[..rows], &want.zero[..rows]));
+                // A NaN row's bytes differ by tier (its sum is NaN, so are its outputs).
+                for r in (0..rows).filter(|&r| !want_sums[r].is_nan()) {
+                    assert_eq!(got.row_bytes(r), want.row_bytes(r), "{:?} {rows}x{n} row {r}", cpu.tier());
+                }
+            }
+        }
+    }
+
     /// The attention constructors build exactly what the generic one builds from the same matrix.
     #[test]
     fn key_and_value_packing_match_the_generic_quantiser() {
@@ -670,7 +858,7 @@ mod tests {
                 assert!(out == again, "({m},{k},{n}) {:?} layout differs from the lanes", own.layout);
             }
             for i in 0..m {
-                let bytes: Vec<u8> = a.data[i * a.kq..][..a.kq].iter().flat_map(|l| l.to_le_bytes()).collect();
+                let bytes = a.row_bytes(i);
                 for j in 0..n {
                     let dot: f64 = (0..k)
                         .map(|t| a.scale[i] as f64 * (bytes[t] as f64 - a.zero[i] as f64) * wq[t * n + j] as f64)

@@ -82,7 +82,7 @@ proptest! {
                 prop_assert!(out == again, "{:?} ({m},{k},{n}) pairs layout", cpu.tier());
             }
             for i in 0..m {
-                let bytes: Vec<u8> = a.data[i * a.kq..][..a.kq].iter().flat_map(|l| l.to_le_bytes()).collect();
+                let bytes = a.row_bytes(i);
                 for j in 0..n {
                     let want: f64 = (0..k)
                         .map(|t| f64::from(a.scale[i]) * (f64::from(bytes[t]) - f64::from(a.zero[i])) * f64::from(wq[t * n + j]))

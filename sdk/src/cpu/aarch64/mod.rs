@@ -63,6 +63,19 @@ pub(crate) unsafe fn store16(out: *mut f32, v: [std::arch::aarch64::float32x4_t;
         }
         return;
     }
+    // SAFETY: the caller's contract.
+    unsafe { store_partial(out, v, cols, accumulate) }
+}
+
+/// [`store16`] for fewer than 16 columns (the last half-panel of a matrix only): out of line, so
+/// the inlined whole-row store stays small enough for its callers to be inlined too.
+///
+/// # Safety
+/// As [`store16`].
+#[cold]
+#[inline(never)]
+unsafe fn store_partial(out: *mut f32, v: [std::arch::aarch64::float32x4_t; 4], cols: usize, accumulate: bool) {
+    use std::arch::aarch64::*;
     let mut tmp = [0f32; 16];
     // SAFETY: 16 values into a 16-value array.
     unsafe {

@@ -205,13 +205,42 @@ pub(crate) unsafe fn exp_shifted(row: &mut [f32]) -> f32 {
     vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])))
 }
 
+/// [`crate::cpu::attention`]'s interleaved-pair RoPE, scaled: four pairs per step (`LD2`/`ST2`
+/// split and rejoin the pairs), each product, difference, sum and scaling rounded separately like
+/// the portable loop's (no fused multiply-add), so the same bits.
+///
+/// # Safety
+/// `x` and `out` must hold `2·cos.len()` values and `sin` `cos.len()`.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn rope_pairs(x: &[f32], cos: &[f32], sin: &[f32], scale: f32, out: &mut [f32]) {
+    let half = cos.len();
+    assert!(x.len() == 2 * half && out.len() == 2 * half && sin.len() == half);
+    let vs = vdupq_n_f32(scale);
+    let full = half / 4 * 4;
+    for i in (0..full).step_by(4) {
+        // SAFETY: pairs i .. i + 4 ≤ half: 8 values of x and out, 4 of cos and sin.
+        unsafe {
+            let p = vld2q_f32(x.as_ptr().add(2 * i));
+            let (c, s) = (vld1q_f32(cos.as_ptr().add(i)), vld1q_f32(sin.as_ptr().add(i)));
+            let even = vmulq_f32(vsubq_f32(vmulq_f32(p.0, c), vmulq_f32(p.1, s)), vs);
+            let odd = vmulq_f32(vaddq_f32(vmulq_f32(p.0, s), vmulq_f32(p.1, c)), vs);
+            vst2q_f32(out.as_mut_ptr().add(2 * i), float32x4x2_t(even, odd));
+        }
+    }
+    for i in full..half {
+        let (x0, x1, c, s) = (x[2 * i], x[2 * i + 1], cos[i], sin[i]);
+        out[2 * i] = (x0 * c - x1 * s) * scale;
+        out[2 * i + 1] = (x0 * s + x1 * c) * scale;
+    }
+}
+
 /// Sixteen `255·exp(x − max)` ([`exp255`]) rounded to nearest-even as `u8`, added to `acc`.
 ///
 /// # Safety
-/// `src` valid for reads of 16 values, `dst` for writes of 16 bytes.
+/// `src` valid for reads of 16 values.
 #[target_feature(enable = "neon")]
 #[inline]
-unsafe fn exp_bytes16(src: *const f32, dst: *mut u8, vmax: float32x4_t, acc: &mut uint32x4_t) {
+unsafe fn exp_bytes16(src: *const f32, vmax: float32x4_t, acc: &mut uint32x4_t) -> uint8x16_t {
     // SAFETY: the caller's 16 values.
     let q: [uint32x4_t; 4] = std::array::from_fn(|i| unsafe {
         // ≤ 255.03, so q ≤ 255.
@@ -220,8 +249,7 @@ unsafe fn exp_bytes16(src: *const f32, dst: *mut u8, vmax: float32x4_t, acc: &mu
     *acc = vaddq_u32(vaddq_u32(*acc, vaddq_u32(q[0], q[1])), vaddq_u32(q[2], q[3]));
     let lo = vqmovn_high_u32(vqmovn_u32(q[0]), q[1]);
     let hi = vqmovn_high_u32(vqmovn_u32(q[2]), q[3]);
-    // SAFETY: the caller's 16 bytes.
-    unsafe { vst1q_u8(dst, vqmovn_high_u16(vqmovn_u16(lo), hi)) };
+    vqmovn_high_u16(vqmovn_u16(lo), hi)
 }
 
 /// [`crate::cpu::math::exp_quantize_impl`]: `exp(row[i] − max)` in `u8` steps of 1/255 ([`exp255`]) into
@@ -231,43 +259,122 @@ unsafe fn exp_bytes16(src: *const f32, dst: *mut u8, vmax: float32x4_t, acc: &mu
 /// `bytes` must be at least as long as `row`.
 #[target_feature(enable = "neon")]
 pub(crate) unsafe fn exp_quantize(row: &[f32], bytes: &mut [u8]) -> f32 {
-    debug_assert!(bytes.len() >= row.len());
-    let bytes = &mut bytes[..row.len()];
+    assert!(bytes.len() >= row.len());
+    // SAFETY: the row's bytes are `bytes`' first row.len() (only those are written).
+    unsafe { exp_quantize_to(row, RowOut::Plain { ptr: bytes.as_mut_ptr(), end: row.len() }) }
+}
+
+/// [`exp_quantize`] into row `half` of a row pair in `SMMLA`'s layout
+/// ([`crate::cpu::int8::QuantRows::paired`]): the same bytes, flipped to `u − 128`, and `u = 0`
+/// past the row to the end of its lanes.
+///
+/// # Safety
+/// `pair` must hold the pair's `2·⌈⌈len/4⌉/2⌉·2` lanes; `half < 2`.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn exp_quantize_paired(row: &[f32], pair: &mut [u32], half: usize) -> f32 {
+    let end = 4 * row.len().div_ceil(4).next_multiple_of(2);
+    assert!(2 * end == 4 * pair.len() && half < 2, "a row pair's lanes");
+    // SAFETY: the row's slots are inside the pair (asserted), as in `quantize_row_paired`.
+    unsafe { exp_quantize_to(row, RowOut::Paired { ptr: (pair.as_mut_ptr() as *mut u8).add(8 * half), end }) }
+}
+
+/// The numerators of [`exp_quantize`] written through `out`.
+///
+/// # Safety
+/// `out`'s slots must be valid for writes to its end, which is at least `row.len()`.
+#[target_feature(enable = "neon")]
+unsafe fn exp_quantize_to(row: &[f32], out: RowOut) -> f32 {
     if row.is_empty() {
+        // SAFETY: the caller's slots (padding only).
+        unsafe { out.put_tail(0, &[]) };
         return 0.0;
     }
     // SAFETY: loads inside the row.
     let max = unsafe { row_max(row) };
     if !max.is_finite() {
-        bytes.fill(0);
+        // SAFETY: the caller's slots, from byte 0 to the end.
+        unsafe { out.put_tail(0, &[]) };
         return f32::NAN;
     }
     let vmax = vdupq_n_f32(max);
     let mut acc = vdupq_n_u32(0);
     let full = row.len() / STEP * STEP;
     for i in (0..full).step_by(STEP) {
-        // SAFETY: i + 16 ≤ full ≤ len of both.
-        unsafe { exp_bytes16(row.as_ptr().add(i), bytes.as_mut_ptr().add(i), vmax, &mut acc) };
+        // SAFETY: i + 16 ≤ full ≤ the row's length and the end of the slots.
+        unsafe { out.put16(i, exp_bytes16(row.as_ptr().add(i), vmax, &mut acc)) };
     }
-    if full < row.len() {
-        // −∞ padding rounds to byte 0: it adds nothing to the sum.
-        let t = padded16(&row[full..], f32::NEG_INFINITY);
-        let mut b = [0u8; STEP];
-        // SAFETY: 16 values and 16 bytes of local arrays.
-        unsafe { exp_bytes16(t.as_ptr(), b.as_mut_ptr(), vmax, &mut acc) };
-        let n = row.len() - full;
-        bytes[full..].copy_from_slice(&b[..n]);
+    // −∞ padding rounds to byte 0: it adds nothing to the sum.
+    let t = padded16(&row[full..], f32::NEG_INFINITY);
+    let mut b = [0u8; STEP];
+    // SAFETY: 16 values and 16 bytes of local arrays; then from full to the end of the slots.
+    unsafe {
+        vst1q_u8(b.as_mut_ptr(), exp_bytes16(t.as_ptr(), vmax, &mut acc));
+        out.put_tail(full, &b[..row.len() - full]);
     }
     vaddvq_u32(acc) as f32
+}
+
+/// Where a quantised row's bytes go: in order ([`RowOut::Plain`]), or as one row of a row pair in
+/// `SMMLA`'s layout ([`RowOut::Paired`]: eight bytes every sixteen, each stored as `u − 128`).
+#[derive(Clone, Copy)]
+enum RowOut {
+    /// Byte `i` at `ptr + i`; the row's lanes end at byte `end`.
+    Plain { ptr: *mut u8, end: usize },
+    /// Byte `i` at `ptr + 16·(i / 8) + i mod 8` (`ptr` = the pair's first byte + 8 for its second
+    /// row), flipped; the row's slots end at byte `end` of the row (a multiple of 8).
+    Paired { ptr: *mut u8, end: usize },
+}
+
+impl RowOut {
+    /// Stores sixteen bytes for the row's bytes `i .. i + 16` (`i` a multiple of 16).
+    ///
+    /// # Safety
+    /// The row's slots must be valid for writes up to its `end`, and `i + 16 ≤ end`.
+    #[target_feature(enable = "neon")]
+    #[inline]
+    unsafe fn put16(self, i: usize, v: uint8x16_t) {
+        // SAFETY: the caller's slots.
+        unsafe {
+            match self {
+                Self::Plain { ptr, .. } => vst1q_u8(ptr.add(i), v),
+                Self::Paired { ptr, .. } => {
+                    let v = veorq_u8(v, vdupq_n_u8(0x80));
+                    vst1_u8(ptr.add(2 * i), vget_low_u8(v));
+                    vst1_u8(ptr.add(2 * i + 16), vget_high_u8(v));
+                }
+            }
+        }
+    }
+
+    /// Writes `bytes` as the row's bytes from `i` on, and `u = 0` from there to the row's end.
+    ///
+    /// # Safety
+    /// As [`RowOut::put16`], for bytes `i ..` to the end.
+    unsafe fn put_tail(self, i: usize, bytes: &[u8]) {
+        let (end, flip) = match self {
+            Self::Plain { end, .. } => (end, 0),
+            Self::Paired { end, .. } => (end, 0x80),
+        };
+        for j in i..end {
+            let b = bytes.get(j - i).copied().unwrap_or(0) ^ flip;
+            // SAFETY: j < end, inside the caller's slots.
+            unsafe {
+                match self {
+                    Self::Plain { ptr, .. } => *ptr.add(j) = b,
+                    Self::Paired { ptr, .. } => *ptr.add(16 * (j / 8) + j % 8) = b,
+                }
+            }
+        }
+    }
 }
 
 /// Sixteen values `v·inv + z` rounded to nearest-even and clamped to `0 ..= 255`, as bytes.
 ///
 /// # Safety
-/// `src` valid for reads of 16 values, `dst` for writes of 16 bytes.
+/// `src` valid for reads of 16 values.
 #[target_feature(enable = "neon")]
 #[inline]
-unsafe fn quant_bytes16(src: *const f32, dst: *mut u8, inv: float32x4_t, z: float32x4_t) {
+unsafe fn quant_bytes16(src: *const f32, inv: float32x4_t, z: float32x4_t) -> uint8x16_t {
     // Multiply, then add (not fused): the portable version's rounding, so the same bytes.
     // `FCVTNU` saturates below at 0; `UQXTN` above at 65 535, then at 255.
     // SAFETY: the caller's 16 values.
@@ -275,8 +382,7 @@ unsafe fn quant_bytes16(src: *const f32, dst: *mut u8, inv: float32x4_t, z: floa
         std::array::from_fn(|i| unsafe { vcvtnq_u32_f32(vaddq_f32(vmulq_f32(vld1q_f32(src.add(4 * i)), inv), z)) });
     let lo = vqmovn_high_u32(vqmovn_u32(q[0]), q[1]);
     let hi = vqmovn_high_u32(vqmovn_u32(q[2]), q[3]);
-    // SAFETY: the caller's 16 bytes.
-    unsafe { vst1q_u8(dst, vqmovn_high_u16(vqmovn_u16(lo), hi)) };
+    vqmovn_high_u16(vqmovn_u16(lo), hi)
 }
 
 /// [`crate::cpu::int8::quantize_row_portable`]: one row to `u8` lanes with a zero point; returns
@@ -287,6 +393,29 @@ unsafe fn quant_bytes16(src: *const f32, dst: *mut u8, inv: float32x4_t, z: floa
 #[target_feature(enable = "neon")]
 pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
     debug_assert_eq!(dst.len(), row.len().div_ceil(4));
+    // SAFETY: the row's lanes are dst's (4·len bytes).
+    unsafe { quantize_row_to(row, RowOut::Plain { ptr: dst.as_mut_ptr() as *mut u8, end: 4 * dst.len() }) }
+}
+
+/// [`quantize_row`] into row `half` of a row pair in `SMMLA`'s layout
+/// ([`crate::cpu::int8::QuantRows::paired`]): the same bytes, flipped to `u − 128`.
+///
+/// # Safety
+/// `pair` must hold the pair's `2·⌈⌈len/4⌉/2⌉·2` lanes; `half < 2`.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn quantize_row_paired(row: &[f32], pair: &mut [u32], half: usize) -> (f32, i32) {
+    let end = 4 * row.len().div_ceil(4).next_multiple_of(2);
+    assert!(2 * end == 4 * pair.len() && half < 2, "a row pair's lanes");
+    // SAFETY: the row's slots are inside the pair (asserted): its last at 2·end − 16 + 8·half + 8.
+    unsafe { quantize_row_to(row, RowOut::Paired { ptr: (pair.as_mut_ptr() as *mut u8).add(8 * half), end }) }
+}
+
+/// The quantiser of [`quantize_row`] writing through `out`.
+///
+/// # Safety
+/// `out`'s slots must be valid for writes to its end, which is at least `row.len()`.
+#[target_feature(enable = "neon")]
+unsafe fn quantize_row_to(row: &[f32], out: RowOut) -> (f32, i32) {
     let len = row.len();
     // Bounds start at 0 (as the portable version's): the range always holds 0. FMIN/FMAX carry
     // NaN, and ±∞ make a bound infinite: either way the row is not finite.
@@ -317,30 +446,50 @@ pub(crate) unsafe fn quantize_row(row: &[f32], dst: &mut [u32]) -> (f32, i32) {
     let (s, inv, z) = match row_params(lo, hi, true) {
         Ok(p) => p,
         Err(zero) => {
-            dst.fill(0);
+            // SAFETY: the caller's slots, from byte 0 to the end.
+            unsafe { out.put_tail(0, &[]) };
             return zero;
         }
     };
     let (vinv, vz) = (vdupq_n_f32(inv), vdupq_n_f32(z));
-    let out = dst.as_mut_ptr() as *mut u8;
     for i in (0..full).step_by(STEP) {
-        // SAFETY: i + 16 ≤ len ≤ 4·⌈len/4⌉, the bytes dst holds.
-        unsafe { quant_bytes16(row.as_ptr().add(i), out.add(i), vinv, vz) };
+        // SAFETY: i + 16 ≤ len ≤ the end of the slots; the row's values at i.
+        unsafe { out.put16(i, quant_bytes16(row.as_ptr().add(i), vinv, vz)) };
     }
     if full < len {
         let t = padded16(&row[full..], 0.0);
         let mut b = [0u8; STEP];
-        // SAFETY: 16 values and 16 bytes of local arrays.
-        unsafe { quant_bytes16(t.as_ptr(), b.as_mut_ptr(), vinv, vz) };
-        // The row's bytes, then zeros to the end of the last lane (they meet zero weights).
-        let n = len - full;
-        let lane_end = 4 * dst.len();
-        // SAFETY: full + n = len ≤ lane_end, the bytes dst holds.
-        let tail = unsafe { std::slice::from_raw_parts_mut(out.add(full), lane_end - full) };
-        tail[..n].copy_from_slice(&b[..n]);
-        tail[n..].fill(0);
+        // SAFETY: 16 values of a local array, 16 bytes into another.
+        unsafe { vst1q_u8(b.as_mut_ptr(), quant_bytes16(t.as_ptr(), vinv, vz)) };
+        // The row's bytes, then zeros to the end of its lanes (they meet zero weights).
+        // SAFETY: from full to the end of the caller's slots.
+        unsafe { out.put_tail(full, &b[..len - full]) };
+    } else {
+        // SAFETY: as above (nothing but the padding past len).
+        unsafe { out.put_tail(full, &[]) };
     }
     (s, z as i32)
+}
+
+/// [`crate::cpu::int8::QuantRows`]'s row scatter into the paired layout: the `u8` lanes `row` (an
+/// even count) to row `half` of `pair` (`2·row.len()` lanes), eight bytes every sixteen, flipped.
+///
+/// # Safety
+/// None beyond the slices' own (the lengths are checked).
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn scatter_paired(row: &[u32], pair: &mut [u32], half: usize) {
+    assert!(row.len().is_multiple_of(2) && pair.len() == 2 * row.len() && half < 2, "a row pair's lanes");
+    let (src, dst) = (row.as_ptr() as *const u8, (pair.as_mut_ptr() as *mut u8).wrapping_add(8 * half));
+    let out = RowOut::Paired { ptr: dst, end: 4 * row.len() };
+    let full = 4 * row.len() / STEP * STEP;
+    for i in (0..full).step_by(STEP) {
+        // SAFETY: i + 16 ≤ 4·row.len(), the row's bytes, and the pair's slots (asserted lengths).
+        unsafe { out.put16(i, vld1q_u8(src.add(i))) };
+    }
+    if full < 4 * row.len() {
+        // SAFETY: the row's last 8 bytes (an even lane count: 8 left), to the end of the slots.
+        unsafe { out.put_tail(full, std::slice::from_raw_parts(src.add(full), 4 * row.len() - full)) };
+    }
 }
 
 /// Sixteen values `round(v·inv)` clamped to `−127 ..= 127` (nearest-even, as the portable
