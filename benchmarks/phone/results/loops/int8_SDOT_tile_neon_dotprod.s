@@ -1,12 +1,12 @@
 // int8 SDOT tile (neon-dotprod): pelabel::cpu::aarch64::neon_int8::sdot_tile
-// loop at 0x15f964 (from 1 qemu blocks): 127 instructions, 3,082,752 iterations per frame (qemu), 1536 multiply-adds per iteration
+// loop at 0x173dc0 (from 1 qemu blocks): 127 instructions, 3,082,752 iterations per frame (qemu), 1536 multiply-adds per iteration
 .Lloop:
 ldr q0, [x0], #0x10
-ldr q1, [x12], #0x10
-ldr q2, [x13], #0x10
-ldr q3, [x9], #0x10
-ldr q4, [x14], #0x10
-ldr q5, [x10], #0x10
+ldr q1, [x11], #0x10
+ldr q2, [x12], #0x10
+ldr q3, [x8], #0x10
+ldr q4, [x13], #0x10
+ldr q5, [x9], #0x10
 eor v0.16b, v0.16b, v6.16b
 eor v1.16b, v1.16b, v6.16b
 eor v2.16b, v2.16b, v6.16b
@@ -126,7 +126,7 @@ sdot v23.4s, v7.16b, v3.4b[3]
 sdot v27.4s, v7.16b, v4.4b[3]
 sdot v31.4s, v7.16b, v5.4b[3]
 add x2, x2, #0x200
-subs x11, x11, #0x1
+subs x10, x10, #0x1
 b.ne .Lloop
 
 /* llvm-mca -mcpu=neoverse-v2 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
@@ -162,11 +162,11 @@ Critical sequence based on the simulation:
  |    < loop carried > 
  |
  |      0.    ldr	q0, [x0], #16
- |      1.    ldr	q1, [x12], #16
- |      2.    ldr	q2, [x13], #16
- |      3.    ldr	q3, [x9], #16
- |      4.    ldr	q4, [x14], #16
- |      5.    ldr	q5, [x10], #16
+ |      1.    ldr	q1, [x11], #16
+ |      2.    ldr	q2, [x12], #16
+ |      3.    ldr	q3, [x8], #16
+ |      4.    ldr	q4, [x13], #16
+ |      5.    ldr	q5, [x9], #16
  +----> 6.    eor	v0.16b, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
  +----> 7.    eor	v1.16b, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 49% ]
  +----> 8.    eor	v2.16b, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 49% ]
@@ -286,7 +286,7 @@ Critical sequence based on the simulation:
  +----> 122.  sdot	v27.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  V2UnitV1 [ probability: 49% ]
  +----> 123.  sdot	v31.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  V2UnitV3 [ probability: 49% ]
  |      124.  add	x2, x2, #512
- |      125.  subs	x11, x11, #1
+ |      125.  subs	x10, x10, #1
  |      126.  b.ne	.Lloop
  |
  |    < loop carried > 
@@ -347,11 +347,11 @@ Critical sequence based on the simulation:
  |    < loop carried > 
  |
  |      0.    ldr	q0, [x0], #16
- |      1.    ldr	q1, [x12], #16
- |      2.    ldr	q2, [x13], #16
- |      3.    ldr	q3, [x9], #16
- |      4.    ldr	q4, [x14], #16
- |      5.    ldr	q5, [x10], #16
+ |      1.    ldr	q1, [x11], #16
+ |      2.    ldr	q2, [x12], #16
+ |      3.    ldr	q3, [x8], #16
+ |      4.    ldr	q4, [x13], #16
+ |      5.    ldr	q5, [x9], #16
  +----> 6.    eor	v0.16b, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  +----> 7.    eor	v1.16b, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  +----> 8.    eor	v2.16b, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
@@ -471,7 +471,7 @@ Critical sequence based on the simulation:
  +----> 122.  sdot	v27.4s, v7.16b, v4.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  +----> 123.  sdot	v31.4s, v7.16b, v5.4b[3]          ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  |      124.  add	x2, x2, #512
- |      125.  subs	x11, x11, #1
+ |      125.  subs	x10, x10, #1
  |      126.  b.ne	.Lloop
  |
  |    < loop carried > 

@@ -1,16 +1,10 @@
-// int8 SMMLA tile (neon-i8mm): pelabel::cpu::aarch64::neon_int8::smmla_pairs_tile
-// loop at 0x15c850 (from 1 qemu blocks): 38 instructions, 6,165,504 iterations per frame (qemu), 768 multiply-adds per iteration
+// int8 SMMLA tile (neon-i8mm): pelabel::cpu::aarch64::neon_int8::smmla_pairs_strip
+// loop at 0x16ffac (from 2 qemu blocks): 32 instructions, 6,151,680 iterations per frame (qemu), 768 multiply-adds per iteration
 .Lloop:
-ldr d0, [x0], #0x8
-ld1 { v0.d }[1], [x19], #8
-ldr d1, [x20], #0x8
-ld1 { v1.d }[1], [x16], #8
-ldr d2, [x21], #0x8
-ld1 { v2.d }[1], [x17], #8
-eor v0.16b, v0.16b, v7.16b
-eor v1.16b, v1.16b, v7.16b
-eor v2.16b, v2.16b, v7.16b
-ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
+ldr q0, [x25], #0x10
+ldr q1, [x19], #0x10
+ldr q2, [x20], #0x10
+ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
 smmla v8.4s, v0.16b, v3.16b
 smmla v16.4s, v1.16b, v3.16b
 smmla v24.4s, v2.16b, v3.16b
@@ -23,7 +17,7 @@ smmla v26.4s, v2.16b, v5.16b
 smmla v11.4s, v0.16b, v6.16b
 smmla v19.4s, v1.16b, v6.16b
 smmla v27.4s, v2.16b, v6.16b
-ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
+ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
 smmla v12.4s, v0.16b, v3.16b
 smmla v20.4s, v1.16b, v3.16b
 smmla v28.4s, v2.16b, v3.16b
@@ -36,84 +30,78 @@ smmla v30.4s, v2.16b, v5.16b
 smmla v15.4s, v0.16b, v6.16b
 smmla v23.4s, v1.16b, v6.16b
 smmla v31.4s, v2.16b, v6.16b
-add x2, x2, #0x80
-subs x6, x6, #0x1
+add x24, x24, #0x80
+subs x23, x23, #0x1
 b.ne .Lloop
 
 /* llvm-mca -mcpu=neoverse-v2 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
 Iterations:        200
-Instructions:      7600
-Total Cycles:      1686
-Total uOps:        11600
+Instructions:      6400
+Total Cycles:      1212
+Total uOps:        9200
 
 Dispatch Width:    16
-uOps Per Cycle:    6.88
-IPC:               4.51
-Block RThroughput: 7.5
+uOps Per Cycle:    7.59
+IPC:               5.28
+Block RThroughput: 6.0
 
 
-Cycles with backend pressure increase [ 39.26% ]
+Cycles with backend pressure increase [ 49.09% ]
 Throughput Bottlenecks: 
-  Resource Pressure       [ 38.14% ]
-  - V2UnitL2  [ 7.89% ]
-  - V2UnitL01  [ 7.89% ]
-  - V2UnitV0  [ 34.22% ]
-  - V2UnitV1  [ 34.22% ]
-  - V2UnitV2  [ 34.22% ]
-  - V2UnitV3  [ 34.22% ]
-  Data Dependencies:      [ 6.47% ]
-  - Register Dependencies [ 6.47% ]
+  Resource Pressure       [ 48.84% ]
+  - V2UnitL2  [ 2.56% ]
+  - V2UnitL01  [ 2.56% ]
+  - V2UnitV0  [ 48.51% ]
+  - V2UnitV1  [ 48.51% ]
+  - V2UnitV2  [ 48.51% ]
+  - V2UnitV3  [ 48.51% ]
+  Data Dependencies:      [ 1.82% ]
+  - Register Dependencies [ 1.82% ]
   - Memory Dependencies   [ 0.00% ]
 
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 22.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
+ +----< 29.   add	x24, x24, #128
  |
  |    < loop carried > 
  |
- |      0.    ldr	d0, [x0], #8
- +----> 1.    ld1	{ v0.d }[1], [x19], #8            ## RESOURCE interference:  V2UnitL01 [ probability: 17% ]
- |      2.    ldr	d1, [x20], #8
- |      3.    ld1	{ v1.d }[1], [x16], #8
- |      4.    ldr	d2, [x21], #8
- |      5.    ld1	{ v2.d }[1], [x17], #8
- +----> 6.    eor	v0.16b, v0.16b, v7.16b            ## REGISTER dependency:  q0
- +----> 7.    eor	v1.16b, v1.16b, v7.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 26% ]
- +----> 8.    eor	v2.16b, v2.16b, v7.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 22% ]
- |      9.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
- +----> 10.   smmla	v8.4s, v0.16b, v3.16b             ## RESOURCE interference:  V2UnitV1 [ probability: 8% ]
- +----> 11.   smmla	v16.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 13% ]
- +----> 12.   smmla	v24.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 8% ]
- +----> 13.   smmla	v9.4s, v0.16b, v4.16b             ## RESOURCE interference:  V2UnitV2 [ probability: 8% ]
- +----> 14.   smmla	v17.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 18% ]
- +----> 15.   smmla	v25.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 17% ]
- +----> 16.   smmla	v10.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 26% ]
- +----> 17.   smmla	v18.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 26% ]
- +----> 18.   smmla	v26.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 26% ]
- +----> 19.   smmla	v11.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 26% ]
- +----> 20.   smmla	v19.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 34% ]
- +----> 21.   smmla	v27.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 35% ]
- |      22.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64
- +----> 23.   smmla	v12.4s, v0.16b, v3.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 26% ]
- +----> 24.   smmla	v20.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 26% ]
- +----> 25.   smmla	v28.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 26% ]
- +----> 26.   smmla	v13.4s, v0.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 26% ]
- +----> 27.   smmla	v21.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 26% ]
- +----> 28.   smmla	v29.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 39% ]
- +----> 29.   smmla	v14.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 34% ]
- +----> 30.   smmla	v22.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 35% ]
- +----> 31.   smmla	v30.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 35% ]
- +----> 32.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 34% ]
- +----> 33.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 34% ]
- +----> 34.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 38% ]
- |      35.   add	x2, x2, #128
- |      36.   subs	x6, x6, #1
- |      37.   b.ne	.Lloop
+ |      0.    ldr	q0, [x25], #16
+ |      1.    ldr	q1, [x19], #16
+ |      2.    ldr	q2, [x20], #16
+ +----> 3.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64 ## REGISTER dependency:  x24
+ +----> 4.    smmla	v8.4s, v0.16b, v3.16b             ## REGISTER dependency:  Q3_Q4_Q5_Q6
+ +----> 5.    smmla	v16.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 96% ]
+ +----> 6.    smmla	v24.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 96% ]
+ +----> 7.    smmla	v9.4s, v0.16b, v4.16b             ## RESOURCE interference:  V2UnitV1 [ probability: 96% ]
+ +----> 8.    smmla	v17.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 97% ]
+ +----> 9.    smmla	v25.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
+ +----> 10.   smmla	v10.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
+ +----> 11.   smmla	v18.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
+ +----> 12.   smmla	v26.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 97% ]
+ +----> 13.   smmla	v11.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
+ +----> 14.   smmla	v19.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
+ +----> 15.   smmla	v27.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
+ |      16.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
+ +----> 17.   smmla	v12.4s, v0.16b, v3.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 97% ]
+ +----> 18.   smmla	v20.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
+ +----> 19.   smmla	v28.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
+ +----> 20.   smmla	v13.4s, v0.16b, v4.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
+ +----> 21.   smmla	v21.4s, v1.16b, v4.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 97% ]
+ +----> 22.   smmla	v29.4s, v2.16b, v4.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
+ +----> 23.   smmla	v14.4s, v0.16b, v5.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
+ +----> 24.   smmla	v22.4s, v1.16b, v5.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
+ +----> 25.   smmla	v30.4s, v2.16b, v5.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 97% ]
+ +----> 26.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
+ +----> 27.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
+ +----> 28.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
+ |      29.   add	x24, x24, #128
+ |      30.   subs	x23, x23, #1
+ |      31.   b.ne	.Lloop
  |
  |    < loop carried > 
  |
- +----> 6.    eor	v0.16b, v0.16b, v7.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 22% ]
+ +----> 4.    smmla	v8.4s, v0.16b, v3.16b             ## RESOURCE interference:  V2UnitV0 [ probability: 96% ]
 
 
 Resources:
@@ -138,78 +126,68 @@ Resources:
 
 Resource pressure per iteration:
 [0.0]  [0.1]  [1.0]  [1.1]  [2]    [3.0]  [3.1]  [4]    [5]    [6]    [7]    [8]    [9]    [10]   [11]   [12]   [13]   
-0.50   0.50    -      -     3.87   5.40   4.74   2.17   2.17   2.17   1.92   2.29   2.30   7.50   7.50   7.50   7.50
+0.50   0.50    -      -     3.51   3.99   3.51   1.65   1.67   1.36   1.67   1.84   1.84   6.00   6.00   6.00   6.00
 */
 /* llvm-mca -mcpu=apple-a17 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
 Iterations:        200
-Instructions:      7600
-Total Cycles:      2207
-Total uOps:        11000
+Instructions:      6400
+Total Cycles:      2204
+Total uOps:        8600
 
 Dispatch Width:    6
-uOps Per Cycle:    4.98
-IPC:               3.44
-Block RThroughput: 10.0
+uOps Per Cycle:    3.90
+IPC:               2.90
+Block RThroughput: 8.0
 
 
-Cycles with backend pressure increase [ 62.75% ]
+Cycles with backend pressure increase [ 89.34% ]
 Throughput Bottlenecks: 
-  Resource Pressure       [ 53.83% ]
-  - CyUnitLS  [ 8.88% ]
-  - CyUnitV  [ 53.69% ]
-  Data Dependencies:      [ 62.39% ]
-  - Register Dependencies [ 62.39% ]
+  Resource Pressure       [ 62.34% ]
+  - CyUnitLS  [ 17.56% ]
+  - CyUnitV  [ 53.54% ]
+  Data Dependencies:      [ 71.73% ]
+  - Register Dependencies [ 71.73% ]
   - Memory Dependencies   [ 0.00% ]
 
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 35.   add	x2, x2, #128
+ +----< 29.   add	x24, x24, #128
  |
  |    < loop carried > 
  |
- |      0.    ldr	d0, [x0], #8
- |      1.    ld1	{ v0.d }[1], [x19], #8
- |      2.    ldr	d1, [x20], #8
- |      3.    ld1	{ v1.d }[1], [x16], #8
- |      4.    ldr	d2, [x21], #8
- |      5.    ld1	{ v2.d }[1], [x17], #8
- |      6.    eor	v0.16b, v0.16b, v7.16b
- |      7.    eor	v1.16b, v1.16b, v7.16b
- |      8.    eor	v2.16b, v2.16b, v7.16b
- +----> 9.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64 ## REGISTER dependency:  x2
- |      10.   smmla	v8.4s, v0.16b, v3.16b
- |      11.   smmla	v16.4s, v1.16b, v3.16b
- |      12.   smmla	v24.4s, v2.16b, v3.16b
- |      13.   smmla	v9.4s, v0.16b, v4.16b
- |      14.   smmla	v17.4s, v1.16b, v4.16b
- |      15.   smmla	v25.4s, v2.16b, v4.16b
- |      16.   smmla	v10.4s, v0.16b, v5.16b
- |      17.   smmla	v18.4s, v1.16b, v5.16b
- |      18.   smmla	v26.4s, v2.16b, v5.16b
- |      19.   smmla	v11.4s, v0.16b, v6.16b
- |      20.   smmla	v19.4s, v1.16b, v6.16b
- |      21.   smmla	v27.4s, v2.16b, v6.16b
- +----> 22.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x2], #64 ## REGISTER dependency:  x2
- +----> 23.   smmla	v12.4s, v0.16b, v3.16b            ## REGISTER dependency:  Q3_Q4_Q5_Q6
- |      24.   smmla	v20.4s, v1.16b, v3.16b
- |      25.   smmla	v28.4s, v2.16b, v3.16b
- +----> 26.   smmla	v13.4s, v0.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 27.   smmla	v21.4s, v1.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 28.   smmla	v29.4s, v2.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 29.   smmla	v14.4s, v0.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 30.   smmla	v22.4s, v1.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 31.   smmla	v30.4s, v2.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 32.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 33.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- +----> 34.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      35.   add	x2, x2, #128
- |      36.   subs	x6, x6, #1
- |      37.   b.ne	.Lloop
- |
- |    < loop carried > 
- |
- +----> 1.    ld1	{ v0.d }[1], [x19], #8            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      0.    ldr	q0, [x25], #16
+ |      1.    ldr	q1, [x19], #16
+ |      2.    ldr	q2, [x20], #16
+ +----> 3.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64 ## REGISTER dependency:  x24
+ +----> 4.    smmla	v8.4s, v0.16b, v3.16b             ## REGISTER dependency:  Q3_Q4_Q5_Q6
+ |      5.    smmla	v16.4s, v1.16b, v3.16b
+ |      6.    smmla	v24.4s, v2.16b, v3.16b
+ +----> 7.    smmla	v9.4s, v0.16b, v4.16b             ## RESOURCE interference:  CyUnitV [ probability: 98% ]
+ +----> 8.    smmla	v17.4s, v1.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 9.    smmla	v25.4s, v2.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 98% ]
+ +----> 10.   smmla	v10.4s, v0.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 11.   smmla	v18.4s, v1.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 12.   smmla	v26.4s, v2.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 13.   smmla	v11.4s, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 14.   smmla	v19.4s, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 15.   smmla	v27.4s, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ |      16.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
+ |      17.   smmla	v12.4s, v0.16b, v3.16b
+ |      18.   smmla	v20.4s, v1.16b, v3.16b
+ +----> 19.   smmla	v28.4s, v2.16b, v3.16b            ## RESOURCE interference:  CyUnitV [ probability: 0% ]
+ +----> 20.   smmla	v13.4s, v0.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 21.   smmla	v21.4s, v1.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 22.   smmla	v29.4s, v2.16b, v4.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 23.   smmla	v14.4s, v0.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 24.   smmla	v22.4s, v1.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 25.   smmla	v30.4s, v2.16b, v5.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 26.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 27.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+ +----> 28.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
+        29.   add	x24, x24, #128
+        30.   subs	x23, x23, #1
+        31.   b.ne	.Lloop
 
 
 Resources:
@@ -240,5 +218,5 @@ Resources:
 
 Resource pressure per iteration:
 [0.0]  [0.1]  [1]    [2.0]  [2.1]  [3.0]  [3.1]  [3.2]  [3.3]  [4]    [5]    [6.0]  [6.1]  [7]    [8.0]  [8.1]  [9.0]  [9.1]  [9.2]  [10]   [11]   [12.0] [12.1] 
-0.50   0.50    -      -      -     2.75   2.75   2.75   2.75    -      -      -      -      -     8.89   5.11   10.00  10.00  10.00   -      -      -      -
+0.50   0.50    -      -      -     2.00   2.00   2.00   2.00    -      -      -      -      -     5.50   5.51   8.00   8.00   8.00    -      -      -      -
 */
