@@ -708,10 +708,18 @@ mod tests {
                 let same = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()));
                 assert!(same(&sums, &want_sums), "{:?} {rows}x{n}: {sums:?} vs {want_sums:?}", cpu.tier());
                 assert_eq!((&got.scale[..rows], &got.zero[..rows]), (&want.scale[..rows], &want.zero[..rows]));
+                // The general `fill` in this tier's layout (paired on NeonI8mm), from the same bytes.
+                let mut filled = QuantRows::default();
+                filled.fill(cpu, rows, n, |r, bytes| {
+                    crate::cpu::math::exp_quantize_row(cpu, &scores[r * n..][..n], bytes);
+                    (1.0, 0)
+                });
                 // A NaN row's bytes differ by tier (its sum is NaN, so are its outputs).
                 for r in (0..rows).filter(|&r| !want_sums[r].is_nan()) {
                     assert_eq!(got.row_bytes(r), want.row_bytes(r), "{:?} {rows}x{n} row {r}", cpu.tier());
+                    assert_eq!(filled.row_bytes(r), want.row_bytes(r), "{:?} {rows}x{n} row {r}: fill", cpu.tier());
                 }
+                assert_eq!(filled.paired, got.paired, "fill and fill_softmax choose the same layout");
             }
         }
     }
