@@ -292,7 +292,14 @@ pub(crate) fn layer_norm(cpu: Cpu, x: &[f32], w: usize, gamma: &[f32], beta: &[f
     // over the pool in runs of at least CHUNK values; a small one stays on the calling thread.
     const CHUNK: usize = 32 * 1024;
     let rows_per_task = CHUNK.div_ceil(w);
-    let one = |x: &[f32], out: &mut [f32]| by_tier!(cpu, layer_norm, layer_norm_impl, (x, w, gamma, beta, eps, out));
+    let one = |x: &[f32], out: &mut [f32]| {
+        #[cfg(target_arch = "aarch64")]
+        if cpu.has(CpuTier::Neon) {
+            // SAFETY: whole rows, parameters of the row width (asserted above).
+            return unsafe { super::aarch64::neon::layer_norm(x, w, gamma, beta, eps, out) };
+        }
+        by_tier!(cpu, layer_norm, layer_norm_impl, (x, w, gamma, beta, eps, out))
+    };
     if x.len() <= 2 * CHUNK || rayon::current_num_threads() <= 1 {
         one(x, out);
     } else {

@@ -124,6 +124,57 @@ pub(crate) unsafe fn gelu(x: &mut [f32]) {
     }
 }
 
+/// [`crate::cpu::math::layer_norm_impl`] on NEON, 16 values per step: the mean, the biased
+/// variance around it, then `(x − mean)·(1/√(var + eps))·γ + β` with the last multiply-add fused
+/// (the portable loop rounds it twice: results agree to an ulp or so, not bit for bit). The
+/// compiled portable loops took 42 instructions per 8 values in the phone benchmark's binary.
+///
+/// # Safety
+/// `x` and `out` must hold whole rows of `w` values (`out` at least as long as `x`), `gamma` and
+/// `beta` `w` values.
+#[target_feature(enable = "neon")]
+pub(crate) unsafe fn layer_norm(x: &[f32], w: usize, gamma: &[f32], beta: &[f32], eps: f32, out: &mut [f32]) {
+    assert!(w > 0 && x.len().is_multiple_of(w) && out.len() >= x.len() && gamma.len() == w && beta.len() == w);
+    let full = w / STEP * STEP;
+    let n = w as f32;
+    for (xr, or) in x.chunks_exact(w).zip(out.chunks_exact_mut(w)) {
+        let mut acc = [vdupq_n_f32(0.0); 4];
+        for i in (0..full).step_by(STEP) {
+            for (j, a) in acc.iter_mut().enumerate() {
+                // SAFETY: i + 16 ≤ w, inside the row.
+                *a = vaddq_f32(*a, unsafe { vld1q_f32(xr.as_ptr().add(i + 4 * j)) });
+            }
+        }
+        let mut sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+        sum += xr[full..].iter().sum::<f32>();
+        let mean = sum / n;
+        let vmean = vdupq_n_f32(mean);
+        let mut acc = [vdupq_n_f32(0.0); 4];
+        for i in (0..full).step_by(STEP) {
+            for (j, a) in acc.iter_mut().enumerate() {
+                // SAFETY: as above.
+                let d = vsubq_f32(unsafe { vld1q_f32(xr.as_ptr().add(i + 4 * j)) }, vmean);
+                *a = vfmaq_f32(*a, d, d);
+            }
+        }
+        let mut var = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+        var += xr[full..].iter().map(|&t| (t - mean) * (t - mean)).sum::<f32>();
+        let inv = 1.0 / (var / n + eps).sqrt();
+        let vinv = vdupq_n_f32(inv);
+        for i in (0..full).step_by(4) {
+            // SAFETY: i + 4 ≤ w: four values of the row, its output, γ and β.
+            unsafe {
+                let t = vmulq_f32(vsubq_f32(vld1q_f32(xr.as_ptr().add(i)), vmean), vinv);
+                let y = vfmaq_f32(vld1q_f32(beta.as_ptr().add(i)), t, vld1q_f32(gamma.as_ptr().add(i)));
+                vst1q_f32(or.as_mut_ptr().add(i), y);
+            }
+        }
+        for i in full..w {
+            or[i] = (xr[i] - mean) * inv * gamma[i] + beta[i];
+        }
+    }
+}
+
 /// The largest value of `row`; NaN when the row holds NaN (`FMAX` propagates it), −∞ when empty.
 ///
 /// # Safety
