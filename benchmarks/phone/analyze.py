@@ -335,7 +335,8 @@ def sketch_fmla(kind):
           loads, 32 weight loads, 192 FMLA .8h by element (f16 accumulation).
     sdot: 6 x 16 tile, 16 k (4 lanes) per iteration: 6 loads, 16 weight loads, 96 SDOT by element.
     smmla: 3 row pairs x 16 columns, 8 k per iteration, weights already in 2 x 8 column blocks
-          (no ZIP): 6 half-row loads (the low and high halves of v0-v2), 8 weight loads, 24 SMMLA.
+          (no ZIP), activations in row pairs (QuantRows::paired): 3 row-pair loads, 8 weight
+          loads, 24 SMMLA.
     Returns (instructions, multiply-adds per iteration).
     """
     lines = []
@@ -361,8 +362,7 @@ def sketch_fmla(kind):
         macs = {"f32": 96 * 4, "f16": 192 * 8, "sdot": 96 * 16}[kind]
     else:  # smmla: accumulators v8-v31 = 3 pairs x 8 column blocks
         for i in range(3):
-            lines.append(f"ldr d{i}, [x{2 * i}], #8")
-            lines.append(f"ld1 {{v{i}.d}}[1], [x{2 * i + 1}], #8")
+            lines.append(f"ldr q{i}, [x{i}], #16")
         off = 0
         for j in range(8):
             wreg = 6 + (j % 2)
