@@ -1,5 +1,5 @@
 // int8 SDOT tile (neon-dotprod): pelabel::cpu::aarch64::neon_int8::sdot_tile
-// loop at 0x173dc0 (from 1 qemu blocks): 127 instructions, 3,082,752 iterations per frame (qemu), 1536 multiply-adds per iteration
+// loop at 0x173a70 (from 1 qemu blocks): 127 instructions, 3,082,752 iterations per frame (qemu), 1536 multiply-adds per iteration
 .Lloop:
 ldr q0, [x0], #0x10
 ldr q1, [x11], #0x10

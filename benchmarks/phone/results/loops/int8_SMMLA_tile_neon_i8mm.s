@@ -1,10 +1,10 @@
 // int8 SMMLA tile (neon-i8mm): pelabel::cpu::aarch64::neon_int8::smmla_pairs_strip
-// loop at 0x16ffac (from 2 qemu blocks): 32 instructions, 6,151,680 iterations per frame (qemu), 768 multiply-adds per iteration
+// loop at 0x16f998 (from 1 qemu blocks): 32 instructions, 6,151,680 iterations per frame (qemu), 768 multiply-adds per iteration
 .Lloop:
-ldr q0, [x25], #0x10
-ldr q1, [x19], #0x10
-ldr q2, [x20], #0x10
-ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
+ldr q0, [x27], #0x10
+ldr q1, [x23], #0x10
+ldr q2, [x24], #0x10
+ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x25], #64
 smmla v8.4s, v0.16b, v3.16b
 smmla v16.4s, v1.16b, v3.16b
 smmla v24.4s, v2.16b, v3.16b
@@ -17,7 +17,7 @@ smmla v26.4s, v2.16b, v5.16b
 smmla v11.4s, v0.16b, v6.16b
 smmla v19.4s, v1.16b, v6.16b
 smmla v27.4s, v2.16b, v6.16b
-ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
+ld1 { v3.16b, v4.16b, v5.16b, v6.16b }, [x25], #64
 smmla v12.4s, v0.16b, v3.16b
 smmla v20.4s, v1.16b, v3.16b
 smmla v28.4s, v2.16b, v3.16b
@@ -30,8 +30,8 @@ smmla v30.4s, v2.16b, v5.16b
 smmla v15.4s, v0.16b, v6.16b
 smmla v23.4s, v1.16b, v6.16b
 smmla v31.4s, v2.16b, v6.16b
-add x24, x24, #0x80
-subs x23, x23, #0x1
+add x25, x25, #0x80
+subs x28, x28, #0x1
 b.ne .Lloop
 
 /* llvm-mca -mcpu=neoverse-v2 -mattr=+neon,+dotprod,+i8mm,+fullfp16 -iterations=200 -bottleneck-analysis -instruction-info=0
@@ -62,14 +62,14 @@ Throughput Bottlenecks:
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 29.   add	x24, x24, #128
+ +----< 29.   add	x25, x25, #128
  |
  |    < loop carried > 
  |
- |      0.    ldr	q0, [x25], #16
- |      1.    ldr	q1, [x19], #16
- |      2.    ldr	q2, [x20], #16
- +----> 3.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64 ## REGISTER dependency:  x24
+ |      0.    ldr	q0, [x27], #16
+ |      1.    ldr	q1, [x23], #16
+ |      2.    ldr	q2, [x24], #16
+ +----> 3.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x25], #64 ## REGISTER dependency:  x25
  +----> 4.    smmla	v8.4s, v0.16b, v3.16b             ## REGISTER dependency:  Q3_Q4_Q5_Q6
  +----> 5.    smmla	v16.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 96% ]
  +----> 6.    smmla	v24.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 96% ]
@@ -82,7 +82,7 @@ Critical sequence based on the simulation:
  +----> 13.   smmla	v11.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
  +----> 14.   smmla	v19.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
  +----> 15.   smmla	v27.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
- |      16.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
+ |      16.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x25], #64
  +----> 17.   smmla	v12.4s, v0.16b, v3.16b            ## RESOURCE interference:  V2UnitV0 [ probability: 97% ]
  +----> 18.   smmla	v20.4s, v1.16b, v3.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
  +----> 19.   smmla	v28.4s, v2.16b, v3.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
@@ -95,8 +95,8 @@ Critical sequence based on the simulation:
  +----> 26.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  V2UnitV3 [ probability: 97% ]
  +----> 27.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  V2UnitV2 [ probability: 97% ]
  +----> 28.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  V2UnitV1 [ probability: 97% ]
- |      29.   add	x24, x24, #128
- |      30.   subs	x23, x23, #1
+ |      29.   add	x25, x25, #128
+ |      30.   subs	x28, x28, #1
  |      31.   b.ne	.Lloop
  |
  |    < loop carried > 
@@ -152,14 +152,14 @@ Throughput Bottlenecks:
 Critical sequence based on the simulation:
 
               Instruction                                 Dependency Information
- +----< 29.   add	x24, x24, #128
+ +----< 29.   add	x25, x25, #128
  |
  |    < loop carried > 
  |
- |      0.    ldr	q0, [x25], #16
- |      1.    ldr	q1, [x19], #16
- |      2.    ldr	q2, [x20], #16
- +----> 3.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64 ## REGISTER dependency:  x24
+ |      0.    ldr	q0, [x27], #16
+ |      1.    ldr	q1, [x23], #16
+ |      2.    ldr	q2, [x24], #16
+ +----> 3.    ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x25], #64 ## REGISTER dependency:  x25
  +----> 4.    smmla	v8.4s, v0.16b, v3.16b             ## REGISTER dependency:  Q3_Q4_Q5_Q6
  |      5.    smmla	v16.4s, v1.16b, v3.16b
  |      6.    smmla	v24.4s, v2.16b, v3.16b
@@ -172,7 +172,7 @@ Critical sequence based on the simulation:
  +----> 13.   smmla	v11.4s, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  +----> 14.   smmla	v19.4s, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  +----> 15.   smmla	v27.4s, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
- |      16.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x24], #64
+ |      16.   ld1	{ v3.16b, v4.16b, v5.16b, v6.16b }, [x25], #64
  |      17.   smmla	v12.4s, v0.16b, v3.16b
  |      18.   smmla	v20.4s, v1.16b, v3.16b
  +----> 19.   smmla	v28.4s, v2.16b, v3.16b            ## RESOURCE interference:  CyUnitV [ probability: 0% ]
@@ -185,8 +185,8 @@ Critical sequence based on the simulation:
  +----> 26.   smmla	v15.4s, v0.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  +----> 27.   smmla	v23.4s, v1.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
  +----> 28.   smmla	v31.4s, v2.16b, v6.16b            ## RESOURCE interference:  CyUnitV [ probability: 99% ]
-        29.   add	x24, x24, #128
-        30.   subs	x23, x23, #1
+        29.   add	x25, x25, #128
+        30.   subs	x28, x28, #1
         31.   b.ne	.Lloop
 
 
