@@ -436,7 +436,8 @@ unsafe fn sdot_tile<const R: usize>(
 }
 
 /// [`finish_six`] for `SDOT`'s accumulators (row-major already: no `ZIP`), as one `asm!` block on
-/// the registers the `k` loop left them in. A partial half-panel goes to [`finish`].
+/// the registers the `k` loop left them in (written by `sdk/tools/epilogue_asm.py`). A partial
+/// half-panel goes to [`finish`].
 ///
 /// # Safety
 /// As [`finish`] for six rows.
@@ -458,6 +459,7 @@ unsafe fn finish_six_rows(
     // SAFETY: as in `finish_six`: the caller's row and column data and six output rows of 16.
     unsafe {
         asm!(
+            // generated: sdk/tools/epilogue_asm.py sdot
             "ldr q0, [{rs}]",
             "ldr d1, [{rs}, #16]",
             "ldr q2, [{rz}]",
@@ -961,6 +963,7 @@ unsafe fn finish_six_rows(
             "fadd v3.4s, v3.4s, v7.4s",
             "str q3, [{o5}, #48]",
             "4:",
+            // end of generated lines
             rs = in(reg) row_scale,
             rz = in(reg) row_zero,
             sum = in(reg) cs.sum,
@@ -1256,7 +1259,8 @@ static NO_BIAS: [f32; 16] = [0.0; 16];
 /// one `FMUL` instead of the `MOV` + `FMLA` onto zeros, the same float but for the sign of a zero
 /// product). The same operations as [`ColRegs::store_row`] otherwise, so the same floats. Compiled from intrinsics instead, 24 accumulators
 /// and 12 column registers did not fit in 32: spills, ~290 instructions per tile against 180–210
-/// here (counted by `benchmarks/phone/`). A partial half-panel goes to [`finish_pairs`].
+/// here (counted by `benchmarks/phone/`). A partial half-panel goes to [`finish_pairs`]. The
+/// assembly is written by `sdk/tools/epilogue_asm.py` (CI checks the file holds its output).
 ///
 /// # Safety
 /// As [`finish`] for six rows.
@@ -1281,6 +1285,7 @@ unsafe fn finish_six(
     // touches no stack.
     unsafe {
         asm!(
+            // generated: sdk/tools/epilogue_asm.py smmla
             "ldr q0, [{rs}]",
             "ldr d1, [{rs}, #16]",
             "ldr q2, [{rz}]",
@@ -1856,6 +1861,7 @@ unsafe fn finish_six(
             "fadd v3.4s, v3.4s, v7.4s",
             "str q3, [{o5}, #48]",
             "4:",
+            // end of generated lines
             rs = in(reg) row_scale,
             rz = in(reg) row_zero,
             sum = in(reg) cs.sum,
