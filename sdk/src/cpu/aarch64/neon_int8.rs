@@ -1257,10 +1257,11 @@ static NO_BIAS: [f32; 16] = [0.0; 16];
 /// `FMUL` (`s_c·s_r`), `MOV` + `FMLA` (the bias) and the store; three copies of the code: with a
 /// bias, with a bias and a load and add (accumulating), and with neither (attention's products:
 /// one `FMUL` instead of the `MOV` + `FMLA` onto zeros, the same float but for the sign of a zero
-/// product). The same operations as [`ColRegs::store_row`] otherwise, so the same floats. Compiled from intrinsics instead, 24 accumulators
-/// and 12 column registers did not fit in 32: spills, ~290 instructions per tile against 180–210
-/// here (counted by `benchmarks/phone/`). A partial half-panel goes to [`finish_pairs`]. The
-/// assembly is written by `sdk/tools/epilogue_asm.py` (CI checks the file holds its output).
+/// product). The same operations as [`ColRegs::store_row`] otherwise, so the same floats.
+/// Compiled from intrinsics instead, 24 accumulators and 12 column registers did not fit in 32:
+/// spills, ~290 instructions per tile against 180–210 here (counted by `benchmarks/phone/`). A
+/// partial half-panel goes to [`finish_pairs`]. The assembly is written by
+/// `sdk/tools/epilogue_asm.py` (CI checks the file holds its output).
 ///
 /// # Safety
 /// As [`finish`] for six rows.
