@@ -567,6 +567,8 @@ pub(crate) unsafe fn matmul_raw(
         return;
     }
     assert_eq!(a.kq, w.k.div_ceil(4), "activation width does not match the weights");
+    // (An internal bug: rows are quantised and multiplied for the same `Cpu`.)
+    assert_eq!(a.paired, QuantRows::paired_for(cpu), "activations quantised for another tier's kernel");
     assert!(a.data.len() >= m * a.kq && a.scale.len() >= m && a.zero.len() >= m, "quantised rows truncated");
     let nb = w.n.div_ceil(PANEL);
     assert!(w.data.len() >= nb * w.lane_rows() * PANEL && w.scale.len() >= nb * PANEL && w.colsum.len() >= nb * PANEL);
@@ -836,6 +838,31 @@ mod tests {
         .expect_err("a pairs matrix ran below NeonI8mm");
         let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
         assert!(msg.contains("SMMLA"), "{msg}");
+    }
+
+    /// Rows quantised for `SMMLA` (the pair layout) handed to the `SDOT` kernel are an internal
+    /// bug, caught before any kernel runs.
+    #[test]
+    fn rows_quantised_for_another_tier_are_refused() {
+        let tiers = crate::cpu::testing::every_tier();
+        let (Some(&hi), Some(&lo)) = (
+            tiers.iter().find(|c| c.has(CpuTier::NeonI8mm)),
+            tiers.iter().find(|c| c.has(INT8) && !c.has(CpuTier::NeonI8mm)),
+        ) else {
+            eprintln!("SKIPPED: no pair of int8 tiers with and without FEAT_I8MM here");
+            return;
+        };
+        let w = PackedI8::quantize(8, 4, |r, c| (r + c) as f32);
+        let mut a = QuantRows::default();
+        a.quantize(hi, &[0.5; 16], 2, 8);
+        assert!(a.paired);
+        let mut out = vec![0f32; 8];
+        let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            matmul(lo, &a, &w, &mut out, 4, Epilogue::default(), false)
+        }))
+        .expect_err("paired rows ran on SDOT");
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(msg.contains("another tier"), "{msg}");
     }
 
     /// The kernel equals the exact integer product of the quantised operands, dequantised, at
