@@ -1,8 +1,8 @@
 //! The aarch64 kernels: the packed f32 product on `FMLA` (by element), and the int8 product on
-//! `SDOT` (FEAT_DotProd) and `SMMLA` (FEAT_I8MM), and hand-written NEON softmax numerators, GELU
-//! and `u8` quantiser (`neon`). The other element-wise functions (softmax, LayerNorm) need no
-//! separate build here: Advanced SIMD is part of the aarch64 baseline, so the portable code in
-//! `math.rs` is compiled for NEON already.
+//! `SDOT` (FEAT_DotProd) and `SMMLA` (FEAT_I8MM), and hand-written NEON softmax numerators, GELU,
+//! LayerNorm, RoPE and `u8` quantisers (`neon`). The other element-wise functions (the f32
+//! softmax) need no separate build here: Advanced SIMD is part of the aarch64 baseline, so the
+//! portable code in `math.rs` is compiled for NEON already.
 //!
 //! Every function here is `unsafe` because it reads and writes through raw pointers, and the int8
 //! ones because they use instructions of their tier. Callers choose them from a [`super::Cpu`],

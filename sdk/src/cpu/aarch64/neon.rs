@@ -1,6 +1,7 @@
 //! The [`crate::cpu::CpuTier::Neon`] tier's hand-written element-wise loops: softmax numerators
-//! (`exp`, in place or rounded to `u8`), GELU, the per-row `u8` quantiser of the int8 path, and
-//! the int8 packing of attention's keys and values.
+//! (`exp`, in place or rounded to `u8`), GELU, LayerNorm, RoPE, the per-row `u8` quantiser of the
+//! int8 path (in order, or into `SMMLA`'s row-pair layout), and the int8 packing of attention's
+//! keys and values.
 //!
 //! The portable Rust of `math.rs` / `int8.rs` compiles to NEON too, but not well for these: the
 //! phone benchmark (`benchmarks/phone/`) counted 12 instructions per attention probability in
