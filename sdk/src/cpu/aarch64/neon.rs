@@ -293,15 +293,18 @@ pub(crate) unsafe fn rope_pairs(x: &[f32], cos: &[f32], sin: &[f32], scale: f32,
 #[target_feature(enable = "neon")]
 #[inline]
 unsafe fn exp_bytes16(src: *const f32, vmax: float32x4_t, acc: &mut uint32x4_t) -> uint8x16_t {
+    // v ∈ [0, 255.03]: v + 2²³ rounds v to an integer, nearest-even (the default rounding mode,
+    // as `FCVTNU` and the portable `round_ties_even`), into the low mantissa bits, so q ≤ 255 is
+    // the low byte of the sum's bits: two `UZP1`s gather the bytes (instead of four saturating
+    // narrows), and `UADALP` sums the 16-bit halves.
+    let round = vdupq_n_f32(8_388_608.0);
     // SAFETY: the caller's 16 values.
-    let q: [uint32x4_t; 4] = std::array::from_fn(|i| unsafe {
-        // ≤ 255.03, so q ≤ 255.
-        vcvtnq_u32_f32(exp255(vsubq_f32(vld1q_f32(src.add(4 * i)), vmax)))
+    let q: [uint16x8_t; 4] = std::array::from_fn(|i| unsafe {
+        vreinterpretq_u16_f32(vaddq_f32(exp255(vsubq_f32(vld1q_f32(src.add(4 * i)), vmax)), round))
     });
-    *acc = vaddq_u32(vaddq_u32(*acc, vaddq_u32(q[0], q[1])), vaddq_u32(q[2], q[3]));
-    let lo = vqmovn_high_u32(vqmovn_u32(q[0]), q[1]);
-    let hi = vqmovn_high_u32(vqmovn_u32(q[2]), q[3]);
-    vqmovn_high_u16(vqmovn_u16(lo), hi)
+    let (lo, hi) = (vuzp1q_u16(q[0], q[1]), vuzp1q_u16(q[2], q[3]));
+    *acc = vpadalq_u16(vpadalq_u16(*acc, lo), hi);
+    vuzp1q_u8(vreinterpretq_u8_u16(lo), vreinterpretq_u8_u16(hi))
 }
 
 /// [`crate::cpu::math::exp_quantize_impl`]: `exp(row[i] − max)` in `u8` steps of 1/255 ([`exp255`]) into
@@ -351,10 +354,8 @@ unsafe fn exp_quantize_to(row: &[f32], out: RowOut) -> f32 {
     let vmax = vdupq_n_f32(max);
     let mut acc = vdupq_n_u32(0);
     let full = row.len() / STEP * STEP;
-    for i in (0..full).step_by(STEP) {
-        // SAFETY: i + 16 ≤ full ≤ the row's length and the end of the slots.
-        unsafe { out.put16(i, exp_bytes16(row.as_ptr().add(i), vmax, &mut acc)) };
-    }
+    // SAFETY: full ≤ the row's length and the end of the slots; i + 16 ≤ full.
+    unsafe { out.put_each16(full, |i| exp_bytes16(row.as_ptr().add(i), vmax, &mut acc)) };
     // −∞ padding rounds to byte 0: it adds nothing to the sum.
     let t = padded16(&row[full..], f32::NEG_INFINITY);
     let mut b = [0u8; STEP];
@@ -378,21 +379,30 @@ enum RowOut {
 }
 
 impl RowOut {
-    /// Stores sixteen bytes for the row's bytes `i .. i + 16` (`i` a multiple of 16).
+    /// Stores `f(i)` as the row's bytes `i .. i + 16` for `i = 0, 16, …` below `full`, in order:
+    /// one loop per layout, so the layout is not tested again at every store.
     ///
     /// # Safety
-    /// The row's slots must be valid for writes up to its `end`, and `i + 16 ≤ end`.
-    #[target_feature(enable = "neon")]
-    #[inline]
-    unsafe fn put16(self, i: usize, v: uint8x16_t) {
-        // SAFETY: the caller's slots.
-        unsafe {
-            match self {
-                Self::Plain { ptr, .. } => vst1q_u8(ptr.add(i), v),
-                Self::Paired { ptr, .. } => {
-                    let v = veorq_u8(v, vdupq_n_u8(0x80));
-                    vst1_u8(ptr.add(2 * i), vget_low_u8(v));
-                    vst1_u8(ptr.add(2 * i + 16), vget_high_u8(v));
+    /// The row's slots must be valid for writes up to its `end`, `full ≤ end` a multiple of 16,
+    /// and `f(i)` safe to call for those `i`.
+    #[inline(always)]
+    unsafe fn put_each16(self, full: usize, mut f: impl FnMut(usize) -> uint8x16_t) {
+        match self {
+            Self::Plain { ptr, .. } => {
+                for i in (0..full).step_by(STEP) {
+                    // SAFETY: i + 16 ≤ full ≤ end, inside the caller's slots.
+                    unsafe { vst1q_u8(ptr.add(i), f(i)) };
+                }
+            }
+            Self::Paired { ptr, .. } => {
+                for i in (0..full).step_by(STEP) {
+                    // SAFETY: the row's bytes i .. i + 16 ≤ end sit at 2·i .. 2·i + 8 and
+                    // 2·i + 16 .. 2·i + 24 from ptr, inside the pair's slots.
+                    unsafe {
+                        let v = veorq_u8(f(i), vdupq_n_u8(0x80));
+                        vst1_u8(ptr.add(2 * i), vget_low_u8(v));
+                        vst1_u8(ptr.add(2 * i + 16), vget_high_u8(v));
+                    }
                 }
             }
         }
@@ -504,10 +514,8 @@ unsafe fn quantize_row_to(row: &[f32], out: RowOut) -> (f32, i32) {
         }
     };
     let (vinv, vz) = (vdupq_n_f32(inv), vdupq_n_f32(z));
-    for i in (0..full).step_by(STEP) {
-        // SAFETY: i + 16 ≤ len ≤ the end of the slots; the row's values at i.
-        unsafe { out.put16(i, quant_bytes16(row.as_ptr().add(i), vinv, vz)) };
-    }
+    // SAFETY: full ≤ len ≤ the end of the slots; the row's values at i, i + 16 ≤ full.
+    unsafe { out.put_each16(full, |i| quant_bytes16(row.as_ptr().add(i), vinv, vz)) };
     if full < len {
         let t = padded16(&row[full..], 0.0);
         let mut b = [0u8; STEP];
@@ -534,10 +542,8 @@ pub(crate) unsafe fn scatter_paired(row: &[u32], pair: &mut [u32], half: usize) 
     let (src, dst) = (row.as_ptr() as *const u8, (pair.as_mut_ptr() as *mut u8).wrapping_add(8 * half));
     let out = RowOut::Paired { ptr: dst, end: 4 * row.len() };
     let full = 4 * row.len() / STEP * STEP;
-    for i in (0..full).step_by(STEP) {
-        // SAFETY: i + 16 ≤ 4·row.len(), the row's bytes, and the pair's slots (asserted lengths).
-        unsafe { out.put16(i, vld1q_u8(src.add(i))) };
-    }
+    // SAFETY: i + 16 ≤ full ≤ 4·row.len(), the row's bytes, and the pair's slots (asserted lengths).
+    unsafe { out.put_each16(full, |i| vld1q_u8(src.add(i))) };
     if full < 4 * row.len() {
         // SAFETY: the row's last 8 bytes (an even lane count: 8 left), to the end of the slots.
         unsafe { out.put_tail(full, std::slice::from_raw_parts(src.add(full), 4 * row.len() - full)) };

@@ -435,6 +435,41 @@ unsafe fn sdot_tile<const R: usize>(
     unsafe { finish::<R>(&by_row, rs, cs, out, ldo, accumulate) };
 }
 
+/// The `asm!` block of [`finish_six`] (`SMMLA`) and [`finish_six_rows`] (`SDOT`): the
+/// generated lines (`sdk/tools/epilogue_asm.py`) on the 24 accumulators `$acc` (row-major, six
+/// rows of four or three row pairs of eight, in `v8`–`v31`), the rows' scales and zero points,
+/// the columns of `$cs`, the six output rows `$o(0..6)`, and whether to add to them.
+macro_rules! finish_tile_asm {
+    ($acc:ident, ($rs:expr, $rz:expr), $cs:expr, $o:expr, $accumulate:expr, $($line:literal,)*) => {{
+        let a: [int32x4_t; 24] = std::array::from_fn(|i| $acc.as_flattened()[i]);
+        asm!(
+            $($line,)*
+            rs = in(reg) $rs,
+            rz = in(reg) $rz,
+            sum = in(reg) $cs.sum,
+            scl = in(reg) $cs.scale,
+            bias = in(reg) $cs.bias.unwrap_or(NO_BIAS.as_ptr()),
+            acm = in(reg) u64::from($accumulate),
+            hasb = in(reg) u64::from($cs.bias.is_some()),
+            o0 = in(reg) $o(0),
+            o1 = in(reg) $o(1),
+            o2 = in(reg) $o(2),
+            o3 = in(reg) $o(3),
+            o4 = in(reg) $o(4),
+            o5 = in(reg) $o(5),
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            inout("v8") a[0] => _, inout("v9") a[1] => _, inout("v10") a[2] => _, inout("v11") a[3] => _,
+            inout("v12") a[4] => _, inout("v13") a[5] => _, inout("v14") a[6] => _, inout("v15") a[7] => _,
+            inout("v16") a[8] => _, inout("v17") a[9] => _, inout("v18") a[10] => _, inout("v19") a[11] => _,
+            inout("v20") a[12] => _, inout("v21") a[13] => _, inout("v22") a[14] => _, inout("v23") a[15] => _,
+            inout("v24") a[16] => _, inout("v25") a[17] => _, inout("v26") a[18] => _, inout("v27") a[19] => _,
+            inout("v28") a[20] => _, inout("v29") a[21] => _, inout("v30") a[22] => _, inout("v31") a[23] => _,
+            options(nostack),
+        )
+    }};
+}
+
 /// [`finish_six`] for `SDOT`'s accumulators (row-major already: no `ZIP`), as one `asm!` block on
 /// the registers the `k` loop left them in (written by `sdk/tools/epilogue_asm.py`). A partial
 /// half-panel goes to [`finish`].
@@ -458,7 +493,12 @@ unsafe fn finish_six_rows(
     let o = |r: usize| out.wrapping_add(r * ldo);
     // SAFETY: as in `finish_six`: the caller's row and column data and six output rows of 16.
     unsafe {
-        asm!(
+        finish_tile_asm!(
+            acc,
+            (row_scale, row_zero),
+            cs,
+            o,
+            accumulate,
             // generated: sdk/tools/epilogue_asm.py sdot
             "ldr q0, [{rs}]",
             "ldr d1, [{rs}, #16]",
@@ -964,28 +1004,6 @@ unsafe fn finish_six_rows(
             "str q3, [{o5}, #48]",
             "4:",
             // end of generated lines
-            rs = in(reg) row_scale,
-            rz = in(reg) row_zero,
-            sum = in(reg) cs.sum,
-            scl = in(reg) cs.scale,
-            bias = in(reg) cs.bias.unwrap_or(NO_BIAS.as_ptr()),
-            acm = in(reg) u64::from(accumulate),
-            hasb = in(reg) u64::from(cs.bias.is_some()),
-            o0 = in(reg) o(0),
-            o1 = in(reg) o(1),
-            o2 = in(reg) o(2),
-            o3 = in(reg) o(3),
-            o4 = in(reg) o(4),
-            o5 = in(reg) o(5),
-            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
-            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
-            inout("v8") acc[0][0] => _, inout("v9") acc[0][1] => _, inout("v10") acc[0][2] => _, inout("v11") acc[0][3] => _,
-            inout("v12") acc[1][0] => _, inout("v13") acc[1][1] => _, inout("v14") acc[1][2] => _, inout("v15") acc[1][3] => _,
-            inout("v16") acc[2][0] => _, inout("v17") acc[2][1] => _, inout("v18") acc[2][2] => _, inout("v19") acc[2][3] => _,
-            inout("v20") acc[3][0] => _, inout("v21") acc[3][1] => _, inout("v22") acc[3][2] => _, inout("v23") acc[3][3] => _,
-            inout("v24") acc[4][0] => _, inout("v25") acc[4][1] => _, inout("v26") acc[4][2] => _, inout("v27") acc[4][3] => _,
-            inout("v28") acc[5][0] => _, inout("v29") acc[5][1] => _, inout("v30") acc[5][2] => _, inout("v31") acc[5][3] => _,
-            options(nostack),
         );
     }
 }
@@ -1285,7 +1303,12 @@ unsafe fn finish_six(
     // each of the six output rows: all the caller's. It uses only the registers it declares and
     // touches no stack.
     unsafe {
-        asm!(
+        finish_tile_asm!(
+            acc,
+            (row_scale, row_zero),
+            cs,
+            o,
+            accumulate,
             // generated: sdk/tools/epilogue_asm.py smmla
             "ldr q0, [{rs}]",
             "ldr d1, [{rs}, #16]",
@@ -1863,28 +1886,6 @@ unsafe fn finish_six(
             "str q3, [{o5}, #48]",
             "4:",
             // end of generated lines
-            rs = in(reg) row_scale,
-            rz = in(reg) row_zero,
-            sum = in(reg) cs.sum,
-            scl = in(reg) cs.scale,
-            bias = in(reg) cs.bias.unwrap_or(NO_BIAS.as_ptr()),
-            acm = in(reg) u64::from(accumulate),
-            hasb = in(reg) u64::from(cs.bias.is_some()),
-            o0 = in(reg) o(0),
-            o1 = in(reg) o(1),
-            o2 = in(reg) o(2),
-            o3 = in(reg) o(3),
-            o4 = in(reg) o(4),
-            o5 = in(reg) o(5),
-            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
-            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
-            inout("v8") acc[0][0] => _, inout("v9") acc[0][1] => _, inout("v10") acc[0][2] => _, inout("v11") acc[0][3] => _,
-            inout("v12") acc[0][4] => _, inout("v13") acc[0][5] => _, inout("v14") acc[0][6] => _, inout("v15") acc[0][7] => _,
-            inout("v16") acc[1][0] => _, inout("v17") acc[1][1] => _, inout("v18") acc[1][2] => _, inout("v19") acc[1][3] => _,
-            inout("v20") acc[1][4] => _, inout("v21") acc[1][5] => _, inout("v22") acc[1][6] => _, inout("v23") acc[1][7] => _,
-            inout("v24") acc[2][0] => _, inout("v25") acc[2][1] => _, inout("v26") acc[2][2] => _, inout("v27") acc[2][3] => _,
-            inout("v28") acc[2][4] => _, inout("v29") acc[2][5] => _, inout("v30") acc[2][6] => _, inout("v31") acc[2][7] => _,
-            options(nostack),
         );
     }
 }
