@@ -51,14 +51,21 @@ unsafe fn scale_rows(base: *mut f32, rows: usize, w: usize, d: usize, inv: &[f32
 fn rope_pairs(cpu: Cpu, x: &[f32], cos: &[f32], sin: &[f32], scale: f32, out: &mut [f32]) {
     let half = cos.len();
     assert!(x.len() == 2 * half && out.len() == 2 * half && sin.len() >= half, "RoPE pairs and tables differ");
+    // The pairs a vector loop did (whole groups of its width); this loop does the rest.
     #[cfg(target_arch = "aarch64")]
-    if cpu.has(CpuTier::Neon) {
+    let done = if cpu.has(CpuTier::Neon) {
         // SAFETY: the lengths were checked above.
-        return unsafe { super::aarch64::neon::rope_pairs(x, cos, &sin[..half], scale, out) };
-    }
-    let _ = cpu;
-    for (i, (&c, &s)) in cos.iter().zip(sin).enumerate() {
-        let (x0, x1) = (x[2 * i], x[2 * i + 1]);
+        unsafe { super::aarch64::neon::rope_pairs(x, cos, &sin[..half], scale, out) }
+    } else {
+        0
+    };
+    #[cfg(not(target_arch = "aarch64"))]
+    let done = {
+        let _ = cpu;
+        0
+    };
+    for i in done..half {
+        let (x0, x1, c, s) = (x[2 * i], x[2 * i + 1], cos[i], sin[i]);
         out[2 * i] = (x0 * c - x1 * s) * scale;
         out[2 * i + 1] = (x0 * s + x1 * c) * scale;
     }

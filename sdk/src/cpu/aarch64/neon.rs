@@ -257,14 +257,15 @@ pub(crate) unsafe fn exp_shifted(row: &mut [f32]) -> f32 {
     vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])))
 }
 
-/// [`crate::cpu::attention`]'s interleaved-pair RoPE, scaled: four pairs per step (`LD2`/`ST2`
-/// split and rejoin the pairs), each product, difference, sum and scaling rounded separately like
-/// the portable loop's (no fused multiply-add), so the same bits.
+/// [`crate::cpu::attention`]'s interleaved-pair RoPE, scaled, on the pairs in whole groups of
+/// four (`LD2`/`ST2` split and rejoin the pairs), each product, difference, sum and scaling rounded
+/// separately like the portable loop's (no fused multiply-add), so the same bits. Returns how many
+/// pairs it wrote (a multiple of four); the rest are the caller's portable loop's.
 ///
 /// # Safety
 /// `x` and `out` must hold `2·cos.len()` values and `sin` `cos.len()`.
 #[target_feature(enable = "neon")]
-pub(crate) unsafe fn rope_pairs(x: &[f32], cos: &[f32], sin: &[f32], scale: f32, out: &mut [f32]) {
+pub(crate) unsafe fn rope_pairs(x: &[f32], cos: &[f32], sin: &[f32], scale: f32, out: &mut [f32]) -> usize {
     let half = cos.len();
     assert!(x.len() == 2 * half && out.len() == 2 * half && sin.len() == half);
     let vs = vdupq_n_f32(scale);
@@ -279,11 +280,7 @@ pub(crate) unsafe fn rope_pairs(x: &[f32], cos: &[f32], sin: &[f32], scale: f32,
             vst2q_f32(out.as_mut_ptr().add(2 * i), float32x4x2_t(even, odd));
         }
     }
-    for i in full..half {
-        let (x0, x1, c, s) = (x[2 * i], x[2 * i + 1], cos[i], sin[i]);
-        out[2 * i] = (x0 * c - x1 * s) * scale;
-        out[2 * i + 1] = (x0 * s + x1 * c) * scale;
-    }
+    full
 }
 
 /// Sixteen `255·exp(x − max)` ([`exp255`]) rounded to nearest-even as `u8`, added to `acc`.
