@@ -1,5 +1,5 @@
 // f32 FMLA tile (neon): pelabel::cpu::threads::for_blocks::_{{closure}}
-// loop at 0x1943d0 (from 2 qemu blocks): 120 instructions, 12,061,440 iterations per frame (qemu), 384 multiply-adds per iteration
+// loop at 0x17e078 (from 2 qemu blocks): 120 instructions, 12,061,440 iterations per frame (qemu), 384 multiply-adds per iteration
 .Lloop:
 add x12, x8, x21
 add x11, x10, x20

@@ -1,5 +1,5 @@
 // f32 gemm crate (portable): gemm_f32::microkernel::neon::f32::x4x4
-// loop at 0x131c48 (from 1 qemu blocks): 86 instructions, 17,971,200 iterations per frame (qemu), 256 multiply-adds per iteration
+// loop at 0x131c08 (from 1 qemu blocks): 86 instructions, 17,971,200 iterations per frame (qemu), 256 multiply-adds per iteration
 .Lloop:
 ldp q26, q27, [x15]
 subs x12, x12, #0x1

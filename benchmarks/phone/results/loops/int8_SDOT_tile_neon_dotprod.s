@@ -1,5 +1,5 @@
 // int8 SDOT tile (neon-dotprod): pelabel::cpu::aarch64::neon_int8::sdot_strip
-// loop at 0x18ab5c (from 1 qemu blocks): 127 instructions, 3,068,928 iterations per frame (qemu), 1536 multiply-adds per iteration
+// loop at 0x174804 (from 1 qemu blocks): 127 instructions, 3,068,928 iterations per frame (qemu), 1536 multiply-adds per iteration
 .Lloop:
 ldr q0, [x24], #0x10
 ldr q1, [x21], #0x10

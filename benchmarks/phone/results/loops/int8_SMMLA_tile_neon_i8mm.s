@@ -1,5 +1,5 @@
 // int8 SMMLA tile (neon-i8mm): pelabel::cpu::aarch64::neon_int8::smmla_pairs_strip
-// loop at 0x190c28 (from 1 qemu blocks): 32 instructions, 6,151,680 iterations per frame (qemu), 768 multiply-adds per iteration
+// loop at 0x17a8d0 (from 1 qemu blocks): 32 instructions, 6,151,680 iterations per frame (qemu), 768 multiply-adds per iteration
 .Lloop:
 ldr q0, [x27], #0x10
 ldr q1, [x23], #0x10
